@@ -1,0 +1,223 @@
+"""Uncertainty from counts: Wilson intervals, the cell bootstrap, and significance tests.
+
+The bootstrap resamples **cells**, not rows: one multinomial draw over the flattened
+``(groups x 4)`` count vector with the total ``N`` gives exactly the distribution of the group
+confusion counts under resampling ``N`` rows with replacement — each resampled row lands in cell
+``j`` with probability ``count_j / N``, independently. A draw therefore costs ``O(groups)``
+instead of ``O(N)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from fairgate.audit.metrics import METRICS, RateMetric, metric_values, resolve_metric
+from fairgate.errors import ValidationError
+
+__all__ = [
+    "SignificanceResult",
+    "bootstrap_cells",
+    "bootstrap_interval",
+    "group_significance",
+    "wilson_interval",
+]
+
+
+def wilson_interval(
+    successes: np.ndarray, trials: np.ndarray, alpha: float = 0.05
+) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for binomial proportions.
+
+    Parameters
+    ----------
+    successes, trials : array-like of int
+        Numerator and denominator counts (any matching shapes).
+    alpha : float, default 0.05
+        One minus the coverage.
+
+    Returns
+    -------
+    (low, high) : tuple of numpy.ndarray
+        NaN where ``trials == 0``.
+    """
+    _check_alpha(alpha)
+    k = np.asarray(successes, dtype=np.float64)
+    n = np.asarray(trials, dtype=np.float64)
+    z = float(stats.norm.ppf(1 - alpha / 2))
+    z2 = z * z
+    valid = n > 0
+    safe_n = np.where(valid, n, 1.0)
+    p = k / safe_n
+    denom = 1 + z2 / safe_n
+    centre = (p + z2 / (2 * safe_n)) / denom
+    half = z * np.sqrt(np.maximum(p * (1 - p) / safe_n + z2 / (4 * safe_n * safe_n), 0)) / denom
+    low = np.where(valid, np.clip(centre - half, 0, 1), np.nan)
+    high = np.where(valid, np.clip(centre + half, 0, 1), np.nan)
+    return low, high
+
+
+def _check_alpha(alpha: float) -> None:
+    if not 0 < alpha < 1:
+        raise ValidationError(
+            f"alpha={alpha!r}: expected a number strictly between 0 and 1, e.g. 0.05."
+        )
+
+
+def bootstrap_cells(
+    cells: np.ndarray, n_boot: int, *, seed: int | np.random.Generator | None = 0
+) -> np.ndarray:
+    """Draw bootstrap replicates of confusion counts by resampling cells.
+
+    Parameters
+    ----------
+    cells : numpy.ndarray
+        Counts of shape ``(..., 4)`` (any group layout); the total is ``N``.
+    n_boot : int
+        Number of draws.
+    seed : int or numpy.random.Generator, default 0
+        Seed or generator for the draws.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n_boot, *cells.shape)``: each draw has the same total ``N``.
+    """
+    if n_boot < 1:
+        raise ValidationError(f"n_boot={n_boot!r}: expected a positive number of draws, e.g. 1000.")
+    cells = np.asarray(cells, dtype=np.int64)
+    total = int(cells.sum())
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    if total == 0:
+        return np.zeros((n_boot, *cells.shape), dtype=np.int64)
+    flat = cells.reshape(-1)
+    draws = rng.multinomial(total, flat / total, size=n_boot)
+    return draws.reshape(n_boot, *cells.shape)
+
+
+def bootstrap_interval(
+    cells: np.ndarray,
+    statistic: str | Callable[[np.ndarray], np.ndarray],
+    *,
+    n_boot: int = 1000,
+    alpha: float = 0.05,
+    seed: int | np.random.Generator | None = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile bootstrap interval of a statistic of the counts.
+
+    Parameters
+    ----------
+    cells : numpy.ndarray
+        Counts of shape ``(..., 4)``.
+    statistic : str or callable
+        A metric name, or a function mapping counts ``(draws, ..., 4)`` to values
+        ``(draws, ...)`` (e.g. a difference between groups).
+    n_boot, alpha, seed
+        Draws, one minus coverage, random seed.
+
+    Returns
+    -------
+    (low, high) : tuple of numpy.ndarray
+        NaN where the statistic is undefined in more than half of the draws.
+    """
+    _check_alpha(alpha)
+    draws = bootstrap_cells(cells, n_boot, seed=seed)
+    if isinstance(statistic, str):
+        name = statistic
+        values = metric_values(name, draws)
+    else:
+        values = np.asarray(statistic(draws), dtype=np.float64)
+    return _percentiles(values, alpha)
+
+
+def _percentiles(values: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """NaN-aware percentiles over axis 0, without warnings."""
+    valid = ~np.isnan(values)
+    enough = valid.sum(axis=0) * 2 > values.shape[0]
+    filled = np.where(valid, values, np.nan)
+    safe = np.where(enough[None, ...], filled, 0.0)
+    with np.errstate(all="ignore"):
+        low = np.nanquantile(safe, alpha / 2, axis=0)
+        high = np.nanquantile(safe, 1 - alpha / 2, axis=0)
+    return np.where(enough, low, np.nan), np.where(enough, high, np.nan)
+
+
+@dataclass(frozen=True)
+class SignificanceResult:
+    """Per-group test of a rate against the reference group.
+
+    Attributes
+    ----------
+    metric : str
+    reference : int
+        Index of the reference group.
+    p_values : numpy.ndarray
+        NaN for the reference itself and where the rate is undefined.
+    tests : numpy.ndarray of str
+        ``"chi2"``, ``"fisher"`` or ``""`` per group.
+    """
+
+    metric: str
+    reference: int
+    p_values: np.ndarray
+    tests: np.ndarray
+
+
+def group_significance(
+    groups: np.ndarray,
+    metric: str = "selection_rate",
+    *,
+    reference: int | None = None,
+    min_expected: float = 5.0,
+) -> SignificanceResult:
+    """Test whether each group's rate differs from the reference group's.
+
+    A 2x2 table (successes, failures) x (group, reference) per group: Pearson's chi-square test
+    (with Yates' continuity correction) when every expected cell count is at least
+    ``min_expected``, otherwise Fisher's exact test.
+
+    Parameters
+    ----------
+    groups : numpy.ndarray
+        Counts of shape ``(groups, 4)``.
+    metric : str, default "selection_rate"
+        A rate metric (``count`` has no test).
+    reference : int, optional
+        Index of the reference group; default the largest group.
+    min_expected : float, default 5
+        Below this expected cell count, Fisher's exact test replaces chi-square.
+
+    Returns
+    -------
+    SignificanceResult
+    """
+    key = resolve_metric(metric)
+    if key == "count":
+        raise ValidationError("metric='count' has no significance test; use a rate metric.")
+    rate: RateMetric = METRICS[key]
+    groups = np.asarray(groups, dtype=np.int64).reshape(-1, 4)
+    num, den = rate.parts(groups)
+    if reference is None:
+        reference = int(np.argmax(groups.sum(axis=1)))
+    k_r, n_r = int(num[reference]), int(den[reference])
+    p_values = np.full(len(groups), np.nan)
+    tests = np.full(len(groups), "", dtype=object)
+    for g in range(len(groups)):
+        if g == reference or den[g] == 0 or n_r == 0:
+            continue
+        table = np.array([[num[g], den[g] - num[g]], [k_r, n_r - k_r]], dtype=np.float64)
+        col = table.sum(axis=0)
+        if (col == 0).any():
+            p_values[g], tests[g] = 1.0, "chi2"
+            continue
+        expected = np.outer(table.sum(axis=1), col) / table.sum()
+        if (expected < min_expected).any():
+            p_values[g] = stats.fisher_exact(table.astype(np.int64)).pvalue
+            tests[g] = "fisher"
+        else:
+            p_values[g] = stats.chi2_contingency(table, correction=True).pvalue
+            tests[g] = "chi2"
+    return SignificanceResult(key, reference, p_values, tests)

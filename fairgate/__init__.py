@@ -1,0 +1,34 @@
+"""fairgate: algorithm registry, fairness audit and circuit breaker for public-sector AI.
+
+The public API is re-exported here lazily, so ``import fairgate`` stays light: the heavy
+numerical and web stacks load only when a name that needs them is first used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from fairgate.errors import FairgateError
+from fairgate.settings import Settings, get_settings
+
+__version__ = "0.1.0"
+
+_LAZY: dict[str, str] = {
+    "group_counts": "fairgate.audit",
+    "counts_from_file": "fairgate.audit",
+    "GroupCounts": "fairgate.audit",
+    "group_report": "fairgate.audit",
+    "GroupReport": "fairgate.audit",
+}
+
+__all__ = ["FairgateError", "Settings", "__version__", "get_settings", *sorted(_LAZY)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'fairgate' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,146 @@
+"""Settings: where fairgate keeps its state and what the operator allows.
+
+Every value comes from an environment variable with the ``FAIRGATE_`` prefix, or from the
+keyword arguments of :class:`Settings`. Nothing is read or created at import time; call
+:func:`get_settings` (or build a :class:`Settings`) when you need them.
+
+=================================  ===============================================================
+variable                           meaning (default)
+=================================  ===============================================================
+``FAIRGATE_HOME``                  state folder: database, artifacts, reports (``~/.fairgate``)
+``FAIRGATE_DATABASE_URL``          any SQLAlchemy URL (SQLite file under ``FAIRGATE_HOME``)
+``FAIRGATE_ALLOW_PICKLE``          load pickle/joblib model files, which run code (``false``)
+``FAIRGATE_MAX_UPLOAD_BYTES``      largest artifact upload the service accepts (2 GiB)
+``FAIRGATE_MAX_BODY_BYTES``        largest JSON body the service accepts (16 MiB)
+``FAIRGATE_MIN_GROUP_SIZE``        groups smaller than this are flagged insufficient (30)
+``FAIRGATE_SEED``                  seed for bootstrap, sampling and SHAP (0)
+=================================  ===============================================================
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from fairgate.errors import ValidationError
+
+__all__ = ["Settings", "get_settings"]
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValidationError(
+        f"{name}={raw!r} is not a boolean; set it to one of 1/0, true/false, yes/no, on/off."
+    )
+
+
+def _env_int(name: str, default: int, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError(
+            f"{name}={raw!r} is not a whole number; set it to e.g. {default}."
+        ) from None
+    if value < minimum:
+        raise ValidationError(f"{name}={value} is below {minimum}; set it to at least {minimum}.")
+    return value
+
+
+def _default_home() -> Path:
+    raw = os.environ.get("FAIRGATE_HOME")
+    return Path(raw).expanduser() if raw else Path.home() / ".fairgate"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """fairgate's settings.
+
+    Parameters
+    ----------
+    home : Path
+        State folder (``FAIRGATE_HOME``); created on first use by :meth:`ensure_home`.
+    database_url : str or None
+        SQLAlchemy URL; ``None`` means the SQLite file ``home / "fairgate.db"``.
+    allow_pickle : bool
+        Whether pickle/joblib model files may be loaded. They execute code on load; leave this
+        off unless every artifact comes from a trusted source.
+    max_upload_bytes, max_body_bytes : int
+        Size limits of the HTTP service.
+    min_group_size : int
+        Default minimum group size below which a group is flagged ``insufficient``.
+    seed : int
+        Default random seed.
+    """
+
+    home: Path = field(default_factory=_default_home)
+    database_url: str | None = field(
+        default_factory=lambda: os.environ.get("FAIRGATE_DATABASE_URL")
+    )
+    allow_pickle: bool = field(default_factory=lambda: _env_bool("FAIRGATE_ALLOW_PICKLE", False))
+    max_upload_bytes: int = field(
+        default_factory=lambda: _env_int("FAIRGATE_MAX_UPLOAD_BYTES", 2 * 1024**3, 1)
+    )
+    max_body_bytes: int = field(
+        default_factory=lambda: _env_int("FAIRGATE_MAX_BODY_BYTES", 16 * 1024**2, 1)
+    )
+    min_group_size: int = field(default_factory=lambda: _env_int("FAIRGATE_MIN_GROUP_SIZE", 30, 1))
+    seed: int = field(default_factory=lambda: _env_int("FAIRGATE_SEED", 0))
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "home", Path(self.home).expanduser())
+
+    @property
+    def db_url(self) -> str:
+        """The effective SQLAlchemy URL."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.home / 'fairgate.db'}"
+
+    @property
+    def artifacts_dir(self) -> Path:
+        """Content-addressed artifact store."""
+        return self.home / "artifacts"
+
+    @property
+    def reports_dir(self) -> Path:
+        """Where audit reports and notebooks are written."""
+        return self.home / "reports"
+
+    def ensure_home(self) -> Path:
+        """Create the state folder (and its sub-folders) if missing and return it."""
+        for path in (self.home, self.artifacts_dir, self.reports_dir):
+            path.mkdir(parents=True, exist_ok=True)
+        return self.home
+
+    def with_(self, **changes: object) -> Settings:
+        """Return a copy with some fields changed."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Read the settings from the environment, with optional overrides.
+
+    Parameters
+    ----------
+    **overrides
+        Field values that take precedence over the environment.
+
+    Returns
+    -------
+    Settings
+    """
+    return Settings(**overrides)  # type: ignore[arg-type]

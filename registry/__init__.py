@@ -1,0 +1,3 @@
+"""The algorithm registry: filings, store, lifecycle, ledger, breaker, service, client."""
+
+__all__: list[str] = []
