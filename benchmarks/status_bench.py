@@ -1,0 +1,443 @@
+"""Status checks and observation ingestion: fairgate against MLflow's model registry.
+
+Run: ``python benchmarks/status_bench.py [--duration 10] [--concurrency 64] [--write]``
+
+1. **Status checks.** ``fairgate serve`` (one uvicorn worker) answers
+   ``GET /v1/status/{name}/{version}``; ``mlflow server`` (its defaults: uvicorn, 4 workers, SQLite
+   backend) answers ``GET /api/2.0/mlflow/model-versions/get?name=..&version=..``. Both run on
+   127.0.0.1 on this machine in the same run and are loaded by the same load generator
+   (``benchmarks/loadgen.py``, a separate process: 64 keep-alive connections). Two loads:
+   *closed loop* (each client sends its next request as soon as the answer arrives: the most
+   requests per second) and *paced* (each client sends 50 requests per second at a random phase:
+   the latency a serving system sees at a steady 3,200 checks per second).
+2. **Observations.** Columnar batches of 20,000 decisions (outcome, two sensitive attributes) are
+   parsed, validated, stored and evaluated by the breaker (two rules); reported per CPU-second
+   in-process (one core) and over HTTP (server CPU time from ``psutil``).
+3. **Trip latency.** A biased batch is posted to an ACTIVE model; the time from sending it to the
+   answer that says ``tripped`` (the decision is committed before that answer), and to a
+   :class:`~fairgate.registry.client.StatusClient` seeing the suspension on the push stream.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+
+POLICY = """\
+name: bench
+breaker:
+  - id: dp
+    metric: selection_rate
+    kind: difference
+    threshold: 0.15
+    attributes: [sex]
+    window: {kind: sliding, size: 20000}
+    min_samples: 200
+    alpha: 0.001
+  - id: tpr
+    metric: true_positive_rate
+    kind: difference
+    threshold: 0.2
+    attributes: [sex, age]
+    window: {kind: tumbling, size: 50000}
+    min_samples: 200
+    alpha: 0.001
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{url}: server exited with {proc.returncode}")
+        try:
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+def _filing(name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "version": "1",
+        "purpose": "benchmark",
+        "department": "it",
+        "owner": "bench",
+        "contact": "bench@example.org",
+        "model_type": "logistic regression",
+        "intended_use": "benchmark",
+        "sensitive_attributes": ["sex", "age"],
+        "training_data": "synthetic",
+        "limitations": "none",
+        "positive_label": 1,
+        "favourable_outcome": "yes",
+    }
+
+
+def _activate(registry: Any, name: str, home: Path) -> None:
+    registry.file(_filing(name), None, actor="bench", vendor="bench")
+    report = home / "reports" / f"{name}.html"
+    report.write_text("<html></html>")
+    registry.record_audit(
+        name,
+        "1",
+        artifact_sha256=None,
+        passed=True,
+        verdict="pass",
+        result={},
+        report_path=str(report),
+        actor="bench",
+    )
+    registry.decide(name, "1", "approve", rationale="benchmark", actor="bench")
+
+
+def _loadgen(url: str, args: argparse.Namespace, headers: list[str], rate: float | None) -> dict:
+    cmd = [
+        sys.executable,
+        str(HERE / "loadgen.py"),
+        "--url",
+        url,
+        "--concurrency",
+        str(args.concurrency),
+        "--duration",
+        str(args.duration),
+    ]
+    for h in headers:
+        cmd += ["--header", h]
+    if rate:
+        cmd += ["--rate-per-client", str(rate)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=600)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _columnar(name: str, n: int, rng: np.random.Generator, biased: bool = False) -> bytes:
+    sex = rng.choice(["F", "M"], n)
+    age = rng.choice(["<30", "30-50", ">50"], n)
+    outcome = rng.integers(0, 2, n)
+    p_f, p_m = (0.2, 0.7) if biased else (0.5, 0.5)
+    pred = rng.random(n) < np.where(sex == "F", p_f, p_m)
+    body = {
+        "model": name,
+        "version": "1",
+        "prediction": pred.astype(int).tolist(),
+        "outcome": outcome.tolist(),
+        "sensitive": {"sex": sex.tolist(), "age": age.tolist()},
+    }
+    return json.dumps(body).encode()
+
+
+def bench_ingest_in_process(service: Any, name: str, batches: int, n: int) -> dict[str, float]:
+    """Parse, validate, store and evaluate batches in this process; figures per CPU-second."""
+    from fairgate.registry.routes_ops import _ingest
+
+    rng = np.random.default_rng(0)
+    bodies = [_columnar(name, n, rng) for _ in range(batches)]
+    _ingest(service, bodies[0])  # warm up: windows, policy, caches
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    for body in bodies[1:]:
+        out = _ingest(service, body)
+        assert not out["tripped"], out
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    total = n * (batches - 1)
+    return {"obs_per_cpu_s": total / cpu, "obs_per_s_wall": total / wall, "batch": n}
+
+
+def bench_ingest_http(url: str, token: str, name: str, pid: int, batches: int, n: int) -> dict:
+    """Post batches over HTTP from 2 client threads; server CPU time from psutil."""
+    import psutil
+
+    rng = np.random.default_rng(1)
+    bodies = [_columnar(name, n, rng) for _ in range(batches)]
+    proc = psutil.Process(pid)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    with httpx.Client(base_url=url, headers=headers, timeout=60) as c:
+        assert c.post("/v1/observations", content=bodies[0]).status_code == 201
+    cpu0 = sum(proc.cpu_times()[:2])
+    wall0 = time.perf_counter()
+
+    def worker(part: list[bytes]) -> None:
+        with httpx.Client(base_url=url, headers=headers, timeout=60) as c:
+            for body in part:
+                r = c.post("/v1/observations", content=body)
+                assert r.status_code == 201, r.text
+
+    threads = [threading.Thread(target=worker, args=(bodies[1 + i :: 2],)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - wall0
+    cpu = sum(proc.cpu_times()[:2]) - cpu0
+    total = n * (batches - 1)
+    return {"obs_per_s_wall": total / wall, "obs_per_server_cpu_s": total / cpu, "batch": n}
+
+
+def bench_trip(url: str, token: str, registry: Any, home: Path, repeats: int) -> dict[str, Any]:
+    """Time from posting a biased batch to the tripped answer, and to the client's push event."""
+    from fairgate.registry.client import StatusClient
+
+    post_ms, push_ms, eval_ms = [], [], []
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    rng = np.random.default_rng(2)
+    for i in range(repeats):
+        name = f"trip-{i}"
+        _activate(registry, name, home)
+        seen = threading.Event()
+        stamp: list[float] = []
+
+        def on_change(
+            message: dict,
+            name: str = name,
+            stamp: list[float] = stamp,
+            seen: threading.Event = seen,
+        ) -> None:
+            if message["name"] == name and message["state"] == "SUSPENDED":
+                stamp.append(time.perf_counter())
+                seen.set()
+
+        with (
+            StatusClient(url, token, on_change=on_change) as client,
+            httpx.Client(base_url=url, headers=headers, timeout=60) as c,
+        ):
+            deadline = time.monotonic() + 10
+            while not client.stream_live and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert client.may_serve(name, "1")
+            for _ in range(3):
+                r = c.post("/v1/observations", content=_columnar(name, 2000, rng))
+                assert r.status_code == 201 and not r.json()["tripped"], r.text
+            body = _columnar(name, 5000, rng, biased=True)
+            t0 = time.perf_counter()
+            r = c.post("/v1/observations", content=body)
+            t1 = time.perf_counter()
+            assert r.status_code == 201 and r.json()["tripped"], r.text
+            assert seen.wait(5)
+            post_ms.append((t1 - t0) * 1000)
+            push_ms.append((stamp[0] - t0) * 1000)
+            eval_ms.append(float(r.json()["ingest_ms"]))
+    return {
+        "post_to_tripped_answer_ms_median": float(np.median(post_ms)),
+        "post_to_tripped_answer_ms_max": float(np.max(post_ms)),
+        "post_to_client_push_ms_median": float(np.median(push_ms)),
+        "post_to_client_push_ms_max": float(np.max(push_ms)),
+        "server_ingest_ms_median": float(np.median(eval_ms)),
+        "server_ingest_ms_max": float(np.max(eval_ms)),
+        "repeats": repeats,
+    }
+
+
+def bench_client_cache(url: str, token: str, calls: int = 200_000) -> dict[str, float]:
+    """``StatusClient.may_serve`` answered from its cache while the push stream is live."""
+    from fairgate.registry.client import StatusClient
+
+    with StatusClient(url, token) as client:
+        deadline = time.monotonic() + 10
+        while not client.stream_live and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert client.may_serve("bench-model", "1")
+        start = time.perf_counter()
+        for _ in range(calls):
+            client.may_serve("bench-model", "1")
+        elapsed = time.perf_counter() - start
+    return {"calls_per_s": calls / elapsed, "us_per_call": elapsed / calls * 1e6}
+
+
+def _start_mlflow(tmp: Path, workers: int | None) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    cmd = [
+        shutil.which("mlflow") or str(Path(sys.executable).parent / "mlflow"),
+        "server",
+        "--backend-store-uri",
+        f"sqlite:///{tmp / 'mlflow.db'}",
+        "--default-artifact-root",
+        str(tmp / "mlartifacts"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    if workers:
+        cmd += ["--workers", str(workers)]
+    log = open(tmp / "mlflow.log", "wb")  # noqa: SIM115 - lives as long as the server
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_http(f"{url}/health", proc)
+        api = f"{url}/api/2.0/mlflow"
+        r = httpx.post(f"{api}/registered-models/create", json={"name": "bench-model"})
+        r.raise_for_status()
+        # a remote-looking source: MLflow accepts it without a run
+        version = {"name": "bench-model", "source": "s3://fairgate-bench/model"}
+        httpx.post(f"{api}/model-versions/create", json=version).raise_for_status()
+    except BaseException:
+        _stop(proc, group=True)
+        raise
+    return proc, url
+
+
+def _stop(proc: subprocess.Popen[bytes], group: bool = False) -> None:
+    if proc.poll() is None:
+        if group:
+            os.killpg(proc.pid, signal.SIGTERM)
+        else:
+            proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            if group:
+                os.killpg(proc.pid, signal.SIGKILL)
+            else:
+                proc.kill()
+
+
+def main() -> None:
+    """Run every part and print (and with ``--write`` record) the figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--rate-per-client", type=float, default=50.0)
+    parser.add_argument("--mlflow-workers", type=int, default=None)
+    parser.add_argument("--skip-mlflow", action="store_true")
+    parser.add_argument("--batches", type=int, default=30)
+    parser.add_argument("--batch-size", type=int, default=20_000)
+    parser.add_argument("--trips", type=int, default=5)
+    parser.add_argument("--json", type=Path, default=None, help="Also write the figures here.")
+    args = parser.parse_args()
+
+    from fairgate.registry.auth import TokenStore
+    from fairgate.registry.service import Service, load_breaker_policy
+    from fairgate.registry.store import Registry
+    from fairgate.settings import Settings
+
+    tmp = Path(tempfile.mkdtemp(prefix="fairgate-bench-"))
+    home = tmp / "home"
+    settings = Settings(home=home)
+    settings.ensure_home()
+    (home / "policy.yaml").write_text(POLICY)
+    registry = Registry(settings)
+    for name in ("bench-model", "ingest-http", "ingest-local"):
+        _activate(registry, name, home)
+    token = TokenStore(registry.engine).create("operations")[0]
+    port = _free_port()
+    env = {**os.environ, "FAIRGATE_HOME": str(home)}
+    env["FAIRGATE_BREAKER_POLICY"] = str(home / "policy.yaml")
+    env["FAIRGATE_MAX_BODY_BYTES"] = str(64 * 1024**2)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from fairgate.cli import main; main()",
+            "serve",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=open(tmp / "fairgate.log", "wb"),  # noqa: SIM115 - lives as long as the server
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    results: dict[str, Any] = {"cores": os.cpu_count()}
+    mlflow = None
+    try:
+        _wait_http(f"{url}/ready", server)
+        auth = [f"Authorization: Bearer {token}"]
+        status_url = f"{url}/v1/status/bench-model/1"
+        results["fairgate_closed"] = _loadgen(status_url, args, auth, None)
+        results["fairgate_paced"] = _loadgen(status_url, args, auth, args.rate_per_client)
+        if not args.skip_mlflow:
+            mlflow, murl = _start_mlflow(tmp, args.mlflow_workers)
+            get = f"{murl}/api/2.0/mlflow/model-versions/get?name=bench-model&version=1"
+            results["mlflow_closed"] = _loadgen(get, args, [], None)
+            results["mlflow_paced"] = _loadgen(get, args, [], args.rate_per_client)
+            _stop(mlflow, group=True)
+            mlflow = None
+        results["ingest_http"] = bench_ingest_http(
+            url, token, "ingest-http", server.pid, args.batches, args.batch_size
+        )
+        results["trip"] = bench_trip(url, token, registry, home, args.trips)
+        results["client_cache"] = bench_client_cache(url, token)
+    finally:
+        if mlflow is not None:
+            _stop(mlflow, group=True)
+        _stop(server)
+    service = Service(settings, registry, load_breaker_policy(home / "policy.yaml"))
+    results["ingest_in_process"] = bench_ingest_in_process(
+        service, "ingest-local", args.batches, args.batch_size
+    )
+    _report(results)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _report(r: dict[str, Any]) -> None:
+    print(json.dumps(r, indent=2))
+    fc, fp = r["fairgate_closed"], r["fairgate_paced"]
+    print(
+        f"\nfairgate status, closed loop: {fc['rps']:,.0f}/s p50 {fc['p50_ms']} ms "
+        f"p99 {fc['p99_ms']} ms"
+    )
+    print(
+        f"fairgate status, paced:       {fp['rps']:,.0f}/s p50 {fp['p50_ms']} ms "
+        f"p99 {fp['p99_ms']} ms"
+    )
+    if "mlflow_closed" in r:
+        mc, mp = r["mlflow_closed"], r["mlflow_paced"]
+        print(
+            f"mlflow get, closed loop:      {mc['rps']:,.0f}/s p50 {mc['p50_ms']} ms "
+            f"p99 {mc['p99_ms']} ms"
+        )
+        print(
+            f"mlflow get, paced:            {mp['rps']:,.0f}/s p50 {mp['p50_ms']} ms "
+            f"p99 {mp['p99_ms']} ms"
+        )
+        print(f"throughput ratio (closed loop): {fc['rps'] / mc['rps']:.1f}x")
+    ip, ih = r["ingest_in_process"], r["ingest_http"]
+    print(f"observations in process: {ip['obs_per_cpu_s']:,.0f} per CPU-second")
+    print(
+        f"observations over HTTP:  {ih['obs_per_s_wall']:,.0f}/s wall, "
+        f"{ih['obs_per_server_cpu_s']:,.0f} per server CPU-second"
+    )
+    cc = r["client_cache"]
+    print(
+        f"StatusClient.may_serve from cache: {cc['calls_per_s']:,.0f}/s "
+        f"({cc['us_per_call']:.2f} us per call)"
+    )
+    t = r["trip"]
+    print(
+        f"trip: answer {t['post_to_tripped_answer_ms_median']:.1f} ms median "
+        f"(max {t['post_to_tripped_answer_ms_max']:.1f}), client push "
+        f"{t['post_to_client_push_ms_median']:.1f} ms median "
+        f"(max {t['post_to_client_push_ms_max']:.1f})"
+    )
+
+
+if __name__ == "__main__":
+    main()

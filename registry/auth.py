@@ -1,0 +1,373 @@
+"""Roles and API tokens of the fairgate service.
+
+A token looks like ``fg_<id>_<secret>``: the ``id`` (12 hex characters) finds the row, the secret
+(32 random bytes, URL-safe base64) is verified against a salted PBKDF2-HMAC-SHA256 hash
+(:data:`PBKDF2_ITERATIONS` rounds, 16-byte random salt per token, standard library only). The
+token itself is printed once by ``fairgate token create`` and never stored.
+
+The status endpoint is the hot path, so verified tokens are cached in memory for
+:data:`CACHE_SECONDS`: the cache maps the token id to the SHA-256 of the *whole* token and the
+principal, so a cache hit costs one SHA-256 instead of the KDF, and a different secret for the same
+id still misses. Revoking a token through this :class:`TokenStore` evicts it at once; a revocation
+made by another process takes effect there within :data:`CACHE_SECONDS`. Expiry is checked on
+every request, cached or not.
+
+Roles
+-----
+``admin``      everything, including token management.
+``vendor``     files models and uploads artifacts; reads its own filings, audits and reports.
+``committee``  reads everything, starts audits, decides (approve, reject, reinstate, withdraw).
+``operations`` asks for status, follows the push stream, posts observations.
+``public``     the public listing needs no token; a ``public`` token can read nothing more.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from fairgate.errors import (
+    AuthenticationError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
+
+__all__ = [
+    "CACHE_SECONDS",
+    "PBKDF2_ITERATIONS",
+    "ROLES",
+    "Principal",
+    "TokenInfo",
+    "TokenStore",
+    "hash_secret",
+    "require_role",
+    "tokens_table",
+]
+
+ROLES: tuple[str, ...] = ("admin", "vendor", "committee", "operations", "public")
+"""The roles a token can carry."""
+
+PBKDF2_ITERATIONS = 120_000
+"""PBKDF2-HMAC-SHA256 rounds per token verification (only on a cache miss)."""
+
+CACHE_SECONDS = 30.0
+"""How long a verified token stays in the in-memory cache."""
+
+_metadata = sa.MetaData()
+
+tokens_table = sa.Table(
+    "service_tokens",
+    _metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("vendor", sa.String(200), nullable=True),
+    sa.Column("label", sa.String(200), nullable=True),
+    sa.Column("salt", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(128), nullable=False),
+    sa.Column("iterations", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+)
+"""The ``service_tokens`` table (created by migration ``0002_service``)."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the role and, for a vendor, which vendor.
+
+    Attributes
+    ----------
+    token_id : str or None
+        ``None`` for the anonymous public caller.
+    role : str
+    vendor : str or None
+    """
+
+    token_id: str | None
+    role: str
+    vendor: str | None = None
+
+    @property
+    def actor(self) -> str:
+        """A name for the ledger: ``role:vendor`` or ``role:token-id``."""
+        return f"{self.role}:{self.vendor or self.token_id or 'anonymous'}"
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """A token's record without its secret (what ``fairgate token list`` shows)."""
+
+    id: str
+    role: str
+    vendor: str | None
+    label: str | None
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly form."""
+        return {
+            "id": self.id,
+            "role": self.role,
+            "vendor": self.vendor,
+            "label": self.label,
+            "created_at": self.created_at.isoformat(),
+            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+            "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+        }
+
+
+def hash_secret(secret: str, salt: bytes, iterations: int = PBKDF2_ITERATIONS) -> str:
+    """PBKDF2-HMAC-SHA256 of ``secret`` with ``salt``, hex encoded.
+
+    Parameters
+    ----------
+    secret : str
+        The token's secret part.
+    salt : bytes
+        The per-token random salt.
+    iterations : int
+        PBKDF2 rounds.
+
+    Returns
+    -------
+    str
+    """
+    return hashlib.pbkdf2_hmac("sha256", secret.encode(), salt, iterations).hex()
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _parse(token: str) -> tuple[str, str]:
+    parts = token.split("_", 2)
+    if len(parts) != 3 or parts[0] != "fg" or not parts[1] or not parts[2]:
+        raise AuthenticationError(
+            "the token is malformed; send 'Authorization: Bearer fg_<id>_<secret>' with a token "
+            "printed by 'fairgate token create'."
+        )
+    return parts[1], parts[2]
+
+
+class TokenStore:
+    """Create, verify, list and revoke API tokens in the registry database.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.engine.Engine
+        The registry's engine (its schema includes migration ``0002_service``).
+    cache_seconds : float
+        Lifetime of a verified token in the in-memory cache (see the module docstring).
+    """
+
+    def __init__(self, engine: sa.engine.Engine, *, cache_seconds: float = CACHE_SECONDS) -> None:
+        self.engine = engine
+        self.cache_seconds = cache_seconds
+        self._cache: dict[str, tuple[bytes, Principal, float, datetime | None]] = {}
+        self._lock = threading.Lock()
+
+    def create(
+        self,
+        role: str,
+        *,
+        vendor: str | None = None,
+        expires_days: float | None = None,
+        label: str | None = None,
+    ) -> tuple[str, TokenInfo]:
+        """Create a token; the returned string is the only copy of the secret.
+
+        Parameters
+        ----------
+        role : str
+            One of :data:`ROLES`.
+        vendor : str, optional
+            Required for (and only allowed with) the ``vendor`` role.
+        expires_days : float, optional
+            Lifetime in days; ``None`` never expires.
+        label : str, optional
+            A note for humans (who holds it).
+
+        Returns
+        -------
+        (token, info) : tuple of str and TokenInfo
+        """
+        if role not in ROLES:
+            raise ValidationError(f"role={role!r} is unknown; use one of {', '.join(ROLES)}.")
+        if role == "vendor" and not vendor:
+            raise ValidationError("role='vendor' needs --vendor NAME: whose filings it may touch.")
+        if role != "vendor" and vendor:
+            raise ValidationError(f"vendor={vendor!r} is only meaningful with role='vendor'.")
+        if expires_days is not None and expires_days <= 0:
+            raise ValidationError(f"expires_days={expires_days!r}: give a positive number of days.")
+        token_id = secrets.token_hex(6)
+        secret = secrets.token_urlsafe(32)
+        salt = secrets.token_bytes(16)
+        now = datetime.now(UTC)
+        expires = now + timedelta(days=expires_days) if expires_days is not None else None
+        row = {
+            "id": token_id,
+            "role": role,
+            "vendor": vendor,
+            "label": label,
+            "salt": base64.b64encode(salt).decode(),
+            "hash": hash_secret(secret, salt),
+            "iterations": PBKDF2_ITERATIONS,
+            "created_at": now,
+            "expires_at": expires,
+            "revoked_at": None,
+        }
+        with self.engine.begin() as conn:
+            conn.execute(tokens_table.insert().values(**row))
+        info = TokenInfo(token_id, role, vendor, label, now, expires, None)
+        return f"fg_{token_id}_{secret}", info
+
+    def cached(self, token: str) -> Principal | None:
+        """The principal of a token verified recently, without I/O; ``None`` on a cache miss.
+
+        Parameters
+        ----------
+        token : str
+            The full token.
+
+        Returns
+        -------
+        Principal or None
+        """
+        try:
+            token_id, _ = _parse(token)
+        except AuthenticationError:
+            return None
+        hit = self._cache.get(token_id)
+        if hit is None or hit[2] <= time.monotonic():
+            return None
+        if not hmac.compare_digest(hit[0], hashlib.sha256(token.encode()).digest()):
+            return None
+        if hit[3] is not None and hit[3] <= datetime.now(UTC):
+            return None
+        return hit[1]
+
+    def verify(self, token: str) -> Principal:
+        """Return the principal of a valid token.
+
+        Raises
+        ------
+        AuthenticationError
+            Malformed, unknown, wrong, expired or revoked token.
+        """
+        token_id, secret = _parse(token)
+        digest = hashlib.sha256(token.encode()).digest()
+        now_mono = time.monotonic()
+        hit = self._cache.get(token_id)
+        if hit is not None and hit[2] > now_mono and hmac.compare_digest(hit[0], digest):
+            self._check_expiry(token_id, hit[3])
+            return hit[1]
+        with self.engine.connect() as conn:
+            row = (
+                conn.execute(sa.select(tokens_table).where(tokens_table.c.id == token_id))
+                .mappings()
+                .first()
+            )
+        if row is None:
+            raise AuthenticationError(
+                f"token {token_id!r} is unknown; ask an administrator for a token."
+            )
+        salt = base64.b64decode(row["salt"])
+        if not hmac.compare_digest(hash_secret(secret, salt, row["iterations"]), row["hash"]):
+            raise AuthenticationError(f"token {token_id!r}: the secret does not match.")
+        if row["revoked_at"] is not None:
+            raise AuthenticationError(
+                f"token {token_id!r} was revoked; ask an administrator for a new token."
+            )
+        expires = _utc(row["expires_at"])
+        self._check_expiry(token_id, expires)
+        principal = Principal(token_id, row["role"], row["vendor"])
+        with self._lock:
+            self._cache[token_id] = (digest, principal, now_mono + self.cache_seconds, expires)
+        return principal
+
+    @staticmethod
+    def _check_expiry(token_id: str, expires: datetime | None) -> None:
+        if expires is not None and expires <= datetime.now(UTC):
+            raise AuthenticationError(
+                f"token {token_id!r} expired at {expires.isoformat()}; ask for a new token."
+            )
+
+    def revoke(self, token_id: str) -> TokenInfo:
+        """Revoke a token by id (idempotent) and evict it from this process's cache."""
+        now = datetime.now(UTC)
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                tokens_table.update()
+                .where(tokens_table.c.id == token_id, tokens_table.c.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+            row = (
+                conn.execute(sa.select(tokens_table).where(tokens_table.c.id == token_id))
+                .mappings()
+                .first()
+            )
+        with self._lock:
+            self._cache.pop(token_id, None)
+        if row is None:
+            raise NotFoundError(f"token {token_id!r} does not exist; see 'fairgate token list'.")
+        del result
+        return _info(row)
+
+    def list(self) -> list[TokenInfo]:
+        """Every token (without secrets), oldest first."""
+        with self.engine.connect() as conn:
+            rows = (
+                conn.execute(sa.select(tokens_table).order_by(tokens_table.c.created_at))
+                .mappings()
+                .all()
+            )
+        return [_info(r) for r in rows]
+
+
+def _info(row: Any) -> TokenInfo:
+    return TokenInfo(
+        id=row["id"],
+        role=row["role"],
+        vendor=row["vendor"],
+        label=row["label"],
+        created_at=_utc(row["created_at"]),  # type: ignore[arg-type]
+        expires_at=_utc(row["expires_at"]),
+        revoked_at=_utc(row["revoked_at"]),
+    )
+
+
+def require_role(principal: Principal, *roles: str) -> Principal:
+    """Raise :class:`PermissionDeniedError` unless the principal has one of ``roles`` (or admin).
+
+    Parameters
+    ----------
+    principal : Principal
+        The caller.
+    *roles : str
+        Roles allowed besides ``admin``.
+
+    Returns
+    -------
+    Principal
+    """
+    if principal.role == "admin" or principal.role in roles:
+        return principal
+    raise PermissionDeniedError(
+        f"role {principal.role!r} may not do this; it needs one of: {', '.join(roles)}.",
+        details={"role": principal.role, "allowed": list(roles)},
+    )

@@ -1,0 +1,455 @@
+"""The circuit breaker: windowed per-group counts, the policy's breaker rules, and the trip.
+
+For every ACTIVE model version the breaker keeps one :class:`~fairgate.registry.windows.Window`
+per breaker rule (and per drift rule) and, after each stored batch, evaluates the rules with the
+very functions the audit uses (:func:`fairgate.audit.metrics.metric_values`, ``difference``,
+``ratio``, ``METRICS[...].parts`` and :func:`fairgate.audit.uncertainty.group_significance`).
+
+A fairness rule **trips** only when all three hold, so noise does not trip it:
+
+1. at least two groups have ``min_samples`` observations in the metric's denominator (smaller
+   groups are left out, as the audit leaves out groups under ``min_group_size``);
+2. the difference (``max - min``) exceeds, or the ratio (``min / max``) falls below, the threshold;
+3. the rate of the worst group differs from the best group's at significance level ``alpha``
+   (chi-square with Yates' correction, or Fisher's exact test for small expected counts).
+
+A drift rule compares the sensitive-group composition of the last ``window`` observations with a
+baseline, by the population stability index (PSI); the baseline is the composition of the first
+full window after the model became ACTIVE (after a restart: of the replayed observations). It trips
+when the PSI exceeds ``psi_threshold`` and a chi-square goodness-of-fit test rejects the baseline
+at ``alpha`` (default 0.01).
+
+A trip calls :meth:`Registry.suspend_by_breaker`, which suspends the model and records the evidence
+(counts per group, metric values, statistic, p-value, rule, window and batch ids) in one
+transaction; the caller (the service) then announces it on the push stream.
+
+After a restart the windows are rebuilt lazily, on the first batch of a model version, by replaying
+its stored raw batches received since the model last changed state (its status ``updated_at``),
+newest first until ``REPLAY_FACTOR`` times the largest window is covered.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from fairgate.errors import ConflictError, ValidationError
+from fairgate.registry.observations import Batch, ObservationStore
+from fairgate.registry.windows import Window, batch_cells, cells_for, combined_groups
+
+__all__ = [
+    "REPLAY_FACTOR",
+    "Breaker",
+    "Evaluation",
+    "policy_from_mapping",
+    "psi",
+    "rule_metrics",
+]
+
+REPLAY_FACTOR = 4
+"""After a restart, replay stored observations covering this many times the largest window."""
+
+_AGGREGATES = {
+    "demographic_parity": ("selection_rate",),
+    "equal_opportunity": ("true_positive_rate",),
+    "equalized_odds": ("true_positive_rate", "false_positive_rate"),
+    "predictive_parity": ("precision",),
+}
+
+
+def rule_metrics(metric: str) -> tuple[str, ...]:
+    """The rate metric(s) a breaker rule's ``metric`` names (aggregates are expanded).
+
+    Parameters
+    ----------
+    metric : str
+        A rate metric (``selection_rate``, ``tpr``, ...) or an aggregate such as
+        ``demographic_parity_difference`` or ``equalized_odds``.
+
+    Returns
+    -------
+    tuple of str
+    """
+    from fairgate.audit.metrics import resolve_metric
+
+    base = metric.removesuffix("_difference").removesuffix("_ratio")
+    if base in _AGGREGATES:
+        return _AGGREGATES[base]
+    return (resolve_metric(metric),)
+
+
+def _needs_outcome(rule: Any, metrics: tuple[str, ...]) -> bool:
+    flag = getattr(rule, "needs_outcome", None)
+    if isinstance(flag, bool):
+        return flag
+    return any(m != "selection_rate" for m in metrics)
+
+
+def _window_of(rule: Any) -> tuple[str, int]:
+    window = getattr(rule, "window", None)
+    if window is None:
+        return "sliding", 1000
+    if isinstance(window, int):
+        return "sliding", window
+    if isinstance(window, dict):
+        return str(window.get("kind", "sliding")), int(window.get("size", 1000))
+    return str(getattr(window, "kind", "sliding")), int(getattr(window, "size", 1000))
+
+
+def _namespace(value: Any) -> Any:
+    from types import SimpleNamespace
+
+    if isinstance(value, dict):
+        return SimpleNamespace(**{str(k): _namespace(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return [_namespace(v) for v in value]
+    return value
+
+
+def policy_from_mapping(data: Any) -> Any:
+    """Breaker and drift rules from a policy mapping, without the policy engine.
+
+    Used only when :mod:`fairgate.audit.policy` is not installed; reads the ``breaker`` and
+    ``drift`` lists with the fields the breaker uses (see :class:`Breaker`).
+
+    Parameters
+    ----------
+    data : dict
+        A decoded policy file.
+
+    Returns
+    -------
+    object
+        With ``breaker`` and ``drift`` lists of rule objects.
+    """
+    if not isinstance(data, dict):
+        raise ValidationError("a policy file must hold a mapping with 'breaker' and 'drift'.")
+    return _namespace({"breaker": data.get("breaker") or [], "drift": data.get("drift") or []})
+
+
+def psi(expected: np.ndarray, actual: np.ndarray, eps: float = 1e-4) -> float:
+    """Population stability index between two count (or share) vectors over the same levels.
+
+    Parameters
+    ----------
+    expected, actual : numpy.ndarray
+        Counts or shares per level; empty levels are smoothed with ``eps``.
+    eps : float
+        Floor of a share, so empty levels do not give infinite terms.
+
+    Returns
+    -------
+    float
+    """
+    e = np.asarray(expected, dtype=np.float64)
+    a = np.asarray(actual, dtype=np.float64)
+    e = np.maximum(e / max(e.sum(), 1e-300), eps)
+    a = np.maximum(a / max(a.sum(), 1e-300), eps)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def _num(value: Any) -> float | None:
+    value = float(value)
+    return None if math.isnan(value) or math.isinf(value) else value
+
+
+@dataclass
+class Evaluation:
+    """The outcome of one rule on one window.
+
+    Attributes
+    ----------
+    rule : str
+    status : {"ok", "breach", "trip", "insufficient"}
+    statistic : float or None
+    p_value : float or None
+    evidence : dict
+    """
+
+    rule: str
+    status: str
+    statistic: float | None = None
+    p_value: float | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly summary."""
+        return {
+            "rule": self.rule,
+            "status": self.status,
+            "statistic": self.statistic,
+            "p_value": self.p_value,
+        }
+
+
+def evaluate_fairness(rule: Any, window: Window, counts: np.ndarray) -> Evaluation:
+    """Evaluate one fairness breaker rule on window counts of shape ``(G, 6)``.
+
+    Parameters
+    ----------
+    rule : BreakerRule
+        The rule (metric, kind, threshold, min_samples, alpha).
+    window : Window
+        For the group keys and the batch ids.
+    counts : numpy.ndarray
+        Window counts, shape ``(G, 6)``.
+
+    Returns
+    -------
+    Evaluation
+    """
+    from fairgate.audit.metrics import METRICS, difference, metric_values, ratio
+    from fairgate.audit.uncertainty import group_significance
+
+    metrics = rule_metrics(rule.metric)
+    kind = getattr(rule, "kind", "difference")
+    cells = cells_for(counts, _needs_outcome(rule, metrics))
+    keys = window.key_list()
+    min_samples = int(getattr(rule, "min_samples", 30))
+    alpha = float(getattr(rule, "alpha", 0.05))
+    worst: Evaluation | None = None
+    for metric in metrics:
+        _, den = METRICS[metric].parts(cells)
+        eligible = np.asarray(den) >= max(min_samples, 1)
+        values = metric_values(metric, cells)
+        base = {
+            "rule": rule.id,
+            "metric": metric,
+            "kind": kind,
+            "threshold": float(rule.threshold),
+            "alpha": alpha,
+            "min_samples": min_samples,
+            "attributes": list(getattr(rule, "attributes", [])),
+            "window": {"kind": window.kind, "size": window.size, "observations": int(counts.sum())},
+            "batches": [window.first_batch, window.last_batch],
+            "groups": [list(k) for k in keys],
+            "counts": {"TP_FP_TN_FN": cells.tolist(), "raw_TP_FP_TN_FN_PU_NU": counts.tolist()},
+            "values": [_num(v) for v in np.atleast_1d(values)],
+            "eligible": eligible.tolist(),
+        }
+        if eligible.sum() < 2:
+            ev = Evaluation(rule.id, "insufficient", evidence=base)
+        else:
+            fn = difference if kind == "difference" else ratio
+            stat = float(fn(values, include=eligible))
+            breach = stat > rule.threshold if kind == "difference" else stat < rule.threshold
+            idx = np.flatnonzero(eligible)
+            vals = np.asarray(values)[idx]
+            hi, lo = int(idx[np.nanargmax(vals)]), int(idx[np.nanargmin(vals)])
+            sig = group_significance(cells[[lo, hi]], metric, reference=1)
+            p = float(sig.p_values[0])
+            status = "trip" if breach and p < alpha else ("breach" if breach else "ok")
+            base.update(
+                statistic=_num(stat),
+                p_value=_num(p),
+                test=str(sig.tests[0]),
+                compared=[list(keys[lo]), list(keys[hi])],
+            )
+            ev = Evaluation(rule.id, status, _num(stat), _num(p), base)
+        if worst is None or _rank(ev) > _rank(worst):
+            worst = ev
+    assert worst is not None
+    return worst
+
+
+def _rank(ev: Evaluation) -> int:
+    return {"insufficient": 0, "ok": 1, "breach": 2, "trip": 3}[ev.status]
+
+
+def evaluate_drift(rule: Any, window: Window, baseline: np.ndarray | None) -> Evaluation:
+    """Evaluate a drift rule: PSI of the window's composition against the baseline."""
+    from scipy import stats
+
+    current = window.counts.sum(axis=1).astype(np.float64)
+    keys = window.key_list()
+    base = {
+        "rule": rule.id,
+        "attribute": rule.attribute,
+        "psi_threshold": float(rule.psi_threshold),
+        "groups": [list(k) for k in keys],
+        "current": current.astype(np.int64).tolist(),
+        "window": {"kind": window.kind, "size": window.size, "observations": window.total},
+        "batches": [window.first_batch, window.last_batch],
+    }
+    if baseline is None or window.total < window.size:
+        return Evaluation(rule.id, "insufficient", evidence=base)
+    ref = np.zeros_like(current)
+    ref[: baseline.shape[0]] = baseline
+    value = psi(ref, current)
+    alpha = float(getattr(rule, "alpha", 0.01) or 0.01)
+    expected = np.maximum(ref / ref.sum(), 1e-4)
+    expected = expected / expected.sum() * current.sum()
+    p = float(stats.chisquare(current, expected).pvalue) if len(current) > 1 else 1.0
+    breach = value > rule.psi_threshold
+    status = "trip" if breach and p < alpha else ("breach" if breach else "ok")
+    base.update(baseline=ref.astype(np.int64).tolist(), psi=value, p_value=_num(p), alpha=alpha)
+    return Evaluation(rule.id, status, value, _num(p), base)
+
+
+class _ModelState:
+    """Windows of one model version."""
+
+    def __init__(self, rules: list[Any], drift: list[Any]) -> None:
+        self.lock = threading.Lock()
+        self.rules = rules
+        self.drift = drift
+        self.windows = [Window(*_window_of(r)) for r in rules]
+        self.drift_windows = [Window(*_window_of(r)) for r in drift]
+        self.baselines: list[np.ndarray | None] = [None for _ in drift]
+        self.tripped = False
+
+    def attributes(self) -> set[str]:
+        need = {a for r in self.rules for a in getattr(r, "attributes", [])}
+        return need | {r.attribute for r in self.drift}
+
+
+PolicyLookup = Callable[[str, str], Any]
+
+
+class Breaker:
+    """Evaluates breaker rules on live observations and trips through the registry.
+
+    Parameters
+    ----------
+    registry : Registry
+        Needs ``status`` and ``suspend_by_breaker``.
+    observations : ObservationStore
+        Used to rebuild windows after a restart.
+    policy_for : callable
+        ``policy_for(name, version)`` returns the policy (with ``breaker`` and ``drift`` rule lists)
+        that governs the model version.
+    """
+
+    def __init__(
+        self, registry: Any, observations: ObservationStore, policy_for: PolicyLookup
+    ) -> None:
+        self.registry = registry
+        self.observations = observations
+        self.policy_for = policy_for
+        self._models: dict[tuple[str, str], _ModelState] = {}
+        self._lock = threading.Lock()
+
+    def state_for(self, name: str, version: str) -> _ModelState:
+        """The windows of a model version, created (and rebuilt from storage) on first use."""
+        key = (name, version)
+        state = self._models.get(key)
+        if state is not None:
+            return state
+        with self._lock:
+            state = self._models.get(key)
+            if state is None:
+                policy = self.policy_for(name, version)
+                rules = list(getattr(policy, "breaker", None) or [])
+                drift = list(getattr(policy, "drift", None) or [])
+                state = _ModelState(rules, drift)
+                self._rebuild(name, version, state)
+                self._models[key] = state
+        return state
+
+    def forget(self, name: str, version: str) -> None:
+        """Drop the windows of a model version (it left ACTIVE, or was reinstated)."""
+        with self._lock:
+            self._models.pop((name, version), None)
+
+    def check(self, batch: Batch) -> _ModelState:
+        """Validate that the batch carries every attribute the rules need.
+
+        Raises
+        ------
+        ValidationError
+        """
+        state = self.state_for(batch.model, batch.version)
+        missing = sorted(state.attributes() - set(batch.codes))
+        if missing:
+            raise ValidationError(
+                f"'sensitive' lacks {missing}, which the breaker rules of "
+                f"{batch.model}:{batch.version} monitor; send them with every observation.",
+                details={"missing": missing},
+            )
+        return state
+
+    def _rebuild(self, name: str, version: str, state: _ModelState) -> None:
+        sizes = [w.size for w in state.windows + state.drift_windows]
+        if not sizes:
+            return
+        try:
+            since = self.registry.status(name, version).updated_at
+            since_ts = since.timestamp() if hasattr(since, "timestamp") else float(since)
+        except Exception:
+            return
+        budget = REPLAY_FACTOR * max(sizes)
+        picked: list[Batch] = []
+        for batch in self.observations.batches(name, version, since=since_ts, newest_first=True):
+            picked.append(batch)
+            budget -= batch.n
+            if budget <= 0:
+                break
+        for batch in reversed(picked):
+            self._apply(state, batch)
+
+    def _apply(self, state: _ModelState, batch: Batch) -> list[Evaluation]:
+        cells = batch_cells(batch)
+        results: list[Evaluation] = []
+        for rule, window in zip(state.rules, state.windows, strict=True):
+            local, keys = combined_groups(batch, list(rule.attributes))
+            for closed in window.add(local, keys, cells, batch.id):
+                results.append(evaluate_fairness(rule, window, closed))
+            if window.total:
+                results.append(evaluate_fairness(rule, window, window.counts))
+        for i, (rule, window) in enumerate(zip(state.drift, state.drift_windows, strict=True)):
+            local, keys = combined_groups(batch, [rule.attribute])
+            window.add(local, keys, np.zeros(batch.n, dtype=np.int64), batch.id)
+            if state.baselines[i] is None and window.total >= window.size:
+                state.baselines[i] = window.counts.sum(axis=1).copy()
+                continue
+            results.append(evaluate_drift(rule, window, state.baselines[i]))
+        return results
+
+    def record(self, batch: Batch) -> tuple[Batch, list[Evaluation], Any | None]:
+        """Store a validated batch, add it to the windows, evaluate, and trip if a rule fails.
+
+        The batch is committed before the rules run, under the model version's lock, so the
+        windows see batches in storage order.
+
+        Parameters
+        ----------
+        batch : Batch
+            A parsed batch of a model version that is ACTIVE.
+
+        Returns
+        -------
+        (stored, evaluations, status) : Batch, list of Evaluation, StatusRecord or None
+            ``stored`` carries its id; ``status`` is the new status when this batch tripped.
+
+        Raises
+        ------
+        ValidationError
+            When the batch lacks an attribute the rules monitor (nothing is stored).
+        """
+        state = self.check(batch)
+        with state.lock:
+            stored = self.observations.append(batch)
+            if state.tripped:
+                return stored, [], None
+            results = self._apply(state, stored)
+            trips = [r for r in results if r.status == "trip"]
+            if not trips:
+                return stored, results, None
+            first = trips[0]
+            state.tripped = True
+            evidence = dict(first.evidence)
+            evidence["trigger_batch"] = stored.id
+            evidence["all_trips"] = [t.to_dict() for t in trips]
+            # ConflictError: it already left ACTIVE (a committee decision came first)
+            with contextlib.suppress(ConflictError):
+                self.registry.suspend_by_breaker(
+                    batch.model, batch.version, rule=first.rule, evidence=evidence
+                )
+        self.forget(batch.model, batch.version)
+        return stored, results, self.registry.status(batch.model, batch.version)

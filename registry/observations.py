@@ -1,0 +1,449 @@
+"""Live decisions of serving models: strict parsing and raw, append-only, batched storage.
+
+An operations system posts batches of decisions in one of two JSON forms::
+
+    {"model": "m", "version": "1", "observations": [
+        {"prediction": 1, "outcome": 0, "sensitive": {"sex": "F"}, "ts": 1732400000.0}, ...]}
+
+    {"model": "m", "version": "1", "prediction": [1, 0, ...], "outcome": [0, null, ...],
+     "sensitive": {"sex": ["F", "M", ...]}, "ts": [...]}
+
+The second (columnar) form is the fast path: every column becomes one numpy array. Validation is
+strict and all-or-nothing: predictions must be 0/1 (or booleans), outcomes 0/1/``null``,
+sensitive values strings, integers, booleans or ``null`` (the explicit ``"(missing)"`` group), every
+column the same length, every row the same attributes, no NaN or Infinity anywhere. Any error
+rejects the whole batch with a :class:`~fairgate.errors.ValidationError` and nothing is stored.
+
+Each accepted batch is stored as **one row** of ``observation_batches`` (append-only, never
+updated): the model, the version, when it was received, the row count, the attribute levels as
+JSON and the columns as a zlib-compressed binary blob (predictions and outcomes as int8 with -1
+for an unknown outcome, sensitive values as int32 codes into the levels, timestamps as float64).
+:meth:`ObservationStore.batches` decodes them again, so the breaker's evidence can be
+re-examined and its windows rebuilt after a restart.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from fairgate.errors import LengthMismatchError, MissingValueError, ValidationError
+
+__all__ = [
+    "MISSING",
+    "Batch",
+    "ObservationStore",
+    "batches_table",
+    "parse_batch",
+    "parse_batch_dict",
+]
+
+MISSING = "(missing)"
+"""Level given to a ``null`` sensitive value."""
+
+_metadata = sa.MetaData()
+
+batches_table = sa.Table(
+    "observation_batches",
+    _metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("version", sa.String(100), nullable=False),
+    sa.Column("received_at", sa.Float, nullable=False),
+    sa.Column("n", sa.Integer, nullable=False),
+    sa.Column("n_outcome", sa.Integer, nullable=False),
+    sa.Column("has_ts", sa.Boolean, nullable=False),
+    sa.Column("levels", sa.Text, nullable=False),
+    sa.Column("payload", sa.LargeBinary, nullable=False),
+    sa.Index("ix_observation_batches_model_version", "model", "version", "id"),
+)
+"""The ``observation_batches`` table (created by migration ``0002_service``)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Batch:
+    """One validated batch of live decisions, in columnar form.
+
+    Attributes
+    ----------
+    model, version : str
+    prediction : numpy.ndarray of int8
+        0/1 decisions.
+    outcome : numpy.ndarray of int8
+        0/1 outcomes, -1 where not (yet) known.
+    codes : dict of str to numpy.ndarray of int32
+        Per sensitive attribute, codes into ``levels[attribute]``.
+    levels : dict of str to list of str
+    ts : numpy.ndarray of float64 or None
+        Event times (epoch seconds), NaN where not given.
+    id : int or None
+        Row id once stored.
+    received_at : float or None
+    """
+
+    model: str
+    version: str
+    prediction: np.ndarray
+    outcome: np.ndarray
+    codes: dict[str, np.ndarray]
+    levels: dict[str, list[str]]
+    ts: np.ndarray | None = None
+    id: int | None = None
+    received_at: float | None = None
+
+    @property
+    def n(self) -> int:
+        """Number of observations."""
+        return int(self.prediction.shape[0])
+
+    @property
+    def attributes(self) -> list[str]:
+        """Sensitive attribute names, sorted."""
+        return sorted(self.codes)
+
+    def values(self, attribute: str) -> np.ndarray:
+        """The sensitive values of one attribute as an object array of str."""
+        return np.asarray(self.levels[attribute], dtype=object)[self.codes[attribute]]
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValidationError(
+        f"the body contains {name}; JSON numbers must be finite, send 0/1 or null instead."
+    )
+
+
+def parse_batch(body: bytes) -> Batch:
+    """Parse and validate a JSON batch (either form).
+
+    Parameters
+    ----------
+    body : bytes
+        The request body.
+
+    Returns
+    -------
+    Batch
+
+    Raises
+    ------
+    ValidationError
+        On any problem; the message names the field and what to send instead.
+    """
+    try:
+        data = json.loads(body, parse_constant=_reject_constant)
+    except ValidationError:
+        raise
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"the body is not valid JSON ({exc}); send a JSON object.") from None
+    return parse_batch_dict(data)
+
+
+def _name(data: dict[str, Any], key: str) -> str:
+    value = data.get(key)
+    if isinstance(value, bool) or not isinstance(value, str | int) or str(value) == "":
+        raise ValidationError(
+            f"{key!r}: expected a non-empty string, received {value!r}; "
+            'send e.g. {"model": "benefits-triage", "version": "1.0"}.'
+        )
+    return str(value)
+
+
+def parse_batch_dict(data: Any) -> Batch:
+    """Validate an already decoded batch (see :func:`parse_batch`)."""
+    if not isinstance(data, dict):
+        raise ValidationError(f"expected a JSON object, received {type(data).__name__}.")
+    model, version = _name(data, "model"), _name(data, "version")
+    if "observations" in data:
+        rows = data["observations"]
+        if not isinstance(rows, list) or not rows:
+            raise ValidationError("'observations': expected a non-empty list of objects.")
+        pred, out, sens, ts = _rows_to_columns(rows)
+    else:
+        if "prediction" not in data:
+            raise ValidationError(
+                "send either 'observations' (a list of objects) or the columnar form with "
+                "'prediction', optional 'outcome', 'sensitive' and optional 'ts'."
+            )
+        pred, out, sens = data["prediction"], data.get("outcome"), data.get("sensitive")
+        ts = data.get("ts")
+    return _columns(model, version, pred, out, sens, ts)
+
+
+def _rows_to_columns(rows: list[Any]) -> tuple[list[Any], list[Any], dict[str, list[Any]], Any]:
+    first = rows[0]
+    if not isinstance(first, dict) or not isinstance(first.get("sensitive"), dict):
+        raise ValidationError(
+            "observations[0]: expected an object with 'prediction' and 'sensitive' (an object)."
+        )
+    attrs = sorted(first["sensitive"])
+    pred: list[Any] = []
+    out: list[Any] = []
+    ts: list[Any] = []
+    any_ts = False
+    sens: dict[str, list[Any]] = {a: [] for a in attrs}
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict) or "prediction" not in row:
+            raise ValidationError(f"observations[{i}]: expected an object with 'prediction'.")
+        s = row.get("sensitive")
+        if not isinstance(s, dict) or sorted(s) != attrs:
+            raise ValidationError(
+                f"observations[{i}].sensitive: expected the attributes {attrs} like the first "
+                f"row, received {sorted(s) if isinstance(s, dict) else s!r}."
+            )
+        pred.append(row["prediction"])
+        out.append(row.get("outcome"))
+        t = row.get("ts")
+        any_ts = any_ts or t is not None
+        ts.append(t)
+        for a in attrs:
+            sens[a].append(s[a])
+    return pred, out, sens, (ts if any_ts else None)
+
+
+def _binary(values: Any, name: str, *, nullable: bool, n: int | None) -> np.ndarray:
+    if not isinstance(values, list):
+        raise ValidationError(f"{name!r}: expected a list, received {type(values).__name__}.")
+    if n is not None and len(values) != n:
+        raise LengthMismatchError(
+            f"{name!r} has {len(values)} values but 'prediction' has {n}; send one per decision.",
+            details={"field": name, "length": len(values), "expected": n},
+        )
+    arr = np.asarray(values) if values else np.zeros(0, dtype=np.int8)
+    if arr.dtype.kind == "O" and nullable:
+        missing = np.equal(arr, None)
+        rest = arr[~missing]
+        known = np.asarray(rest.tolist()) if rest.size else np.zeros(0, dtype=np.int8)
+        out = np.full(arr.shape[0], -1, dtype=np.int8)
+        out[~missing] = _check01(known, name)
+        return out
+    if arr.ndim != 1:
+        raise ValidationError(f"{name!r}: expected a flat list of 0/1 values.")
+    return _check01(arr, name)
+
+
+def _check01(arr: np.ndarray, name: str) -> np.ndarray:
+    if arr.dtype.kind not in "iub" or arr.ndim != 1:
+        sample = [v for v in arr.tolist() if not isinstance(v, bool | int)][:3]
+        raise ValidationError(
+            f"{name!r}: expected 0/1 (or true/false), received values such as {sample!r}.",
+            details={"field": name},
+        )
+    bad = (arr != 0) & (arr != 1)
+    if bad.any():
+        raise ValidationError(
+            f"{name!r}: expected 0/1, received {arr[bad][:3].tolist()}; threshold scores first.",
+            details={"field": name},
+        )
+    return arr.astype(np.int8)
+
+
+_SENSITIVE_TYPES = {str, int, bool, type(None)}
+
+
+def _sensitive(values: Any, name: str, n: int) -> tuple[np.ndarray, list[str]]:
+    import pandas as pd
+
+    if not isinstance(values, list) or len(values) != n:
+        got = len(values) if isinstance(values, list) else type(values).__name__
+        raise LengthMismatchError(
+            f"sensitive[{name!r}]: expected a list of {n} values (one per decision), got {got}.",
+            details={"attribute": name},
+        )
+    types = set(map(type, values))
+    if not types <= _SENSITIVE_TYPES:
+        bad = sorted(t.__name__ for t in types - _SENSITIVE_TYPES)
+        raise ValidationError(
+            f"sensitive[{name!r}]: values must be strings (or integers, booleans, null); "
+            f"received {', '.join(bad)}.",
+            details={"attribute": name},
+        )
+    arr = np.empty(n, dtype=object)
+    arr[:] = values
+    codes, uniques = pd.factorize(arr, use_na_sentinel=True)
+    levels = [str(u) for u in uniques]
+    if len(set(levels)) != len(levels):  # e.g. 1 and "1": merge them as strings
+        codes, uniques = pd.factorize(np.asarray([levels[c] if c >= 0 else None for c in codes]))
+        levels = [str(u) for u in uniques]
+    codes = codes.astype(np.int32, copy=False)
+    if (codes < 0).any():
+        codes = np.where(codes < 0, len(levels), codes).astype(np.int32)
+        levels.append(MISSING)
+    return codes, levels
+
+
+def _timestamps(ts: Any, n: int) -> np.ndarray | None:
+    if ts is None:
+        return None
+    if not isinstance(ts, list) or len(ts) != n:
+        raise LengthMismatchError(f"'ts': expected a list of {n} epoch-second numbers or nulls.")
+    if not all(t is None or (isinstance(t, int | float) and not isinstance(t, bool)) for t in ts):
+        raise ValidationError("'ts': expected epoch seconds (numbers) or null.")
+    arr = np.asarray([math.nan if t is None else t for t in ts], dtype=np.float64)
+    return arr
+
+
+def _columns(model: str, version: str, pred: Any, out: Any, sens: Any, ts: Any) -> Batch:
+    prediction = _binary(pred, "prediction", nullable=False, n=None)
+    n = prediction.shape[0]
+    if n == 0:
+        raise MissingValueError("'prediction' is empty; send at least one decision.")
+    if out is None:
+        outcome = np.full(n, -1, dtype=np.int8)
+    else:
+        outcome = _binary(out, "outcome", nullable=True, n=n)
+    if not isinstance(sens, dict) or not sens:
+        raise ValidationError(
+            "'sensitive': expected an object mapping each sensitive attribute to its values, "
+            'e.g. {"sex": ["F", "M"]}.'
+        )
+    codes: dict[str, np.ndarray] = {}
+    levels: dict[str, list[str]] = {}
+    for attr in sorted(sens):
+        if not isinstance(attr, str) or not attr:
+            raise ValidationError("'sensitive': attribute names must be non-empty strings.")
+        codes[attr], levels[attr] = _sensitive(sens[attr], attr, n)
+    return Batch(model, version, prediction, outcome, codes, levels, _timestamps(ts, n))
+
+
+def _encode(batch: Batch) -> bytes:
+    parts = [batch.prediction.tobytes(), batch.outcome.tobytes()]
+    parts += [batch.codes[a].astype("<i4", copy=False).tobytes() for a in batch.attributes]
+    if batch.ts is not None:
+        parts.append(batch.ts.astype("<f8", copy=False).tobytes())
+    return zlib.compress(b"".join(parts), 1)
+
+
+def _decode(row: Any) -> Batch:
+    n = row["n"]
+    raw = zlib.decompress(row["payload"])
+    levels: dict[str, list[str]] = json.loads(row["levels"])
+    pos = 0
+
+    def take(dtype: str, count: int) -> np.ndarray:
+        nonlocal pos
+        size = np.dtype(dtype).itemsize * count
+        arr = np.frombuffer(raw, dtype=dtype, count=count, offset=pos)
+        pos += size
+        return arr
+
+    pred, out = take("i1", n), take("i1", n)
+    codes = {a: take("<i4", n) for a in sorted(levels)}
+    ts = take("<f8", n) if row["has_ts"] else None
+    return Batch(
+        row["model"], row["version"], pred, out, codes, levels, ts, row["id"], row["received_at"]
+    )
+
+
+class ObservationStore:
+    """Append-only storage of observation batches.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.engine.Engine
+        The registry's engine (schema at migration ``0002_service`` or later).
+    """
+
+    def __init__(self, engine: sa.engine.Engine) -> None:
+        self.engine = engine
+
+    def append(self, batch: Batch, *, conn: sa.Connection | None = None) -> Batch:
+        """Store one batch durably (committed before returning) and return it with its id.
+
+        Parameters
+        ----------
+        batch : Batch
+            A validated batch.
+        conn : sqlalchemy.Connection, optional
+            Use this open transaction instead of committing a new one.
+
+        Returns
+        -------
+        Batch
+        """
+        received = time.time()
+        values = {
+            "model": batch.model,
+            "version": batch.version,
+            "received_at": received,
+            "n": batch.n,
+            "n_outcome": int((batch.outcome >= 0).sum()),
+            "has_ts": batch.ts is not None,
+            "levels": json.dumps(batch.levels, sort_keys=True),
+            "payload": _encode(batch),
+        }
+        if conn is None:
+            with self.engine.begin() as own:
+                new_id = own.execute(batches_table.insert().values(**values)).inserted_primary_key
+        else:
+            new_id = conn.execute(batches_table.insert().values(**values)).inserted_primary_key
+        return Batch(
+            batch.model,
+            batch.version,
+            batch.prediction,
+            batch.outcome,
+            batch.codes,
+            batch.levels,
+            batch.ts,
+            int(new_id[0]),
+            received,
+        )
+
+    def batches(
+        self,
+        model: str,
+        version: str,
+        *,
+        after_id: int = 0,
+        since: float | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
+    ) -> Iterator[Batch]:
+        """Decode the stored batches of one model version, oldest first.
+
+        Parameters
+        ----------
+        model, version : str
+            The model version.
+        after_id : int
+            Only batches with a larger id.
+        since : float, optional
+            Only batches received at or after this epoch time.
+        limit : int, optional
+            At most this many batches.
+        newest_first : bool
+            Yield the newest batch first.
+
+        Yields
+        ------
+        Batch
+        """
+        t = batches_table
+        query = sa.select(t).where(t.c.model == model, t.c.version == version, t.c.id > after_id)
+        if since is not None:
+            query = query.where(t.c.received_at >= since)
+        query = query.order_by(t.c.id.desc() if newest_first else t.c.id)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            result = conn.execute(query.execution_options(yield_per=64)).mappings()
+            for row in result:
+                yield _decode(row)
+
+    def count(self, model: str, version: str) -> int:
+        """Total stored observations of one model version."""
+        t = batches_table
+        with self.engine.connect() as conn:
+            total = conn.execute(
+                sa.select(sa.func.coalesce(sa.func.sum(t.c.n), 0)).where(
+                    t.c.model == model, t.c.version == version
+                )
+            ).scalar_one()
+        return int(total)

@@ -1,0 +1,413 @@
+"""Routes for vendors, the committee and administrators, and the public listing.
+
+An artifact is uploaded first (``POST /v1/artifacts``, the raw bytes streamed to disk with a size
+limit and its SHA-256 checked against ``X-Content-SHA256`` when sent), then filed with its
+``upload_id`` (``POST /v1/models``). A vendor token sees and changes only its own filings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import secrets
+import shutil
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import FileResponse, JSONResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from fairgate.errors import (
+    ArtifactIntegrityError,
+    ConflictError,
+    NotFoundError,
+    PayloadTooLargeError,
+    PermissionDeniedError,
+    ValidationError,
+)
+from fairgate.registry.auth import ROLES, Principal
+from fairgate.registry.service import role_dependency
+
+__all__ = ["router"]
+
+_log = logging.getLogger("fairgate.service")
+
+router = APIRouter()
+_vendor = role_dependency("vendor")
+_reader = role_dependency("vendor", "committee")
+_committee = role_dependency("committee")
+_admin = role_dependency()
+VendorP = Annotated[Principal, Depends(_vendor)]
+ReaderP = Annotated[Principal, Depends(_reader)]
+CommitteeP = Annotated[Principal, Depends(_committee)]
+AdminP = Annotated[Principal, Depends(_admin)]
+
+
+def _json(value: Any, status_code: int = 200) -> JSONResponse:
+    return JSONResponse(jsonable_encoder(value), status_code=status_code)
+
+
+def _vendor_of(record: Any) -> str | None:
+    if isinstance(record, dict):
+        return record.get("vendor")
+    return getattr(record, "vendor", None)
+
+
+def _own(principal: Principal, record: Any, what: str) -> None:
+    """Vendors may only touch their own filings."""
+    if principal.role == "vendor" and _vendor_of(record) != principal.vendor:
+        raise PermissionDeniedError(
+            f"{what} belongs to another vendor; a vendor token reads and changes only its own "
+            "filings.",
+            details={"vendor": principal.vendor},
+        )
+
+
+def _owned_version(request: Request, principal: Principal, name: str, version: str) -> Any:
+    registry = request.app.state.service.registry
+    record = registry.get(name, version)
+    _own(principal, record, f"{name}:{version}")
+    return record
+
+
+# ------------------------------------------------------------------------------- public
+@router.get("/v1/public/models", tags=["public"], summary="Public list of registered algorithms")
+def public_models(request: Request) -> JSONResponse:
+    """Name, purpose, department and state of every registered model version; no token."""
+    registry = request.app.state.service.registry
+    out = []
+    for mv in registry.list_versions():
+        data = jsonable_encoder(mv)
+        filing = data.get("filing") if isinstance(data.get("filing"), dict) else {}
+        out.append(
+            {
+                "name": data.get("name"),
+                "version": data.get("version"),
+                "purpose": data.get("purpose", filing.get("purpose")),
+                "department": data.get("department", filing.get("department")),
+                "state": data.get("state"),
+            }
+        )
+    return _json({"models": out})
+
+
+# ------------------------------------------------------------------------------- artifacts
+@router.post("/v1/artifacts", tags=["filings"], status_code=201, summary="Upload an artifact")
+async def upload_artifact(
+    principal: VendorP,
+    request: Request,
+    filename: str = Query(..., description="File name with its extension, e.g. model.skops"),
+    x_content_sha256: str | None = Header(default=None),
+) -> JSONResponse:
+    """Stream the raw body to disk (size limit, SHA-256 computed on the way).
+
+    Send the bytes as ``application/octet-stream``; with ``X-Content-SHA256`` the upload is
+    refused (409) when the bytes do not match. Returns the ``upload_id`` to file it with.
+    """
+    service = request.app.state.service
+    limit = service.settings.max_upload_bytes
+    safe = Path(filename).name
+    if not safe or safe in (".", "..") or safe != filename:
+        raise ValidationError(f"filename={filename!r}: give a plain file name like model.skops.")
+    announced = request.headers.get("content-length")
+    if announced and announced.isdigit() and int(announced) > limit:
+        raise PayloadTooLargeError(f"the artifact is over the upload limit of {limit} bytes.")
+    upload_id = secrets.token_hex(8)
+    folder = service.settings.artifacts_dir / "uploads" / upload_id
+    await run_in_threadpool(folder.mkdir, parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with open(folder / safe, "wb") as fh:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLargeError(
+                        f"the artifact is over the upload limit of {limit} bytes "
+                        "(FAIRGATE_MAX_UPLOAD_BYTES)."
+                    )
+                digest.update(chunk)
+                await run_in_threadpool(fh.write, chunk)
+        sha = digest.hexdigest()
+        if x_content_sha256 and x_content_sha256.strip().lower() != sha:
+            raise ArtifactIntegrityError(
+                f"the uploaded bytes hash to {sha}, not {x_content_sha256}; upload again.",
+                details={"sha256": sha},
+            )
+        if size == 0:
+            raise ValidationError("the artifact is empty; send the model file as the body.")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    meta = {"vendor": principal.vendor, "sha256": sha, "size": size, "filename": safe}
+    (folder / "upload.json").write_text(json.dumps(meta))
+    return _json({"upload_id": upload_id, **meta}, 201)
+
+
+def _upload_path(service: Any, principal: Principal, upload_id: str) -> Path:
+    if not upload_id.isalnum():
+        raise ValidationError(f"upload_id={upload_id!r} is malformed.")
+    folder = service.settings.artifacts_dir / "uploads" / upload_id
+    meta_file = folder / "upload.json"
+    if not meta_file.exists():
+        raise NotFoundError(f"upload {upload_id!r} does not exist; upload the artifact first.")
+    meta = json.loads(meta_file.read_text())
+    if principal.role == "vendor" and meta["vendor"] != principal.vendor:
+        raise PermissionDeniedError(f"upload {upload_id!r} belongs to another vendor.")
+    return folder / meta["filename"]
+
+
+# ------------------------------------------------------------------------------- filings
+class FileRequest(BaseModel):
+    """Body of ``POST /v1/models``."""
+
+    filing: dict[str, Any] = Field(description="The filing (technical documentation).")
+    upload_id: str | None = Field(default=None, description="From POST /v1/artifacts.")
+    vendor: str | None = Field(default=None, description="Admin only: file for this vendor.")
+
+
+@router.post("/v1/models", tags=["filings"], status_code=201, summary="File a model version")
+def file_model(body: FileRequest, request: Request, principal: VendorP) -> JSONResponse:
+    """File a model version with its documentation and (optionally) an uploaded artifact."""
+    service = request.app.state.service
+    vendor = principal.vendor if principal.role == "vendor" else body.vendor
+    artifact = _upload_path(service, principal, body.upload_id) if body.upload_id else None
+    record = service.registry.file(body.filing, artifact, actor=principal.actor, vendor=vendor)
+    data = jsonable_encoder(record)
+    if data.get("name") is not None and data.get("version") is not None:
+        service.hub.changed(str(data["name"]), str(data["version"]))
+    return _json(record, 201)
+
+
+@router.get("/v1/models", tags=["filings"], summary="List model versions")
+def list_models(principal: ReaderP, request: Request, name: str | None = None) -> JSONResponse:
+    """Every model version (a vendor sees only its own)."""
+    registry = request.app.state.service.registry
+    vendor = principal.vendor if principal.role == "vendor" else None
+    return _json({"models": registry.list_versions(vendor=vendor, name=name)})
+
+
+@router.get("/v1/models/{name}/{version}", tags=["filings"], summary="A model version")
+def get_model(name: str, version: str, request: Request, principal: ReaderP) -> JSONResponse:
+    """The model version's record and its filing."""
+    record = _owned_version(request, principal, name, version)
+    filing = request.app.state.service.registry.filing(name, version)
+    return _json({"model": record, "filing": filing})
+
+
+@router.get("/v1/models/{name}/{version}/audits", tags=["audits"], summary="Audits of a version")
+def list_audits(name: str, version: str, request: Request, principal: ReaderP) -> JSONResponse:
+    """Every recorded audit of the model version, oldest first."""
+    _owned_version(request, principal, name, version)
+    return _json({"audits": request.app.state.service.registry.audits(name, version)})
+
+
+class AuditRequest(BaseModel):
+    """Body of ``POST /v1/models/{name}/{version}/audits``."""
+
+    data_upload_id: str = Field(
+        description="Evaluation data (Parquet/CSV) from POST /v1/artifacts."
+    )
+    policy: str | dict[str, Any] | None = Field(
+        default=None, description="A built-in policy name or an inline policy; default: default."
+    )
+    lang: Literal["en", "zh"] = "en"
+
+
+def _artifact_of(record: Any) -> tuple[str | None, str | None]:
+    data = jsonable_encoder(record)
+    for key in ("artifact_path", "artifact", "artifact_uri"):
+        value = data.get(key)
+        if isinstance(value, str) and value:
+            return value, data.get("artifact_sha256")
+    return None, data.get("artifact_sha256")
+
+
+def _run_audit_task(
+    service: Any, name: str, version: str, actor: str, model: str, data: Path, body: AuditRequest
+) -> None:
+    from fairgate.audit.runner import run_audit
+
+    registry = service.registry
+    out_dir = service.settings.reports_dir / name / version / secrets.token_hex(6)
+    try:
+        result = run_audit(
+            model,
+            data,
+            registry.filing(name, version),
+            body.policy,
+            out_dir=out_dir,
+            lang=body.lang,
+            allow_pickle=service.settings.allow_pickle,
+        )
+        registry.record_audit(
+            name,
+            version,
+            artifact_sha256=result.model.get("sha256"),
+            passed=result.outcome != "fail",
+            verdict=result.outcome,
+            result=result.to_dict(),
+            report_path=str(out_dir / "report.html"),
+            actor=actor,
+        )
+    except Exception:
+        _log.exception("audit of %s:%s failed", name, version)
+    finally:
+        service.hub.changed(name, version)
+
+
+@router.post(
+    "/v1/models/{name}/{version}/audits",
+    tags=["audits"],
+    status_code=202,
+    summary="Start an audit (runs in the background)",
+)
+def start_audit(
+    principal: CommitteeP,
+    name: str,
+    version: str,
+    body: AuditRequest,
+    request: Request,
+    background: BackgroundTasks,
+) -> JSONResponse:
+    """Run the audit runner on the filed artifact and uploaded evaluation data, then record it.
+
+    Answers 202 at once; the audit appears in ``GET .../audits`` when done. 501 when no audit
+    runner is installed, 409 when the version has no artifact on file.
+    """
+    service = request.app.state.service
+    record = service.registry.get(name, version)
+    try:
+        from fairgate.audit.runner import run_audit  # noqa: F401
+    except ImportError:
+        body_501 = {
+            "error": "not_implemented",
+            "message": "no audit runner is installed here; run 'fairgate audit' and record "
+            "its result instead.",
+        }
+        return JSONResponse(body_501, status_code=501)
+    if isinstance(body.policy, str) and not body.policy.replace("-", "").replace("_", "").isalnum():
+        raise ValidationError(f"policy={body.policy!r}: name a built-in policy or send it inline.")
+    model, _ = _artifact_of(record)
+    if model is None:
+        raise ConflictError(f"{name}:{version} has no artifact on file; file it with upload_id.")
+    data = _upload_path(service, principal, body.data_upload_id)
+    background.add_task(_run_audit_task, service, name, version, principal.actor, model, data, body)
+    return _json({"started": True, "name": name, "version": version}, 202)
+
+
+@router.get(
+    "/v1/models/{name}/{version}/report",
+    tags=["audits"],
+    summary="Download the HTML audit report",
+    response_class=FileResponse,
+)
+def report(
+    principal: ReaderP,
+    name: str,
+    version: str,
+    request: Request,
+    audit_id: int | None = Query(default=None, description="Default: the latest audit."),
+) -> FileResponse:
+    """The HTML report of the latest (or the given) audit."""
+    _owned_version(request, principal, name, version)
+    audits = list(request.app.state.service.registry.audits(name, version))
+    if audit_id is not None:
+        audits = [a for a in audits if getattr(a, "id", None) == audit_id]
+    if not audits:
+        raise NotFoundError(f"{name}:{version} has no audit{f' {audit_id}' if audit_id else ''}.")
+    path = getattr(audits[-1], "report_path", None)
+    if not path or not Path(path).is_file():
+        raise NotFoundError(f"the report of {name}:{version}'s audit is not on disk.")
+    return FileResponse(path, media_type="text/html", filename=Path(path).name)
+
+
+# ------------------------------------------------------------------------------- decisions
+class DecisionRequest(BaseModel):
+    """Body of ``POST /v1/models/{name}/{version}/decisions``."""
+
+    action: Literal["approve", "reject", "suspend", "reinstate", "withdraw"]
+    rationale: str = Field(min_length=1, description="Why; recorded in the ledger.")
+    evidence: dict[str, Any] | None = None
+
+
+@router.post(
+    "/v1/models/{name}/{version}/decisions",
+    tags=["decisions"],
+    summary="A committee decision (approve, reject, suspend, reinstate, withdraw)",
+)
+def decide(
+    principal: CommitteeP,
+    name: str,
+    version: str,
+    body: DecisionRequest,
+    request: Request,
+) -> JSONResponse:
+    """Apply the decision; illegal transitions answer 409 naming the allowed ones."""
+    service = request.app.state.service
+    record = service.registry.decide(
+        name,
+        version,
+        body.action,
+        rationale=body.rationale,
+        actor=principal.actor,
+        evidence=body.evidence,
+    )
+    service.hub.changed(name, version)
+    return _json(record)
+
+
+# ------------------------------------------------------------------------------- ledger
+@router.get("/v1/ledger", tags=["ledger"], summary="Ledger events")
+def ledger(
+    principal: CommitteeP,
+    request: Request,
+    after_id: int = Query(default=0, ge=0),
+    limit: int = Query(default=100, ge=1, le=1000),
+) -> JSONResponse:
+    """Events after ``after_id``, oldest first."""
+    events = request.app.state.service.registry.events(after_id=after_id, limit=limit)
+    return _json({"events": events})
+
+
+@router.get("/v1/ledger/verify", tags=["ledger"], summary="Verify the hash chain")
+def verify_ledger(request: Request, principal: CommitteeP) -> JSONResponse:
+    """Check the ledger's hash chain; 500 ``ledger_integrity`` when broken."""
+    result = request.app.state.service.registry.verify_ledger()
+    return _json({"ok": True, "result": result})
+
+
+# ------------------------------------------------------------------------------- tokens
+class TokenRequest(BaseModel):
+    """Body of ``POST /v1/tokens``."""
+
+    role: Literal[ROLES]  # type: ignore[valid-type]
+    vendor: str | None = None
+    expires_days: float | None = Field(default=None, gt=0)
+    label: str | None = None
+
+
+@router.post("/v1/tokens", tags=["tokens"], status_code=201, summary="Create a token (admin)")
+def create_token(body: TokenRequest, request: Request, principal: AdminP) -> JSONResponse:
+    """The token is in this answer only; the server keeps its salted hash."""
+    tokens = request.app.state.service.tokens
+    token, info = tokens.create(
+        body.role, vendor=body.vendor, expires_days=body.expires_days, label=body.label
+    )
+    return _json({"token": token, **info.to_dict()}, 201)
+
+
+@router.get("/v1/tokens", tags=["tokens"], summary="List tokens (admin)")
+def list_tokens(request: Request, principal: AdminP) -> JSONResponse:
+    """Every token without its secret."""
+    return _json({"tokens": [t.to_dict() for t in request.app.state.service.tokens.list()]})
+
+
+@router.delete("/v1/tokens/{token_id}", tags=["tokens"], summary="Revoke a token (admin)")
+def revoke_token(token_id: str, request: Request, principal: AdminP) -> JSONResponse:
+    """Revoke at once in this process (other processes: within the token cache lifetime)."""
+    return _json(request.app.state.service.tokens.revoke(token_id).to_dict())

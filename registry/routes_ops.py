@@ -1,0 +1,199 @@
+"""Routes for serving systems: status, the push stream, observations, health and readiness."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from fairgate.errors import (
+    ConflictError,
+    PayloadTooLargeError,
+    ServiceUnavailableError,
+)
+from fairgate.registry.auth import Principal
+from fairgate.registry.service import role_dependency
+
+__all__ = ["HEARTBEAT_SECONDS", "read_body", "router"]
+
+HEARTBEAT_SECONDS = 1.0
+"""The push stream sends a comment line this often, so clients notice a dead server quickly."""
+
+router = APIRouter()
+_ops = role_dependency("operations", "committee")
+_observer = role_dependency("operations")
+OpsP = Annotated[Principal, Depends(_ops)]
+ObserverP = Annotated[Principal, Depends(_observer)]
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """Read a request body, refusing it (413) as soon as it exceeds ``limit`` bytes.
+
+    The ``Content-Length`` header is checked first, so an announced oversize body is refused
+    before any of it is read.
+    """
+    announced = request.headers.get("content-length")
+    if announced is not None and announced.isdigit() and int(announced) > limit:
+        raise PayloadTooLargeError(
+            f"the body is {int(announced)} bytes, over the limit of {limit}; "
+            "send smaller batches (FAIRGATE_MAX_BODY_BYTES sets the limit).",
+            details={"limit": limit},
+        )
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLargeError(
+                f"the body is over the limit of {limit} bytes; send smaller batches.",
+                details={"limit": limit},
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.get("/health", tags=["health"], summary="Liveness: the process answers")
+def health() -> dict[str, str]:
+    """Always ``{"status": "ok"}`` while the process runs."""
+    return {"status": "ok"}
+
+
+@router.get("/ready", tags=["health"], summary="Readiness: the database answers")
+def ready(request: Request) -> JSONResponse:
+    """200 when the service is started and its database answers, else 503."""
+    service = request.app.state.service
+    try:
+        if not request.app.state.ready:
+            raise ServiceUnavailableError("the service is starting")
+        service.registry.events(after_id=service.hub.last_event_id, limit=1)
+    except Exception as exc:  # report, never raise
+        err = ServiceUnavailableError(f"not ready: {type(exc).__name__}")
+        return JSONResponse(err.to_dict(), status_code=503)
+    return JSONResponse({"status": "ready", "subscribers": service.hub.subscribers})
+
+
+@router.get(
+    "/v1/status/{name}/{version}",
+    tags=["status"],
+    summary="May I serve this model version right now?",
+    responses={304: {"description": "Not modified (If-None-Match matched the ETag)"}},
+)
+async def status(
+    principal: OpsP,
+    name: str,
+    version: str,
+    request: Request,
+    if_none_match: str | None = Header(default=None),
+) -> Response:
+    """Serve / do-not-serve with the state, the reason and the revision as ETag.
+
+    Answered from an in-memory cache kept current by state-change events.
+    """
+    service = request.app.state.service
+    entry = service.hub.get(name, version)
+    if entry is None:
+        entry = await run_in_threadpool(service.hub.load, name, version)
+    _, body, etag = entry
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if if_none_match is not None and if_none_match.strip() == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+def _sse(event: str, data: dict[str, Any], event_id: Any = None) -> bytes:
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {event}\ndata: {json.dumps(data, default=str)}\n\n".encode()
+
+
+@router.get(
+    "/v1/status/stream",
+    tags=["status"],
+    summary="Push stream (Server-Sent Events) of status changes",
+    response_class=StreamingResponse,
+)
+async def stream(
+    principal: OpsP,
+    request: Request,
+    model: str | None = Query(default=None, description="Only this model's changes."),
+) -> StreamingResponse:
+    """``event: status`` with the new status of each change; ``: ping`` every second.
+
+    The first event, ``hello``, tells the client the stream is live; a client should re-read the
+    status of the models it caches after every (re)connection.
+    """
+    hub = request.app.state.service.hub
+    queue = hub.subscribe()
+
+    async def events() -> AsyncIterator[bytes]:
+        try:
+            yield b"retry: 500\n" + _sse("hello", {"last_event_id": hub.last_event_id})
+            while True:
+                try:
+                    message = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
+                except TimeoutError:
+                    yield b": ping\n\n"
+                    continue
+                if model is None or message.get("name") == model:
+                    yield _sse("status", message, message.get("revision"))
+        finally:
+            hub.unsubscribe(queue)
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+def _ingest(service: Any, body: bytes) -> dict[str, Any]:
+    from fairgate.registry.observations import parse_batch
+
+    started = time.perf_counter()
+    batch = parse_batch(body)
+    data, _, _ = service.status_entry(batch.model, batch.version)
+    if data["state"] != "ACTIVE":
+        raise ConflictError(
+            f"{batch.model}:{batch.version} is {data['state']}, not ACTIVE; observations are "
+            "only taken for a model in service.",
+            details={"state": data["state"]},
+        )
+    stored, evaluations, tripped = service.breaker.record(batch)
+    out: dict[str, Any] = {
+        "accepted": stored.n,
+        "batch_id": stored.id,
+        "state": data["state"],
+        "tripped": tripped is not None,
+        "evaluations": [e.to_dict() for e in evaluations],
+    }
+    if tripped is not None:
+        new = service.hub.changed(batch.model, batch.version)
+        out["state"] = (new or service.status_entry(batch.model, batch.version)[0])["state"]
+    out["ingest_ms"] = round((time.perf_counter() - started) * 1000, 3)
+    return out
+
+
+@router.post(
+    "/v1/observations",
+    tags=["observations"],
+    status_code=201,
+    summary="Report a batch of live decisions of an ACTIVE model",
+)
+async def observations(request: Request, principal: ObserverP) -> dict[str, Any]:
+    """Store a batch (all or nothing), then evaluate the breaker rules on it.
+
+    Body: ``{"model", "version", "observations": [...]}`` or the columnar form
+    ``{"model", "version", "prediction": [...], "outcome": [...], "sensitive": {attr: [...]}}``.
+    Answers 201 only after the batch is committed; ``tripped`` tells whether it suspended the
+    model (the suspension is committed before the answer); ``ingest_ms`` is the server's time
+    from the received body to the answer. 404 for an unknown model, 409 for a model not ACTIVE,
+    413 over the size limit, 422 for anything malformed.
+    """
+    service = request.app.state.service
+    body = await read_body(request, service.settings.max_body_bytes)
+    return await run_in_threadpool(_ingest, service, body)

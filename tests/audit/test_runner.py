@@ -1,0 +1,304 @@
+"""The audit runner and ``fairgate audit``: real models, real files, bad inputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from fairgate.audit.result import AuditResult
+from fairgate.audit.runner import run_audit
+from fairgate.cli import main
+from fairgate.errors import MissingColumnError, ModelLoadError, UnsafeModelError
+
+FEATURES = ["sex", "race", "income", "debt"]
+
+
+def biased_frame(n: int = 3000, seed: int = 0) -> pd.DataFrame:
+    """Synthetic lending data where the historic outcome favours men strongly."""
+    rng = np.random.default_rng(seed)
+    sex = rng.choice(["Female", "Male"], size=n)
+    race = rng.choice(["A", "B", "C"], size=n, p=[0.5, 0.4, 0.1])
+    income = rng.normal(50, 10, size=n)
+    debt = rng.normal(20, 5, size=n)
+    logit = 0.08 * (income - 50) - 0.1 * (debt - 20) + np.where(sex == "Male", 1.5, -1.5)
+    approved = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(np.int64)
+    return pd.DataFrame(
+        {"sex": sex, "race": race, "income": income, "debt": debt, "approved": approved}
+    )
+
+
+def train(frame: pd.DataFrame):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    pre = ColumnTransformer(
+        [
+            ("cat", OneHotEncoder(handle_unknown="ignore"), ["sex", "race"]),
+            ("num", "passthrough", ["income", "debt"]),
+        ]
+    )
+    model = Pipeline([("pre", pre), ("clf", LogisticRegression(max_iter=500))])
+    return model.fit(frame[FEATURES], frame["approved"])
+
+
+def make_case(tmp_path: Path, n: int = 3000) -> tuple[Path, Path, dict]:
+    """A biased model saved with skops, its audit data as Parquet, and the spec."""
+    import skops.io as sio
+
+    frame = biased_frame(n)
+    model = train(frame)
+    model_path = tmp_path / "lending.skops"
+    sio.dump(model, model_path)
+    data_path = tmp_path / "audit.parquet"
+    biased_frame(n, seed=1).to_parquet(data_path, index=False)
+    spec = {
+        "target": "approved",
+        "sensitive": ["sex", "race"],
+        "features": FEATURES,
+        "name": "lending-approval",
+        "version": "2",
+        "purpose": "Loan pre-approval",
+        "owner": "Finance department",
+    }
+    return model_path, data_path, spec
+
+
+@pytest.fixture(scope="module")
+def case(tmp_path_factory):
+    return make_case(tmp_path_factory.mktemp("case"))
+
+
+def test_run_audit_writes_result_report_and_notebook(case, tmp_path):
+    model, data, spec = case
+    out = tmp_path / "out"
+    result = run_audit(model, data, spec, None, seed=0, out_dir=out)
+    assert sorted(p.name for p in out.iterdir()) == ["audit.ipynb", "audit.json", "report.html"]
+    assert result.outcome == "fail"
+    failing = [r for r in result.verdict["rules"] if r["outcome"] == "fail"]
+    assert any(r["attributes"] == ["sex"] for r in failing)
+    saved = json.loads((out / "audit.json").read_text())
+    assert saved["schema_version"] == "1.0"
+    assert saved["model"]["sha256"] == result.model["sha256"]
+    assert len(saved["data"]["sha256"]) == 64
+    assert {"numpy", "pandas", "scikit-learn", "shap", "fairgate"} <= set(saved["versions"])
+    assert set(saved["reports"]) == {"sex", "race", "sex x race"}
+    groups = {g["group"]["sex"] for g in saved["reports"]["sex"]["groups"]}
+    assert groups == {"Female", "Male"}
+    # no temporary folder left next to the output
+    assert not list(tmp_path.glob(".fairgate-audit-*"))
+
+
+def test_audit_result_is_reproducible_bit_for_bit(case, tmp_path):
+    model, data, spec = case
+    first = run_audit(model, data, spec, seed=3, out_dir=tmp_path / "a")
+    second = run_audit(model, data, spec, seed=3, out_dir=tmp_path / "b")
+    assert first.reproducible_json() == second.reproducible_json()
+    a = json.loads((tmp_path / "a" / "audit.json").read_text())
+    b = json.loads((tmp_path / "b" / "audit.json").read_text())
+    for body in (a, b):
+        body.pop("created_at")
+        body.pop("timings")
+        body["model"].pop("path")
+        body["data"].pop("path")
+    assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    assert AuditResult.load(tmp_path / "a" / "audit.json").fingerprint() == first.fingerprint()
+
+
+def test_large_parquet_path_gives_the_same_numbers(case, tmp_path, monkeypatch):
+    from fairgate.audit import runner
+
+    model, data, spec = case
+    small = run_audit(model, data, spec, seed=0)
+    monkeypatch.setattr(runner, "LARGE_ROWS", 100)
+    batched = run_audit(model, data, spec, seed=0)
+    assert batched.reports == small.reports
+    assert batched.verdict == small.verdict
+
+
+def test_in_memory_model_and_frame(tmp_path):
+    frame = biased_frame(800)
+    model = train(frame)
+    spec = {"target": "approved", "sensitive": "sex", "features": FEATURES}
+    result = run_audit(model, frame, spec, seed=0, out_dir=tmp_path / "mem")
+    names = sorted(p.name for p in (tmp_path / "mem").iterdir())
+    assert names == ["audit.ipynb", "audit.json", "data.parquet", "model.skops", "report.html"]
+    assert result.model["kind"] == "skops" and result.data["rows"] == 800
+
+
+def test_onnx_model(tmp_path):
+    pytest.importorskip("skl2onnx")
+    from skl2onnx import to_onnx
+    from sklearn.linear_model import LogisticRegression
+
+    frame = biased_frame(1000)
+    frame["male"] = (frame["sex"] == "Male").astype(np.float32)
+    feats = ["male", "income", "debt"]
+    model = LogisticRegression(max_iter=500).fit(frame[feats].astype(np.float32), frame["approved"])
+    onx = to_onnx(model, frame[feats].to_numpy(np.float32)[:1], options={"zipmap": False})
+    (tmp_path / "m.onnx").write_bytes(onx.SerializeToString())
+    frame.to_parquet(tmp_path / "d.parquet", index=False)
+    spec = {"target": "approved", "sensitive": ["sex"], "features": feats}
+    onnx_result = run_audit(tmp_path / "m.onnx", tmp_path / "d.parquet", spec, seed=0)
+    sk_result = run_audit(
+        model, frame.assign(**{f: frame[f].astype(np.float32) for f in feats}), spec, seed=0
+    )
+    assert onnx_result.model["kind"] == "onnx"
+    assert onnx_result.reports["sex"]["groups"] == sk_result.reports["sex"]["groups"]
+
+
+def test_python_api_errors(case, tmp_path):
+    model, data, spec = case
+    with pytest.raises(MissingColumnError, match="target"):
+        run_audit(model, data, {**spec, "target": "nope"})
+    bad = tmp_path / "bad.skops"
+    bad.write_bytes(b"not a zip file")
+    with pytest.raises(ModelLoadError, match=r"bad\.skops"):
+        run_audit(bad, data, spec)
+    pkl = tmp_path / "m.joblib"
+    import joblib
+
+    joblib.dump(train(biased_frame(300)), pkl)
+    with pytest.raises(UnsafeModelError, match="allow-pickle"):
+        run_audit(pkl, data, spec)
+
+
+def _cli(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_cli_audit_succeeds(case, tmp_path):
+    model, data, _ = case
+    out = tmp_path / "report"
+    res = _cli(
+        "audit",
+        str(model),
+        str(data),
+        "--target",
+        "approved",
+        "--sensitive",
+        "sex,race",
+        "--features",
+        ",".join(FEATURES),
+        "--out",
+        str(out),
+        "--lang",
+        "zh",
+        "--quiet",
+    )
+    assert res.exit_code == 0, res.output
+    assert "verdict: fail" in res.output
+    assert "公平性审计报告" in (out / "report.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "problem",
+    ["missing_target", "model_missing", "corrupt_model", "pickle", "wrong_schema", "not_parquet"],
+)
+def test_cli_bad_inputs_fail_cleanly(case, tmp_path, problem):
+    model, data, _ = case
+    args = {"model": str(model), "data": str(data), "target": "approved"}
+    expect = ""
+    if problem == "missing_target":
+        args["target"] = "outcome"
+        expect = "target"
+    elif problem == "model_missing":
+        args["model"] = str(tmp_path / "nothing.skops")
+        expect = "no such file"
+    elif problem == "corrupt_model":
+        (tmp_path / "corrupt.skops").write_bytes(b"PK\x03\x04garbage")
+        args["model"] = str(tmp_path / "corrupt.skops")
+        expect = "could not be loaded"
+    elif problem == "pickle":
+        import joblib
+
+        joblib.dump(train(biased_frame(300)), tmp_path / "m.pkl")
+        args["model"] = str(tmp_path / "m.pkl")
+        expect = "--allow-pickle"
+    elif problem == "wrong_schema":
+        biased_frame(200).rename(columns={"income": "salary"}).to_parquet(tmp_path / "w.parquet")
+        args["data"] = str(tmp_path / "w.parquet")
+        expect = "income"
+    elif problem == "not_parquet":
+        (tmp_path / "x.parquet").write_text("hello")
+        args["data"] = str(tmp_path / "x.parquet")
+        expect = "Parquet"
+    out = tmp_path / "out"
+    res = CliRunner().invoke(
+        main,
+        [
+            "audit",
+            args["model"],
+            args["data"],
+            "--target",
+            args["target"],
+            "--sensitive",
+            "sex,race",
+            "--features",
+            ",".join(FEATURES),
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+    )
+    assert res.exit_code == 2, res.output
+    assert "error:" in res.output and expect in res.output
+    assert not out.exists()
+    assert not list(tmp_path.glob(".fairgate-audit-*"))
+
+
+def test_cli_pickle_allowed_with_flag(case, tmp_path):
+    import joblib
+
+    _, data, _ = case
+    joblib.dump(train(biased_frame(300)), tmp_path / "m.joblib")
+    out = tmp_path / "out"
+    res = CliRunner().invoke(
+        main,
+        [
+            "audit",
+            str(tmp_path / "m.joblib"),
+            str(data),
+            "--target",
+            "approved",
+            "--sensitive",
+            "sex",
+            "--features",
+            ",".join(FEATURES),
+            "--out",
+            str(out),
+            "--quiet",
+            "--allow-pickle",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert "warning" in res.output and (out / "report.html").exists()
+
+
+def test_run_demo_audit_writes_under_fairgate_home(_isolated_home):
+    from fairgate.audit.runner import run_demo_audit
+
+    result = run_demo_audit(lang="zh")
+    out = _isolated_home / "reports" / "arrests-demo"
+    assert (out / "report.html").exists() and (out / "audit.ipynb").exists()
+    assert set(result.reports) == {"colour", "sex", "colour x sex"}
+    assert result.explanation and set(result.explanation["group_importance"]) == {"colour", "sex"}
+    assert "公平性审计报告" in (out / "report.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_mlflow_pyfunc_model(case, tmp_path):
+    mlflow_sklearn = pytest.importorskip("mlflow.sklearn")
+    _, data, spec = case
+    model = train(biased_frame(1000))
+    mlflow_sklearn.save_model(model, str(tmp_path / "mlmodel"))
+    via_mlflow = run_audit(tmp_path / "mlmodel", data, spec, seed=0)
+    direct = run_audit(model, data, spec, seed=0)
+    assert via_mlflow.model["kind"] == "mlflow"
+    assert via_mlflow.reports == direct.reports
