@@ -5,6 +5,9 @@ Import the numerical core from here::
     from fairgate.audit import group_counts, group_report
 """
 
+import importlib
+from typing import Any
+
 from fairgate.audit.counts import CELLS, MISSING_LABEL, GroupCounts, counts_from_file, group_counts
 from fairgate.audit.group_report import GroupReport, group_report
 from fairgate.audit.metrics import (
@@ -30,6 +33,10 @@ from fairgate.audit.metrics import (
     true_negative_rate,
     true_positive_rate,
 )
+from fairgate.audit.model_io import load_model
+from fairgate.audit.report import render_report, write_notebook, write_report
+from fairgate.audit.result import AuditResult
+from fairgate.audit.runner import AuditSpec, run_audit, run_demo_audit
 from fairgate.audit.scores import (
     ScoreCounts,
     exact_roc_auc_by_group,
@@ -44,7 +51,39 @@ from fairgate.audit.uncertainty import (
     wilson_interval,
 )
 
+# Layer-3 names (policy, explainability) load on first use: shap and pydantic stay out of a
+# plain ``import fairgate.audit``.
+_LAZY: dict[str, str] = {
+    "AuditEvidence": "fairgate.audit.policy",
+    "Explanation": "fairgate.audit.explain",
+    "Policy": "fairgate.audit.policy",
+    "Verdict": "fairgate.audit.policy",
+    "default_policy": "fairgate.audit.policy",
+    "evaluate": "fairgate.audit.policy",
+    "explain": "fairgate.audit.explain",
+    "load_policy": "fairgate.audit.policy",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'fairgate.audit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
+    "AuditResult",
+    "AuditSpec",
+    "load_model",
+    "render_report",
+    "run_audit",
+    "run_demo_audit",
+    "write_notebook",
+    "write_report",
+    *sorted(_LAZY),
     "CELLS",
     "DEFAULT_METRICS",
     "METRICS",

@@ -69,6 +69,12 @@ class AuditSpec:
         """Build a spec from an :class:`AuditSpec`, a mapping or a filing-like object."""
         if isinstance(spec, AuditSpec):
             return spec
+        if callable(getattr(spec, "audit_spec", None)):  # a registry Filing
+            spec = spec.audit_spec()
+        elif isinstance(spec, Mapping) and "schema_version" in spec and "target" in spec:
+            from fairgate.registry.filing import parse_filing  # a filing as stored
+
+            spec = parse_filing(spec).audit_spec()
         if not isinstance(spec, Mapping):
             spec = {k: getattr(spec, k) for k in dir(spec) if not k.startswith("_")}
             spec = {k: v for k, v in spec.items() if not callable(v)}

@@ -20,6 +20,17 @@ _LAZY: dict[str, str] = {
     "GroupCounts": "fairgate.audit",
     "group_report": "fairgate.audit",
     "GroupReport": "fairgate.audit",
+    "AuditResult": "fairgate.audit",
+    "AuditSpec": "fairgate.audit",
+    "run_audit": "fairgate.audit",
+    "render_report": "fairgate.audit",
+    "load_policy": "fairgate.audit.policy",
+    "Policy": "fairgate.audit.policy",
+    "Registry": "fairgate.registry.store",
+    "parse_filing": "fairgate.registry.filing",
+    "Filing": "fairgate.registry.filing",
+    "StatusClient": "fairgate.registry.client",
+    "create_app": "fairgate.registry.service",
 }
 
 __all__ = ["FairgateError", "Settings", "__version__", "get_settings", *sorted(_LAZY)]

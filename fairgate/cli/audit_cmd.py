@@ -1,7 +1,13 @@
-"""``fairgate audit``: audit a model file on a data file and write the report and notebook."""
+"""``fairgate audit``: audit a model on a data file and write the report and notebook.
+
+MODEL is a model file (or MLflow model folder), or ``NAME@VERSION`` of a filed model: then the
+target, sensitive attributes and features come from its filing, the artifact's hash is checked,
+and the audit is recorded in the registry (the committee may approve on it).
+"""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
@@ -10,25 +16,30 @@ __all__ = ["register"]
 
 
 @click.command()
-@click.argument("model", type=click.Path(path_type=Path))
+@click.argument("model")
 @click.argument("data", type=click.Path(path_type=Path))
-@click.option("--target", required=True, help="Column of true outcomes.")
-@click.option("--sensitive", required=True, help="Sensitive attribute columns, comma-separated.")
+@click.option("--target", default=None, help="Column of true outcomes (default: the filing's).")
+@click.option(
+    "--sensitive",
+    default=None,
+    help="Sensitive attribute columns, comma-separated (default: the filing's).",
+)
 @click.option("--features", default=None, help="Model input columns (default: all but target).")
 @click.option("--pos-label", default="1", show_default=True, help="The favourable decision.")
 @click.option(
     "--policy",
     "policy",
     default=None,
-    type=click.Path(path_type=Path),
-    help="Policy YAML file (default: the default policy).",
+    help="A built-in policy name (default, city-example) or a policy YAML file "
+    "(default: the filing's policy, else 'default').",
 )
 @click.option(
     "--out",
     "out",
-    required=True,
+    default=None,
     type=click.Path(path_type=Path),
-    help="Folder for audit.json, report.html and audit.ipynb.",
+    help="Folder for audit.json, report.html and audit.ipynb "
+    "(default for a filed model: FAIRGATE_HOME/reports/NAME/VERSION/<time>).",
 )
 @click.option(
     "--lang",
@@ -42,40 +53,61 @@ __all__ = ["register"]
 @click.option("--allow-pickle", is_flag=True, help="Load pickle/joblib models (runs their code).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def audit(
-    model: Path,
+    model: str,
     data: Path,
-    target: str,
-    sensitive: str,
+    target: str | None,
+    sensitive: str | None,
     features: str | None,
     pos_label: str,
-    policy: Path | None,
-    out: Path,
+    policy: str | None,
+    out: Path | None,
     lang: str,
     name: str | None,
     seed: int | None,
     allow_pickle: bool,
     quiet: bool,
 ) -> None:
-    """Audit MODEL (.skops, .onnx, MLflow folder) on DATA (.parquet, .csv)."""
+    """Audit MODEL (.skops, .onnx, MLflow folder, or NAME@VERSION) on DATA (.parquet, .csv)."""
     import warnings
 
     from fairgate.audit.runner import run_audit
+    from fairgate.errors import ValidationError
     from fairgate.settings import get_settings
 
     settings = get_settings()
-    spec = {
-        "target": target,
-        "sensitive": sensitive,
-        "features": [f.strip() for f in features.split(",")] if features else None,
-        "pos_label": _label(pos_label),
-        "name": name or model.stem,
-    }
+    filed = _filed(model, settings)
+    if filed is not None:
+        registry, record, spec = filed
+        model_path: str | Path = record.artifact_path
+        policy = policy or spec.get("policy") or "default"
+        if out is None:
+            stamp = time.strftime("%Y%m%dT%H%M%S")
+            out = settings.reports_dir / record.name / record.version / stamp
+    else:
+        registry = record = None
+        model_path = Path(model)
+        if not target or not sensitive:
+            raise ValidationError(
+                f"MODEL={model!r} is a file: give --target and --sensitive (or audit a filed "
+                "model as NAME@VERSION, whose filing names them)."
+            )
+        if out is None:
+            raise ValidationError("--out is required when MODEL is a file.")
+        spec = {"name": name or model_path.stem}
+    if target:
+        spec["target"] = target
+    if sensitive:
+        spec["sensitive"] = sensitive
+    if features:
+        spec["features"] = [f.strip() for f in features.split(",")]
+    if pos_label != "1" or "pos_label" not in spec:
+        spec["pos_label"] = _label(pos_label)
     with warnings.catch_warnings():
         warnings.simplefilter("always")
         if allow_pickle or settings.allow_pickle:
             click.echo("warning: loading a pickle/joblib file runs any code it holds.", err=True)
         result = run_audit(
-            model,
+            model_path,
             data,
             spec,
             policy,
@@ -85,8 +117,39 @@ def audit(
             allow_pickle=allow_pickle or settings.allow_pickle,
             progress=not quiet,
         )
+    report = Path(out).resolve() / "report.html"
+    if registry is not None and record is not None:
+        audit_record = registry.record_audit(
+            record.name,
+            record.version,
+            artifact_sha256=result.model.get("sha256"),
+            passed=result.outcome != "fail",
+            verdict=result.outcome,
+            result=result.to_dict(),
+            report_path=str(report),
+            actor="fairgate audit (CLI)",
+        )
+        click.echo(f"recorded: audit {audit_record.id} of {record.name}@{record.version}")
     click.echo(f"verdict: {result.outcome}")
-    click.echo(f"report: {Path(out).resolve() / 'report.html'}")
+    click.echo(f"report: {report}")
+
+
+def _filed(model: str, settings: object) -> tuple[object, object, dict] | None:
+    """``(registry, record, spec)`` when MODEL names a filed version, else ``None``."""
+    if "@" not in model or Path(model).exists():
+        return None
+    from fairgate.registry.store import Registry
+
+    name, _, version = model.rpartition("@")
+    registry = Registry(settings)
+    record = registry.get(name, version)
+    if record.artifact_path is None:
+        from fairgate.errors import ConflictError
+
+        raise ConflictError(f"{name}@{version} was filed without an artifact; re-file it with one.")
+    registry.verify_artifact(name, version)
+    spec = dict(registry.filing_object(name, version).audit_spec())
+    return registry, record, spec
 
 
 def _label(raw: str) -> object:

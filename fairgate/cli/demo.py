@@ -1,4 +1,4 @@
-"""``fairgate demo``: the whole job on the embedded default, on real data."""
+"""``fairgate demo``: the whole loop on the embedded default, on real data."""
 
 from __future__ import annotations
 
@@ -8,13 +8,24 @@ __all__ = ["register"]
 
 
 @click.command()
-@click.option("--min-group-size", default=30, show_default=True, help="Smaller groups are flagged.")
-@click.option("--seed", default=0, show_default=True, help="Seed for the split and bootstrap.")
-def demo(min_group_size: int, seed: int) -> None:
-    """Audit a model trained on the Toronto arrests data (scikit-lego) and print the verdict."""
-    from fairgate._demo import run_demo
+@click.option("--seed", default=0, show_default=True, help="Seed of the split, models and audit.")
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "zh"]),
+    default="en",
+    show_default=True,
+    help="Language of the HTML reports (English or 简体中文).",
+)
+@click.option("--policy", default=None, help="A built-in policy name or a policy YAML file.")
+def demo(seed: int, lang: str, policy: str | None) -> None:
+    """File, audit and decide on two models trained on the Toronto arrests data.
 
-    run_demo(min_group_size=min_group_size, seed=seed)
+    Everything lands under FAIRGATE_HOME (default ~/.fairgate): the SQLite registry, the
+    artifacts, and for each version an HTML audit report with the notebook that reproduces it.
+    """
+    from fairgate._demo_loop import run_demo
+
+    run_demo(seed=seed, lang=lang, policy=policy)
 
 
 def register(group: click.Group) -> None:

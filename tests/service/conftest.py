@@ -145,22 +145,14 @@ class Env:
 
 
 def filing(name: str, version: str) -> dict[str, Any]:
-    """A minimal valid filing."""
-    return {
-        "name": name,
-        "version": version,
-        "purpose": "Prioritise benefit claims for manual review",
-        "department": "social services",
-        "owner": "acme analytics",
-        "contact": "ops@example.org",
-        "model_type": "gradient boosting classifier",
-        "intended_use": "triage only; a caseworker decides",
-        "sensitive_attributes": ["sex"],
-        "training_data": "claims 2019-2023",
-        "limitations": "not validated for applicants under 18",
-        "positive_label": 1,
-        "favourable_outcome": "review granted",
-    }
+    """A valid filing: the packaged example under another name and version."""
+    import yaml
+
+    from fairgate.registry.filing import example_filing_path
+
+    body = yaml.safe_load(example_filing_path().read_text(encoding="utf-8"))
+    body.update(name=name, version=version, sensitive_variables=["sex"], policy=None)
+    return body
 
 
 def make_env(home: Path) -> Env:

@@ -189,7 +189,8 @@ def test_error_bodies_are_json_without_traces(env):
         assert r.status_code == 404 and r.json()["error"] == "not_found"
         # approving an ACTIVE model is an illegal transition
         r = c.post(
-            "/v1/models/acme-model/1/decisions", json={"action": "approve", "rationale": "again"}
+            "/v1/models/acme-model/1/decisions",
+            json={"action": "approve", "rationale": "approve it once more"},
         )
         assert r.status_code == 409
         for resp in (r,):

@@ -1,0 +1,13 @@
+"""Alembic environment: runs on the connection fairgate passes in (see ``registry.db``)."""
+
+from __future__ import annotations
+
+from alembic import context
+
+connection = context.config.attributes.get("connection")
+if connection is None:  # pragma: no cover - fairgate always passes its connection
+    raise RuntimeError("run fairgate's migrations through fairgate.registry.db.init_db")
+
+context.configure(connection=connection, target_metadata=None, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()

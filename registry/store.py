@@ -1,0 +1,631 @@
+"""The registry store: filings, artifacts, audits, decisions and the ledger, in one database.
+
+Every write is one transaction (``BEGIN IMMEDIATE`` on SQLite) that changes the rows *and*
+appends the ledger event, so a crash leaves either both or neither, and concurrent writers from
+several processes queue instead of interleaving. Methods return frozen dataclasses, never rows.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from fairgate.errors import ConflictError, NotFoundError, ValidationError
+from fairgate.registry import ledger
+from fairgate.registry.artifacts import ArtifactRef, ArtifactStore
+from fairgate.registry.db import init_db, make_engine, read_connection
+from fairgate.registry.filing import Filing, parse_filing
+from fairgate.registry.lifecycle import (
+    COMMITTEE_ACTIONS,
+    State,
+    check_rationale,
+    check_transition,
+)
+from fairgate.registry.tables import audits, decisions, model_versions
+from fairgate.settings import Settings, get_settings
+
+__all__ = ["AuditRecord", "ModelVersion", "Registry", "StatusRecord"]
+
+_log = logging.getLogger(__name__)
+BREAKER_ACTOR = "circuit breaker"
+
+
+def _utc(ts: float) -> _dt.datetime:
+    return _dt.datetime.fromtimestamp(ts, _dt.UTC)
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """A filed model version (what the registry knows about it)."""
+
+    name: str
+    version: str
+    vendor: str | None
+    state: str
+    reason: str
+    revision: int
+    purpose: str
+    department: str
+    risk_level: str
+    filing_sha256: str
+    artifact_sha256: str | None
+    artifact_kind: str | None
+    artifact_path: str | None
+    created_at: _dt.datetime
+    updated_at: _dt.datetime
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """An audit recorded for a model version."""
+
+    id: int
+    name: str
+    version: str
+    artifact_sha256: str | None
+    passed: bool
+    verdict: str
+    result: dict[str, Any]
+    result_sha256: str
+    report_path: str | None
+    actor: str
+    created_at: _dt.datetime
+
+
+@dataclass(frozen=True)
+class StatusRecord:
+    """May the model version serve right now, and why."""
+
+    name: str
+    version: str
+    state: str
+    may_serve: bool
+    reason: str
+    revision: int
+    updated_at: _dt.datetime
+
+
+_REASONS = {
+    State.FILED: "filed; not audited yet",
+    State.AUDITED: "audited; awaiting the committee's decision",
+    State.ACTIVE: "approved by the committee",
+}
+
+
+class Registry:
+    """The algorithm registry over a SQLAlchemy database.
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        Where the database and artifacts live (default: from the environment).
+    url : str, optional
+        A SQLAlchemy URL overriding ``settings.db_url``.
+
+    Examples
+    --------
+    >>> reg = Registry()  # doctest: +SKIP
+    >>> reg.file("filing.yaml", "model.skops", actor="vendor")  # doctest: +SKIP
+    """
+
+    def __init__(self, settings: Settings | None = None, *, url: str | None = None) -> None:
+        self.settings = settings or get_settings()
+        if url is None:
+            self.settings.ensure_home()
+        self.engine = make_engine(url or self.settings.db_url)
+        init_db(self.engine)
+        self.artifacts = ArtifactStore(
+            self.settings.artifacts_dir, allow_pickle=self.settings.allow_pickle
+        )
+
+    # ------------------------------------------------------------------------ reading
+    def _row(self, conn: Connection, name: str, version: str | None) -> Any:
+        query = sa.select(model_versions).where(model_versions.c.name == name)
+        if version is None:
+            query = query.order_by(model_versions.c.id.desc()).limit(1)
+        else:
+            query = query.where(model_versions.c.version == str(version))
+        row = conn.execute(query).first()
+        if row is None:
+            what = name if version is None else f"{name}@{version}"
+            raise NotFoundError(f"model {what} is not filed; list them with 'fairgate models'.")
+        return row
+
+    def _model(self, row: Any) -> ModelVersion:
+        filing = json.loads(row.filing)
+        ref = ArtifactRef.from_dict(json.loads(row.artifact)) if row.artifact else None
+        return ModelVersion(
+            name=row.name,
+            version=row.version,
+            vendor=row.vendor,
+            state=row.state,
+            reason=row.reason,
+            revision=row.revision,
+            purpose=filing.get("purpose", ""),
+            department=filing.get("department", ""),
+            risk_level=filing.get("risk_level", ""),
+            filing_sha256=row.filing_sha256,
+            artifact_sha256=row.artifact_sha256,
+            artifact_kind=ref.kind if ref else None,
+            artifact_path=str(self.artifacts.path_of(ref)) if ref else None,
+            created_at=_utc(row.created_at),
+            updated_at=_utc(row.updated_at),
+        )
+
+    def get(self, name: str, version: str | None = None) -> ModelVersion:
+        """A model version (the newest filed when ``version`` is None).
+
+        Raises
+        ------
+        NotFoundError
+        """
+        with read_connection(self.engine) as conn:
+            return self._model(self._row(conn, name, version))
+
+    def list_versions(
+        self, *, vendor: str | None = None, name: str | None = None, state: str | None = None
+    ) -> list[ModelVersion]:
+        """Every model version, optionally of one vendor, name or state, in filing order."""
+        query = sa.select(model_versions).order_by(model_versions.c.id)
+        if vendor is not None:
+            query = query.where(model_versions.c.vendor == vendor)
+        if name is not None:
+            query = query.where(model_versions.c.name == name)
+        if state is not None:
+            query = query.where(model_versions.c.state == State(state.upper()).value)
+        with read_connection(self.engine) as conn:
+            return [self._model(row) for row in conn.execute(query)]
+
+    def filing(self, name: str, version: str) -> dict[str, Any]:
+        """The filing of a model version, as a JSON-ready dict."""
+        with read_connection(self.engine) as conn:
+            return json.loads(self._row(conn, name, version).filing)
+
+    def filing_object(self, name: str, version: str) -> Filing:
+        """The filing of a model version, validated."""
+        return parse_filing(self.filing(name, version))
+
+    def public_listing(self) -> list[dict[str, Any]]:
+        """What the public may see: name, version, purpose, department, vendor, state."""
+        out = []
+        for mv in self.list_versions():
+            out.append(
+                {
+                    "name": mv.name,
+                    "version": mv.version,
+                    "purpose": mv.purpose,
+                    "department": mv.department,
+                    "vendor": mv.vendor,
+                    "risk_level": mv.risk_level,
+                    "state": mv.state,
+                }
+            )
+        return out
+
+    def audits(self, name: str, version: str) -> list[AuditRecord]:
+        """The audits of a model version, oldest first."""
+        with read_connection(self.engine) as conn:
+            row = self._row(conn, name, version)
+            rows = conn.execute(
+                sa.select(audits).where(audits.c.model_id == row.id).order_by(audits.c.id)
+            ).all()
+        return [self._audit(r, row) for r in rows]
+
+    @staticmethod
+    def _audit(r: Any, model: Any) -> AuditRecord:
+        return AuditRecord(
+            id=r.id,
+            name=model.name,
+            version=model.version,
+            artifact_sha256=r.artifact_sha256,
+            passed=bool(r.passed),
+            verdict=r.verdict,
+            result=json.loads(r.result),
+            result_sha256=r.result_sha256,
+            report_path=r.report_path,
+            actor=r.actor,
+            created_at=_utc(r.created_at),
+        )
+
+    def status(self, name: str, version: str) -> StatusRecord:
+        """Serve or do not serve, with the state, the reason and a revision for ETags."""
+        with read_connection(self.engine) as conn:
+            row = self._row(conn, name, version)
+        return StatusRecord(
+            name=row.name,
+            version=row.version,
+            state=row.state,
+            may_serve=row.state == State.ACTIVE,
+            reason=row.reason,
+            revision=row.revision,
+            updated_at=_utc(row.updated_at),
+        )
+
+    def events(self, after_id: int = 0, limit: int | None = None) -> list[ledger.LedgerEvent]:
+        """Ledger events after ``after_id``, in order."""
+        return list(ledger.iter_events(self.engine, after_id=after_id, limit=limit))
+
+    def verify_ledger(self, anchor: Mapping[str, Any] | None = None) -> ledger.VerifyResult:
+        """Check the hash chain (optionally against an exported head)."""
+        return ledger.verify(self.engine, dict(anchor) if anchor else None)
+
+    def export_ledger(self, fp: IO[str]) -> ledger.VerifyResult:
+        """Write the chain as JSON Lines with a final head record."""
+        return ledger.export(self.engine, fp)
+
+    # ----------------------------------------------------------------------- artifacts
+    def _ref(self, name: str, version: str) -> ArtifactRef:
+        with read_connection(self.engine) as conn:
+            row = self._row(conn, name, version)
+        if not row.artifact:
+            raise ConflictError(f"{name}@{version} was filed without an artifact.")
+        return ArtifactRef.from_dict(json.loads(row.artifact))
+
+    def artifact_path(self, name: str, version: str) -> Path:
+        """Where the stored artifact of a model version is (not verified)."""
+        return self.artifacts.path_of(self._ref(name, version))
+
+    def verify_artifact(self, name: str, version: str) -> Path:
+        """Check the stored artifact's hash and return its path.
+
+        Raises
+        ------
+        ArtifactIntegrityError
+        """
+        ref = self._ref(name, version)
+        self.artifacts.verify(ref)
+        return self.artifacts.path_of(ref)
+
+    def load_model(self, name: str, version: str) -> Any:
+        """Verify the artifact's hash, then load it safely."""
+        return self.artifacts.load(self._ref(name, version))
+
+    # ------------------------------------------------------------------------ writing
+    def _store_artifact(self, artifact: Any, filing: Filing) -> ArtifactRef | None:
+        if artifact is None:
+            return None
+        if isinstance(artifact, ArtifactRef):
+            self.artifacts.verify(artifact)
+            return artifact
+        text = str(artifact)
+        if text.startswith(("models:/", "runs:/")):
+            from fairgate.registry.mlflow_bridge import download_model
+
+            tracking = filing.mlflow.tracking_uri if filing.mlflow else None
+            local, meta = download_model(text, tracking_uri=tracking)
+            return self.artifacts.put(local, **meta)
+        return self.artifacts.put(Path(artifact))
+
+    def file(
+        self,
+        filing: Filing | Mapping[str, Any] | str | Path,
+        artifact: str | Path | ArtifactRef | None = None,
+        *,
+        actor: str,
+        vendor: str | None = None,
+    ) -> ModelVersion:
+        """File a model version with its documentation and (optionally) its artifact.
+
+        Parameters
+        ----------
+        filing : Filing, mapping, str or Path
+            The filing (see :func:`fairgate.registry.filing.parse_filing`).
+        artifact : str, Path or ArtifactRef, optional
+            A model file or MLflow model folder, or a ``models:/`` / ``runs:/`` URI.
+        actor : str
+            Who files (recorded in the ledger).
+        vendor : str, optional
+            The owning vendor (default: the filing's vendor name).
+
+        Raises
+        ------
+        FilingError, ConflictError, ModelLoadError, UnsafeModelError
+        """
+        parsed = parse_filing(filing)
+        if not (actor or "").strip():
+            raise ValidationError("actor: say who files the model.")
+        ref = self._store_artifact(artifact, parsed)
+        now = time.time()
+        owner = vendor or parsed.vendor.name
+        with self.engine.begin() as conn:
+            exists = conn.execute(
+                sa.select(model_versions.c.state).where(
+                    model_versions.c.name == parsed.name,
+                    model_versions.c.version == parsed.version,
+                )
+            ).first()
+            if exists is not None:
+                raise ConflictError(
+                    f"{parsed.name}@{parsed.version} is already filed ({exists.state}); file "
+                    "a new version instead.",
+                    details={"name": parsed.name, "version": parsed.version},
+                )
+            conn.execute(
+                model_versions.insert().values(
+                    name=parsed.name,
+                    version=parsed.version,
+                    vendor=owner,
+                    state=State.FILED.value,
+                    reason=_REASONS[State.FILED],
+                    revision=1,
+                    filing=parsed.canonical_json(),
+                    filing_sha256=parsed.sha256(),
+                    artifact=json.dumps(ref.to_dict()) if ref else None,
+                    artifact_sha256=ref.sha256 if ref else None,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            ledger.append(
+                conn,
+                "file",
+                actor=actor,
+                name=parsed.name,
+                version=parsed.version,
+                payload={
+                    "vendor": owner,
+                    "filing_sha256": parsed.sha256(),
+                    "artifact": ref.to_dict() if ref else None,
+                },
+            )
+            row = self._row(conn, parsed.name, parsed.version)
+            return self._model(row)
+
+    def _move(
+        self,
+        conn: Connection,
+        row: Any,
+        target: State,
+        *,
+        reason: str | None,
+        now: float,
+        suspended: bool = False,
+    ) -> None:
+        values: dict[str, Any] = {
+            "state": target.value,
+            "revision": row.revision + 1,
+            "updated_at": now,
+        }
+        if reason is not None:
+            values["reason"] = reason
+        if suspended:
+            values["suspended_at"] = now
+        conn.execute(model_versions.update().where(model_versions.c.id == row.id).values(values))
+
+    def record_audit(
+        self,
+        name: str,
+        version: str,
+        *,
+        artifact_sha256: str | None,
+        passed: bool,
+        verdict: str,
+        result: Mapping[str, Any],
+        report_path: str | None,
+        actor: str,
+    ) -> AuditRecord:
+        """Record an audit of a model version (FILED becomes AUDITED).
+
+        Raises
+        ------
+        NotFoundError, TransitionError
+        """
+        body = ledger.canonical_json(dict(result))
+        result_sha = hashlib.sha256(body.encode("utf-8")).hexdigest()
+        now = time.time()
+        with self.engine.begin() as conn:
+            row = self._row(conn, name, version)
+            target = check_transition(row.state, "audit")
+            reason = None
+            if target == State.AUDITED:
+                outcome = "passed" if passed else "failed"
+                reason = f"audited ({outcome}, verdict {verdict}); awaiting the committee"
+            self._move(conn, row, target, reason=reason, now=now)
+            audit_id = conn.execute(
+                audits.insert().values(
+                    model_id=row.id,
+                    artifact_sha256=artifact_sha256,
+                    passed=bool(passed),
+                    verdict=str(verdict),
+                    result=body,
+                    result_sha256=result_sha,
+                    report_path=report_path,
+                    actor=actor,
+                    created_at=now,
+                )
+            ).inserted_primary_key[0]
+            ledger.append(
+                conn,
+                "audit",
+                actor=actor,
+                name=row.name,
+                version=row.version,
+                payload={
+                    "audit_id": audit_id,
+                    "passed": bool(passed),
+                    "verdict": str(verdict),
+                    "artifact_sha256": artifact_sha256,
+                    "artifact_matches": artifact_sha256 == row.artifact_sha256
+                    if row.artifact_sha256
+                    else None,
+                    "result_sha256": result_sha,
+                    "report_path": report_path,
+                },
+            )
+            record = conn.execute(sa.select(audits).where(audits.c.id == audit_id)).one()
+            return self._audit(record, row)
+
+    def _latest_audit(self, conn: Connection, model_id: int) -> Any:
+        return conn.execute(
+            sa.select(audits)
+            .where(audits.c.model_id == model_id)
+            .order_by(audits.c.id.desc())
+            .limit(1)
+        ).first()
+
+    def _check_evidence(self, conn: Connection, row: Any, action: str) -> dict[str, Any]:
+        what = f"{row.name}@{row.version}"
+        latest = self._latest_audit(conn, row.id)
+        if action == "approve":
+            if latest is None or not latest.passed:
+                raise ConflictError(
+                    f"cannot approve {what}: its latest audit "
+                    f"{'failed' if latest is not None else 'is missing'}; approval needs a "
+                    "passing audit.",
+                    details={"allowed": ["audit", "reject", "withdraw"]},
+                )
+            if row.artifact_sha256 and latest.artifact_sha256 != row.artifact_sha256:
+                raise ConflictError(
+                    f"cannot approve {what}: the passing audit {latest.id} was of artifact "
+                    f"{latest.artifact_sha256 or '(not recorded)'}, but the artifact on file is "
+                    f"{row.artifact_sha256}; audit the artifact on file."
+                )
+            return {"audit_id": latest.id}
+        if action == "reinstate":
+            since = row.suspended_at or 0.0
+            if latest is None or not latest.passed or latest.created_at <= since:
+                raise ConflictError(
+                    f"cannot reinstate {what}: reinstatement needs a passing audit recorded "
+                    "after the suspension; run a new audit first.",
+                    details={"allowed": ["audit", "withdraw"]},
+                )
+            if row.artifact_sha256 and latest.artifact_sha256 not in (None, row.artifact_sha256):
+                raise ConflictError(
+                    f"cannot reinstate {what}: the passing audit was of another artifact."
+                )
+            return {"audit_id": latest.id}
+        return {}
+
+    def decide(
+        self,
+        name: str,
+        version: str,
+        action: str,
+        *,
+        rationale: str,
+        actor: str,
+        evidence: Mapping[str, Any] | None = None,
+    ) -> ModelVersion:
+        """A committee decision: approve, reject, suspend, reinstate or withdraw.
+
+        Raises
+        ------
+        ValidationError
+            Unknown action, a missing rationale or actor.
+        TransitionError
+            The action is not allowed from the current state (the allowed ones are named).
+        ConflictError
+            Approval without a passing audit of the artifact on file; reinstatement without a
+            passing audit after the suspension.
+        """
+        if action not in COMMITTEE_ACTIONS:
+            raise ValidationError(
+                f"action={action!r}: a committee decides one of {', '.join(COMMITTEE_ACTIONS)}."
+            )
+        text, who = check_rationale(rationale, actor)
+        now = time.time()
+        with self.engine.begin() as conn:
+            row = self._row(conn, name, version)
+            target = check_transition(row.state, action)
+            basis = self._check_evidence(conn, row, action)
+            reason = {
+                "approve": _REASONS[State.ACTIVE],
+                "reject": f"rejected by the committee: {text}",
+                "suspend": f"suspended by the committee: {text}",
+                "reinstate": f"reinstated by the committee: {text}",
+                "withdraw": f"withdrawn: {text}",
+            }[action]
+            self._move(
+                conn, row, target, reason=reason, now=now, suspended=target == State.SUSPENDED
+            )
+            decision_id = conn.execute(
+                decisions.insert().values(
+                    model_id=row.id,
+                    action=action,
+                    from_state=row.state,
+                    to_state=target.value,
+                    rationale=text,
+                    actor=who,
+                    evidence=ledger.canonical_json(dict(evidence)) if evidence else None,
+                    created_at=now,
+                )
+            ).inserted_primary_key[0]
+            ledger.append(
+                conn,
+                action,
+                actor=who,
+                name=row.name,
+                version=row.version,
+                payload={
+                    "decision_id": decision_id,
+                    "from": row.state,
+                    "to": target.value,
+                    "rationale": text,
+                    "evidence": dict(evidence) if evidence else None,
+                    **basis,
+                },
+            )
+            record = self._model(self._row(conn, name, version))
+        self._mirror(record)
+        return record
+
+    def suspend_by_breaker(
+        self, name: str, version: str, *, rule: str, evidence: Mapping[str, Any]
+    ) -> ModelVersion:
+        """Suspend an ACTIVE version for the circuit breaker, recording its evidence.
+
+        A version that is already SUSPENDED is returned as it is.
+
+        Raises
+        ------
+        TransitionError
+            When the version is not ACTIVE (nor already SUSPENDED).
+        """
+        now = time.time()
+        with self.engine.begin() as conn:
+            row = self._row(conn, name, version)
+            if row.state == State.SUSPENDED:
+                return self._model(row)
+            target = check_transition(row.state, "breaker_trip")
+            self._move(
+                conn,
+                row,
+                target,
+                reason=f"suspended by the circuit breaker: rule {rule}",
+                now=now,
+                suspended=True,
+            )
+            ledger.append(
+                conn,
+                "breaker_trip",
+                actor=BREAKER_ACTOR,
+                name=row.name,
+                version=row.version,
+                payload={"rule": rule, "evidence": dict(evidence)},
+            )
+            record = self._model(self._row(conn, name, version))
+        self._mirror(record)
+        return record
+
+    def _mirror(self, record: ModelVersion) -> None:
+        """Show the new state on the MLflow registry entry, if the filing has one."""
+        filing = self.filing(record.name, record.version)
+        ref = filing.get("mlflow")
+        if not ref or not ref.get("model_name"):
+            return
+        try:
+            from fairgate.registry.mlflow_bridge import mirror_status
+
+            mirror_status(ref, record.state)
+        except Exception as exc:  # the decision stands; MLflow catches up next time
+            _log.warning("could not mirror %s@%s to MLflow: %s", record.name, record.version, exc)
