@@ -329,26 +329,27 @@ def _detect(model: Any, scored: Scored, spec: Any, pol: Any, seed: int) -> dict[
     for attr in spec.sensitive:
         if attr in features:
             flips.append(det.flip_test(model, X, attr, seed=seed).to_dict())
+    shares = _pget(pol, "reference_shares", None) or {}
+    represented = [
+        det.representation(sample[attr], shares[attr]).to_dict()
+        for attr in spec.sensitive
+        if attr in shares
+    ]
     return {
         "prohibited": [f.to_dict() for f in prohibited],
         "proxies": proxies.to_dict(),
         "flips": flips,
+        "representation": represented,
         "_objects": (prohibited, proxies),
     }
 
 
 def explain(model: Any, scored: Scored, spec: Any, seed: int, size: int) -> dict[str, Any] | None:
     """SHAP global and per-group importance on a bounded sample."""
-    sample = scored.sample.iloc[: max(1, size)]
-    X = sample[_features(spec, sample)]
-    try:
-        from fairgate.audit.explain import explain as shap_explain
-    except ImportError:
-        from fairgate.audit._shap_fallback import permutation_shap
+    from fairgate.audit.explain import explain as shap_explain
 
-        return permutation_shap(
-            model, X.iloc[:200], sample[list(spec.sensitive)].iloc[:200], seed=seed
-        )
+    sample = scored.sample
+    X = sample[_features(spec, sample)]
     result = shap_explain(
         model, X, sensitive=sample[list(spec.sensitive)], seed=seed, sample_size=size
     )
@@ -370,7 +371,7 @@ def judge(pol: Any, reports_: dict, scored: Scored, detectors: dict, explanation
             proxies=objects[1] if objects else None,
             flips=detectors.get("flips", []),
             explanation=explanation,
-            representation=None,
+            representation=detectors.get("representation") or None,
         )
         return policy_mod.evaluate(pol, evidence).to_dict()
     return _builtin_verdict(pol, reports_, detectors)

@@ -1,3 +1,29 @@
-"""Sensitive-variable and proxy detectors, counterfactual flip test, representation."""
+"""Detectors: prohibited variables and their proxies, the counterfactual flip test, representation.
 
-__all__: list[str] = []
+They work on a bounded sample of the audit data, never on all of it.
+"""
+
+from fairgate.detectors.flip import FlipPair, FlipResult, flip_test
+from fairgate.detectors.prohibited import ProhibitedFinding, find_prohibited, is_prc_resident_id
+from fairgate.detectors.proxies import ProxyFinding, ProxyReport, cramers_v, scan_proxies
+from fairgate.detectors.representation import GroupShare, RepresentationResult, representation
+from fairgate.detectors.sensitive_names import CATEGORIES, DEFAULT_PROHIBITED, category_of_name
+
+__all__ = [
+    "CATEGORIES",
+    "DEFAULT_PROHIBITED",
+    "FlipPair",
+    "FlipResult",
+    "GroupShare",
+    "ProhibitedFinding",
+    "ProxyFinding",
+    "ProxyReport",
+    "RepresentationResult",
+    "category_of_name",
+    "cramers_v",
+    "find_prohibited",
+    "flip_test",
+    "is_prc_resident_id",
+    "representation",
+    "scan_proxies",
+]

@@ -119,6 +119,8 @@ class Service:
             policy = policy(name, version)
         if policy is None:
             policy = _policy_from_registry(self.registry, name, version)
+        elif hasattr(policy, "bind"):
+            policy = policy.bind(_sensitive_of(self.registry, name, version))
         self._policies[key] = policy
         return policy
 
@@ -171,23 +173,29 @@ def load_breaker_policy(path: str | os.PathLike[str]) -> Any:
 
 
 def _policy_from_registry(registry: Any, name: str, version: str) -> Any:
-    """The filing's policy if it names one, else the default policy, else no rules."""
+    """The filing's policy if it names one, else the default policy, bound to its attributes."""
     try:
         from fairgate.audit import policy as policy_mod
     except ImportError:
         return None
-    ref = None
+    policy = None
     with contextlib.suppress(Exception):
-        filing = registry.filing(name, version)
-        ref = getattr(filing, "policy", None)
-        if ref is None and isinstance(filing, dict):
-            ref = filing.get("policy")
-    if ref is not None:
-        if hasattr(ref, "breaker"):
-            return ref
-        with contextlib.suppress(Exception):
-            return policy_mod.load_policy(ref)
-    return policy_mod.default_policy()
+        ref = registry.filing(name, version).get("policy")
+        if ref:
+            policy = policy_mod.load_policy(ref)
+    if policy is None:
+        policy = policy_mod.default_policy()
+    return policy.bind(_sensitive_of(registry, name, version))
+
+
+def _sensitive_of(registry: Any, name: str, version: str) -> list[str]:
+    """The sensitive variables a model version's filing declares."""
+    filing: dict[str, Any] = {}
+    with contextlib.suppress(Exception):
+        filing = dict(registry.filing(name, version))
+    return list(filing.get("sensitive_variables") or []) or [
+        f["name"] for f in filing.get("features", []) if f.get("sensitive")
+    ]
 
 
 def role_dependency(*roles: str) -> Callable[[Request], Principal]:
