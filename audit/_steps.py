@@ -358,7 +358,9 @@ def explain(model: Any, scored: Scored, spec: Any, seed: int, size: int) -> dict
     return body
 
 
-def judge(pol: Any, reports_: dict, scored: Scored, detectors: dict, explanation: Any) -> dict:
+def judge(
+    pol: Any, reports_: dict, scored: Scored, detectors: dict, explanation: Any, spec: Any = None
+) -> dict:
     """The verdict: issue 4's policy engine when installed, else the built-in rules."""
     objects = detectors.pop("_objects", None)
     if not isinstance(pol, dict):
@@ -366,7 +368,7 @@ def judge(pol: Any, reports_: dict, scored: Scored, detectors: dict, explanation
 
         evidence = policy_mod.AuditEvidence(
             reports=reports_,
-            features=_features_of(scored),
+            features=_features(spec, scored.sample) if spec is not None else _features_of(scored),
             prohibited=objects[0] if objects else [],
             proxies=objects[1] if objects else None,
             flips=detectors.get("flips", []),

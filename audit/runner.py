@@ -234,7 +234,7 @@ def run_audit(
             with timer.step("explainability (SHAP)"):
                 explanation = steps.explain(loaded, scored, spec, seed, explain_size)
             with timer.step("policy"):
-                verdict = steps.judge(pol, reports, scored, detectors, explanation)
+                verdict = steps.judge(pol, reports, scored, detectors, explanation, spec)
             result = AuditResult(
                 schema_version=SCHEMA_VERSION,
                 created_at=_dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat(),

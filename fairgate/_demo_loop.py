@@ -215,7 +215,9 @@ def _print_verdict(console: Any, result: Any) -> None:
     )
     for rule in rules:
         if rule.get("outcome") in ("fail", "warn"):
-            console.print(f"  • [{rule['outcome']}] {rule.get('rule_id')}: {rule.get('why')}")
+            console.print(
+                f"  • {rule['outcome']}: {rule.get('rule_id')}: {rule.get('why')}", markup=False
+            )
 
 
 def _print_summary(console: Any, registry: Any, outcomes: list[DemoOutcome]) -> None:
