@@ -105,15 +105,8 @@ def run_demo(
             lang=lang,
             progress=True,
         )
-        registry.record_audit(
-            DEMO_MODEL,
-            version,
-            artifact_sha256=result.model.get("sha256"),
-            passed=result.outcome != "fail",
-            verdict=result.outcome,
-            result=result.to_dict(),
-            report_path=str(out_dir / "report.html"),
-            actor=_AUDITOR,
+        registry.record_result(
+            DEMO_MODEL, version, result, report_path=str(out_dir / "report.html"), actor=_AUDITOR
         )
         _print_reports(console, result)
         _print_verdict(console, result)

@@ -244,15 +244,8 @@ def _run_audit_task(
             lang=body.lang,
             allow_pickle=service.settings.allow_pickle,
         )
-        registry.record_audit(
-            name,
-            version,
-            artifact_sha256=result.model.get("sha256"),
-            passed=result.outcome != "fail",
-            verdict=result.outcome,
-            result=result.to_dict(),
-            report_path=str(out_dir / "report.html"),
-            actor=actor,
+        registry.record_result(
+            name, version, result, report_path=str(out_dir / "report.html"), actor=actor
         )
     except Exception:
         _log.exception("audit of %s:%s failed", name, version)

@@ -465,6 +465,21 @@ class Registry:
             record = conn.execute(sa.select(audits).where(audits.c.id == audit_id)).one()
             return self._audit(record, row)
 
+    def record_result(
+        self, name: str, version: str, result: Any, *, report_path: str | None, actor: str
+    ) -> AuditRecord:
+        """Record an :class:`~fairgate.audit.AuditResult` (a "fail" verdict does not pass)."""
+        return self.record_audit(
+            name,
+            version,
+            artifact_sha256=result.model.get("sha256"),
+            passed=result.outcome != "fail",
+            verdict=result.outcome,
+            result=result.to_dict(),
+            report_path=report_path,
+            actor=actor,
+        )
+
     def _latest_audit(self, conn: Connection, model_id: int) -> Any:
         return conn.execute(
             sa.select(audits)

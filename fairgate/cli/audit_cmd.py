@@ -119,13 +119,10 @@ def audit(
         )
     report = Path(out).resolve() / "report.html"
     if registry is not None and record is not None:
-        audit_record = registry.record_audit(
+        audit_record = registry.record_result(
             record.name,
             record.version,
-            artifact_sha256=result.model.get("sha256"),
-            passed=result.outcome != "fail",
-            verdict=result.outcome,
-            result=result.to_dict(),
+            result,
             report_path=str(report),
             actor="fairgate audit (CLI)",
         )

@@ -1,0 +1,108 @@
+"""Registry benchmark: filings per second against MLflow's model registry, and ledger verification.
+
+Both registries use a SQLite file on the same machine in the same run. fairgate files a model
+version (filing validation, content-addressed artifact, row and hash-chained ledger event in one
+transaction); MLflow registers a model and a model version. Then 100,000 ledger events are
+verified.
+
+    python benchmarks/registry_bench.py --filings 200 --events 100000 --write
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+
+def _filings(tmp: Path, n: int) -> float:
+    from fairgate.registry.filing import example_filing_path
+    from fairgate.registry.store import Registry
+    from fairgate.settings import Settings
+
+    base = yaml.safe_load(example_filing_path().read_text(encoding="utf-8"))
+    reg = Registry(Settings(home=tmp / "fg"))
+    artifact = tmp / "model.skops"
+    artifact.write_bytes(b"skops-bench" * 100)
+    start = time.perf_counter()
+    for i in range(n):
+        reg.file({**base, "name": f"m{i}"}, artifact, actor="bench")
+    return n / (time.perf_counter() - start)
+
+
+def _mlflow(tmp: Path, n: int) -> float:
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp / 'mlflow.db'}")
+    source = tmp / "mlmodel"
+    source.mkdir()
+    client.create_registered_model("warmup")
+    start = time.perf_counter()
+    for i in range(n):
+        client.create_registered_model(f"m{i}")
+        client.create_model_version(f"m{i}", source=source.as_uri())
+    return n / (time.perf_counter() - start)
+
+
+def _ledger(tmp: Path, events: int) -> tuple[float, float]:
+    from fairgate.registry import ledger
+    from fairgate.registry.store import Registry
+    from fairgate.settings import Settings
+
+    reg = Registry(Settings(home=tmp / "ledger"))
+    start = time.perf_counter()
+    done = 0
+    while done < events:
+        with reg.engine.begin() as conn:
+            for _ in range(min(5000, events - done)):
+                ledger.append(
+                    conn, "file", actor="bench", name="m", version=str(done), payload={"i": done}
+                )
+                done += 1
+    append_rate = events / (time.perf_counter() - start)
+    start = time.perf_counter()
+    result = reg.verify_ledger()
+    elapsed = time.perf_counter() - start
+    assert result.ok and result.count == events
+    return append_rate, elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--filings", type=int, default=200)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--write", action="store_true", help="Update benchmarks/RESULTS.md.")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="fairgate-registry-bench-") as tmp:
+        tmp_path = Path(tmp)
+        fg = _filings(tmp_path, args.filings)
+        ml = _mlflow(tmp_path, args.filings)
+        append_rate, verify_s = _ledger(tmp_path, args.events)
+    lines = [
+        f"Command: `python benchmarks/registry_bench.py --filings {args.filings} --events "
+        f"{args.events} --write` (2 cores, SQLite files, same run).",
+        "",
+        "| measure | fairgate | MLflow model registry | ratio |",
+        "|---|---:|---:|---:|",
+        f"| filings per second (fairgate: validate, store artifact, row + ledger event; MLflow: "
+        f"register model + version) | {fg:,.0f} | {ml:,.0f} | {fg / ml:.1f}x |",
+        f"| ledger: append {args.events:,} events (bulk transactions) | {append_rate:,.0f}/s | | |",
+        f"| ledger: verify {args.events:,} events | {verify_s:.2f} s "
+        f"({args.events / verify_s:,.0f}/s) | no equivalent | |",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    if args.write:
+        path = Path(__file__).with_name("RESULTS.md")
+        body = path.read_text(encoding="utf-8")
+        pattern = r"(## Registry \(`benchmarks/registry_bench.py`\)\n\n)(.*?)(?=\n## )"
+        body = re.sub(pattern, lambda m: m.group(1) + text + "\n", body, flags=re.S)
+        path.write_text(body, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
