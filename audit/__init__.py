@@ -8,9 +8,15 @@ Import the numerical core from here::
 import importlib
 from typing import Any
 
-from fairgate.audit.counts import CELLS, MISSING_LABEL, GroupCounts, counts_from_file, group_counts
-from fairgate.audit.group_report import GroupReport, group_report
-from fairgate.audit.metrics import (
+from fairgate.audit.core.counts import (
+    CELLS,
+    MISSING_LABEL,
+    GroupCounts,
+    counts_from_file,
+    group_counts,
+)
+from fairgate.audit.core.group_report import GroupReport, group_report
+from fairgate.audit.core.metrics import (
     DEFAULT_METRICS,
     METRICS,
     accuracy,
@@ -33,23 +39,23 @@ from fairgate.audit.metrics import (
     true_negative_rate,
     true_positive_rate,
 )
-from fairgate.audit.model_io import load_model
-from fairgate.audit.report import render_report, write_notebook, write_report
-from fairgate.audit.result import AuditResult
-from fairgate.audit.runner import AuditSpec, run_audit, run_demo_audit
-from fairgate.audit.scores import (
+from fairgate.audit.core.score_metrics import (
     ScoreCounts,
     exact_roc_auc_by_group,
     expected_calibration_error,
     roc_auc_by_group,
     score_counts,
 )
-from fairgate.audit.uncertainty import (
+from fairgate.audit.core.uncertainty import (
     bootstrap_cells,
     bootstrap_interval,
     group_significance,
     wilson_interval,
 )
+from fairgate.audit.pipeline.model_io import load_model
+from fairgate.audit.pipeline.run import AuditSpec, run_audit, run_demo_audit
+from fairgate.audit.report.html import render_report, write_notebook, write_report
+from fairgate.audit.report.result import AuditResult
 
 # Layer-3 names (policy, explainability) load on first use: shap and pydantic stay out of a
 # plain ``import fairgate.audit``.

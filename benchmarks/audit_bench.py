@@ -83,7 +83,7 @@ def main() -> None:
     args = parser.parse_args()
     import skops.io as sio
 
-    from fairgate.audit.runner import run_audit
+    from fairgate.audit.pipeline.run import run_audit
 
     work = Path(tempfile.mkdtemp(prefix="fairgate-audit-bench-"))
     data = work / "data.parquet"

@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 
 from fairgate.audit import group_counts
-from fairgate.audit.metrics import metric_values
-from fairgate.audit.uncertainty import bootstrap_cells
+from fairgate.audit.core.metrics import metric_values
+from fairgate.audit.core.uncertainty import bootstrap_cells
 
 METRICS = ("selection_rate", "true_positive_rate", "false_positive_rate", "precision", "accuracy")
 

@@ -20,8 +20,8 @@ import yaml
 
 
 def _filings(tmp: Path, n: int) -> float:
-    from fairgate.registry.filing import example_filing_path
     from fairgate.registry.store import Registry
+    from fairgate.registry.store.filing import example_filing_path
     from fairgate.settings import Settings
 
     base = yaml.safe_load(example_filing_path().read_text(encoding="utf-8"))
@@ -49,8 +49,7 @@ def _mlflow(tmp: Path, n: int) -> float:
 
 
 def _ledger(tmp: Path, events: int) -> tuple[float, float]:
-    from fairgate.registry import ledger
-    from fairgate.registry.store import Registry
+    from fairgate.registry.store import Registry, ledger
     from fairgate.settings import Settings
 
     reg = Registry(Settings(home=tmp / "ledger"))

@@ -153,7 +153,7 @@ def _columnar(name: str, n: int, rng: np.random.Generator, biased: bool = False)
 
 def bench_ingest_in_process(service: Any, name: str, batches: int, n: int) -> dict[str, float]:
     """Parse, validate, store and evaluate batches in this process; figures per CPU-second."""
-    from fairgate.registry.routes_ops import _ingest
+    from fairgate.registry.api.routers.ops import _ingest
 
     rng = np.random.default_rng(0)
     bodies = [_columnar(name, n, rng) for _ in range(batches)]
@@ -329,8 +329,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="Also write the figures here.")
     args = parser.parse_args()
 
-    from fairgate.registry.auth import TokenStore
-    from fairgate.registry.service import Service, load_breaker_policy
+    from fairgate.registry.api.app import Service, load_breaker_policy
+    from fairgate.registry.api.auth import TokenStore
     from fairgate.registry.store import Registry
     from fairgate.settings import Settings
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairgate.audit.uncertainty import wilson_interval
+from fairgate.audit.core.uncertainty import wilson_interval
 from fairgate.errors import MissingColumnError, ValidationError
 
 __all__ = ["FlipPair", "FlipResult", "flip_test"]

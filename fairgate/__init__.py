@@ -27,10 +27,10 @@ _LAZY: dict[str, str] = {
     "load_policy": "fairgate.audit.policy",
     "Policy": "fairgate.audit.policy",
     "Registry": "fairgate.registry.store",
-    "parse_filing": "fairgate.registry.filing",
-    "Filing": "fairgate.registry.filing",
+    "parse_filing": "fairgate.registry.store.filing",
+    "Filing": "fairgate.registry.store.filing",
     "StatusClient": "fairgate.registry.client",
-    "create_app": "fairgate.registry.service",
+    "create_app": "fairgate.registry.api.app",
 }
 
 __all__ = ["FairgateError", "Settings", "__version__", "get_settings", *sorted(_LAZY)]

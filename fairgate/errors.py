@@ -1,7 +1,7 @@
 """The one exception hierarchy of fairgate.
 
 Every error fairgate raises on purpose derives from :class:`FairgateError`. Each class carries the
-HTTP status the service answers with, so :mod:`fairgate.registry.service` maps all of them in one
+HTTP status the service answers with, so :mod:`fairgate.registry.api.app` maps all of them in one
 handler, and the CLI turns them into one clear line and a non-zero exit code.
 
 Messages follow one rule: name the argument, say what was received, and say what to do.

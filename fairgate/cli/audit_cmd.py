@@ -70,7 +70,7 @@ def audit(
     """Audit MODEL (.skops, .onnx, MLflow folder, or NAME@VERSION) on DATA (.parquet, .csv)."""
     import warnings
 
-    from fairgate.audit.runner import run_audit
+    from fairgate.audit.pipeline.run import run_audit
     from fairgate.errors import ValidationError
     from fairgate.settings import get_settings
 

@@ -23,7 +23,7 @@ def demo(seed: int, lang: str, policy: str | None) -> None:
     Everything lands under FAIRGATE_HOME (default ~/.fairgate): the SQLite registry, the
     artifacts, and for each version an HTML audit report with the notebook that reproduces it.
     """
-    from fairgate._demo_loop import run_demo
+    from fairgate.demo.loop import run_demo
 
     run_demo(seed=seed, lang=lang, policy=policy)
 

@@ -62,12 +62,12 @@ def file_cmd(
     actor: str | None,
 ) -> None:
     """File a model version: FILING (YAML/JSON) and its artifact."""
-    from fairgate.registry.filing import parse_filing
+    from fairgate.registry.store.filing import parse_filing
 
     if mlflow_uri:
         import yaml
 
-        from fairgate.registry.mlflow_bridge import filing_from_mlflow
+        from fairgate.registry.store.mlflow_bridge import filing_from_mlflow
 
         overrides = yaml.safe_load(filing.read_text(encoding="utf-8")) or {}
         body, folder = filing_from_mlflow(
@@ -206,7 +206,7 @@ def ledger_export(output: Path | None) -> None:
 @click.command("filing-schema")
 def filing_schema_cmd() -> None:
     """Print the filing's JSON Schema."""
-    from fairgate.registry.filing import filing_json_schema
+    from fairgate.registry.store.filing import filing_json_schema
 
     click.echo(json.dumps(filing_json_schema(), indent=2, ensure_ascii=False))
 

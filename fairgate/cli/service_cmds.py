@@ -10,7 +10,7 @@ __all__ = ["register"]
 
 
 def _tokens():
-    from fairgate.registry.auth import TokenStore
+    from fairgate.registry.api.auth import TokenStore
     from fairgate.registry.store import Registry
     from fairgate.settings import Settings
 
@@ -33,7 +33,7 @@ def serve(host: str, port: int, log_level: str, access_log: bool) -> None:
     import uvicorn
 
     uvicorn.run(
-        "fairgate.registry.service:create_app",
+        "fairgate.registry.api.app:create_app",
         factory=True,
         host=host,
         port=port,

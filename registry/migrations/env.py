@@ -6,7 +6,7 @@ from alembic import context
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - fairgate always passes its connection
-    raise RuntimeError("run fairgate's migrations through fairgate.registry.db.init_db")
+    raise RuntimeError("run fairgate's migrations through fairgate.registry.store.db.init_db")
 
 context.configure(connection=connection, target_metadata=None, render_as_batch=True)
 with context.begin_transaction():

@@ -24,7 +24,7 @@ def numeric():
 
 @pytest.fixture(scope="module")
 def arrests():
-    from fairgate._demo import FEATURES, SENSITIVE, arrests_model, load_arrests_frame
+    from fairgate.demo.data import FEATURES, SENSITIVE, arrests_model, load_arrests_frame
 
     data = load_arrests_frame(0)
     return arrests_model(data.train, 0), data.audit[FEATURES], data.audit[SENSITIVE]

@@ -10,7 +10,7 @@ import pytest
 from nbclient import NotebookClient
 from test_runner import make_case
 
-from fairgate.audit.runner import run_audit
+from fairgate.audit.pipeline.run import run_audit
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from fairgate.audit.counts import group_counts
-from fairgate.audit.group_report import group_report
+from fairgate.audit.core.counts import group_counts
+from fairgate.audit.core.group_report import group_report
 from fairgate.audit.policy import (
     AuditEvidence,
     Policy,
@@ -28,7 +28,7 @@ from fairgate.audit.policy import (
 from fairgate.errors import PolicyError
 
 SERVICE_CONFTEST = Path(__file__).parents[1] / "service" / "conftest.py"
-POLICIES = resources.files("fairgate.audit") / "policies"
+POLICIES = resources.files("fairgate.audit.policy") / "builtin"
 
 
 def _base(**fields):
@@ -160,7 +160,7 @@ def test_builtin_policies_load_round_trip_and_match_the_schema():
 
 
 def test_service_breaker_policy_loads_with_what_the_breaker_reads():
-    from fairgate.registry.breaker import rule_metrics
+    from fairgate.registry.monitor.breaker import rule_metrics
 
     module = ast.parse(SERVICE_CONFTEST.read_text(encoding="utf-8"))
     text = next(
@@ -476,9 +476,9 @@ def test_a_clean_model_passes():
 
 # --------------------------------------------------------------------- end to end on real data
 def test_policy_and_explain_on_the_toronto_arrests_data():
-    from fairgate._demo import FEATURES, SENSITIVE, TARGET, arrests_model, load_arrests_frame
+    from fairgate.audit.core.metrics import demographic_parity_ratio
     from fairgate.audit.explain import explain
-    from fairgate.audit.metrics import demographic_parity_ratio
+    from fairgate.demo.data import FEATURES, SENSITIVE, TARGET, arrests_model, load_arrests_frame
     from fairgate.detectors import find_prohibited, flip_test, scan_proxies
 
     data = load_arrests_frame(0)

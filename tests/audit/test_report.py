@@ -13,8 +13,8 @@ import pytest
 import yaml
 from test_runner import make_case
 
-from fairgate.audit.report import load_catalog, render_report
-from fairgate.audit.runner import run_audit
+from fairgate.audit.pipeline.run import run_audit
+from fairgate.audit.report.html import load_catalog, render_report
 
 LOCALES = Path(__file__).resolve().parents[2] / "report_templates" / "locales"
 
@@ -126,7 +126,7 @@ def test_chinese_report_has_no_english_catalog_text(audited):
 
 
 def test_numbers_formatted_for_the_locale(tmp_path):
-    from fairgate.audit.report import _Text
+    from fairgate.audit.report.html import _Text
 
     assert _Text("en").num(1234567) == "1,234,567"
     assert _Text("zh").num(0.5) == "0.500"

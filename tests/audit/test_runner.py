@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from fairgate.audit.result import AuditResult
-from fairgate.audit.runner import run_audit
+from fairgate.audit.pipeline.run import run_audit
+from fairgate.audit.report.result import AuditResult
 from fairgate.cli import main
 from fairgate.errors import MissingColumnError, ModelLoadError, UnsafeModelError
 
@@ -112,7 +112,7 @@ def test_audit_result_is_reproducible_bit_for_bit(case, tmp_path):
 
 
 def test_large_parquet_path_gives_the_same_numbers(case, tmp_path, monkeypatch):
-    from fairgate.audit import runner
+    from fairgate.audit.pipeline import run as runner
 
     model, data, spec = case
     small = run_audit(model, data, spec, seed=0)
@@ -282,7 +282,7 @@ def test_cli_pickle_allowed_with_flag(case, tmp_path):
 
 
 def test_run_demo_audit_writes_under_fairgate_home(_isolated_home):
-    from fairgate.audit.runner import run_demo_audit
+    from fairgate.audit.pipeline.run import run_demo_audit
 
     result = run_demo_audit(lang="zh")
     out = _isolated_home / "reports" / "arrests-demo"

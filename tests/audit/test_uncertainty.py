@@ -17,7 +17,7 @@ from fairgate.audit import (
     group_significance,
     wilson_interval,
 )
-from fairgate.audit.metrics import difference, selection_rate
+from fairgate.audit.core.metrics import difference, selection_rate
 
 
 def _data(n: int, seed: int = 5) -> pd.DataFrame:

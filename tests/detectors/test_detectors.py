@@ -139,7 +139,7 @@ def test_flip_test_finds_flips_only_when_the_model_uses_the_attribute():
 
 
 def test_detectors_on_the_arrests_model():
-    from fairgate._demo import FEATURES, UNAWARE_FEATURES, arrests_model, load_arrests_frame
+    from fairgate.demo.data import FEATURES, UNAWARE_FEATURES, arrests_model, load_arrests_frame
 
     data = load_arrests_frame(0)
     model = arrests_model(data.train, 0)

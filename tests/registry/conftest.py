@@ -20,7 +20,7 @@ def registry(tmp_path):
 
 @pytest.fixture(scope="session")
 def example_filing() -> dict:
-    from fairgate.registry.filing import example_filing_path
+    from fairgate.registry.store.filing import example_filing_path
 
     return yaml.safe_load(example_filing_path().read_text(encoding="utf-8"))
 

@@ -16,8 +16,8 @@ SCRIPT = textwrap.dedent(
     from pathlib import Path
     import sqlalchemy as sa
     from fairgate.registry.store import Registry
-    from fairgate.registry import ledger
-    from fairgate.registry.tables import model_versions
+    from fairgate.registry.store import ledger
+    from fairgate.registry.store.tables import model_versions
     from fairgate.settings import Settings
 
     filing = json.loads(sys.argv[2])

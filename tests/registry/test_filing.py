@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fairgate.errors import FilingError
-from fairgate.registry.filing import filing_json_schema, parse_filing
+from fairgate.registry.store.filing import filing_json_schema, parse_filing
 
 
 def test_example_parses_and_feeds_the_audit(example_filing):

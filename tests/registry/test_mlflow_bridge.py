@@ -24,7 +24,7 @@ def test_file_from_mlflow_and_mirror_state(tmp_path, registry, make_filing):
             model, name="model", input_example=X.head(3), registered_model_name="lending"
         )
 
-    from fairgate.registry.mlflow_bridge import ACTIVE_ALIAS, STATE_TAG, filing_from_mlflow
+    from fairgate.registry.store.mlflow_bridge import ACTIVE_ALIAS, STATE_TAG, filing_from_mlflow
 
     base = make_filing(name="ignored", version="0")
     del base["features"], base["name"], base["version"]

@@ -21,7 +21,7 @@ def _cli(home, *args):
 def test_cli_loop(tmp_path, example_filing):
     import skops.io as sio
 
-    from fairgate._demo import UNAWARE_FEATURES, arrests_model, load_arrests_frame
+    from fairgate.demo.data import UNAWARE_FEATURES, arrests_model, load_arrests_frame
 
     data = load_arrests_frame(0)
     sio.dump(arrests_model(data.train, 0, features=UNAWARE_FEATURES), tmp_path / "m.skops")

@@ -16,7 +16,7 @@ from fairgate.errors import (
     UnsafeModelError,
     ValidationError,
 )
-from fairgate.registry.lifecycle import ACTIONS, State, allowed_actions, check_transition
+from fairgate.registry.store.lifecycle import ACTIONS, State, allowed_actions, check_transition
 
 
 def _audit(reg, mv, passed=True, sha=None):

@@ -148,7 +148,7 @@ def filing(name: str, version: str) -> dict[str, Any]:
     """A valid filing: the packaged example under another name and version."""
     import yaml
 
-    from fairgate.registry.filing import example_filing_path
+    from fairgate.registry.store.filing import example_filing_path
 
     body = yaml.safe_load(example_filing_path().read_text(encoding="utf-8"))
     body.update(name=name, version=version, sensitive_variables=["sex"], policy=None)
@@ -156,7 +156,7 @@ def filing(name: str, version: str) -> dict[str, Any]:
 
 
 def make_env(home: Path) -> Env:
-    from fairgate.registry.auth import TokenStore
+    from fairgate.registry.api.auth import TokenStore
     from fairgate.registry.store import Registry
     from fairgate.settings import Settings
 

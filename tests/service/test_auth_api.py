@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import sqlalchemy as sa
 
-from fairgate.registry.auth import TokenStore, tokens_table
-from fairgate.registry.service import PUBLIC_PATHS, create_app
+from fairgate.registry.api.app import PUBLIC_PATHS, create_app
+from fairgate.registry.api.auth import TokenStore, tokens_table
 from fairgate.settings import Settings
 
 

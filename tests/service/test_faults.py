@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from fairgate.registry.client import StatusClient
-from fairgate.registry.observations import batches_table
+from fairgate.registry.monitor.observations import batches_table
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from fairgate.registry.observations import batches_table
+from fairgate.registry.monitor.observations import batches_table
 
 
 def _stored(env) -> int:

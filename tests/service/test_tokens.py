@@ -13,7 +13,7 @@ from fairgate.errors import (
     PermissionDeniedError,
     ValidationError,
 )
-from fairgate.registry.auth import TokenStore, require_role, tokens_table
+from fairgate.registry.api.auth import TokenStore, require_role, tokens_table
 
 
 @pytest.fixture

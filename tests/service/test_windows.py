@@ -8,11 +8,17 @@ from types import SimpleNamespace as NS
 import numpy as np
 import pytest
 
-from fairgate.audit.metrics import metric_values
+from fairgate.audit.core.metrics import metric_values
 from fairgate.errors import LengthMismatchError, ValidationError
-from fairgate.registry.breaker import evaluate_fairness, psi
-from fairgate.registry.observations import MISSING, parse_batch, parse_batch_dict
-from fairgate.registry.windows import NCELLS, Window, batch_cells, cells_for, combined_groups
+from fairgate.registry.monitor.breaker import evaluate_fairness, psi
+from fairgate.registry.monitor.observations import MISSING, parse_batch, parse_batch_dict
+from fairgate.registry.monitor.windows import (
+    NCELLS,
+    Window,
+    batch_cells,
+    cells_for,
+    combined_groups,
+)
 
 
 def _batch(pred, sex, outcome=None, **extra):

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from fairgate.registry.observations import Batch
+from fairgate.registry.monitor.observations import Batch
 
 __all__ = ["NCELLS", "Window", "batch_cells", "cells_for", "combined_groups"]
 

@@ -1,12 +1,12 @@
 """fairgate's HTTP service: the app factory, authentication and error handling.
 
 ``create_app(settings)`` builds a FastAPI app (OpenAPI at ``/docs``) around one
-:class:`~fairgate.registry.store.Registry`. Routes live in :mod:`fairgate.registry.routes_models`
+:class:`~fairgate.registry.store.Registry`. Routes live in :mod:`.routers.models`
 (filings, artifacts, audits, reports, decisions, ledger, tokens, the public listing) and
-:mod:`fairgate.registry.routes_ops` (status, push stream, observations, health).
+:mod:`fairgate.registry.api.routers.ops` (status, push stream, observations, health).
 
 Every route but the public listing, ``/health``, ``/ready`` and the documentation needs
-``Authorization: Bearer fg_<id>_<secret>``; each checks its role (:mod:`fairgate.registry.auth`).
+``Authorization: Bearer fg_<id>_<secret>``; each checks its role (:mod:`.auth`).
 Every :class:`~fairgate.errors.FairgateError` becomes its HTTP status with a JSON body
 ``{"error": code, "message": ...}``; request validation errors become 422 with the offending
 fields; anything unexpected becomes a generic 500 body (the trace goes to the server log only).
@@ -43,8 +43,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fairgate.errors import AuthenticationError, FairgateError
-from fairgate.registry.auth import Principal, TokenStore, require_role
-from fairgate.registry.events import StatusHub
+from fairgate.registry.api.auth import Principal, TokenStore, require_role
+from fairgate.registry.api.events import StatusHub
 from fairgate.settings import Settings
 
 __all__ = [
@@ -93,8 +93,8 @@ class Service:
     """
 
     def __init__(self, settings: Settings, registry: Any, policy: Any = None) -> None:
-        from fairgate.registry.breaker import Breaker
-        from fairgate.registry.observations import ObservationStore
+        from fairgate.registry.monitor.breaker import Breaker
+        from fairgate.registry.monitor.observations import ObservationStore
 
         self.settings = settings
         self.registry = registry
@@ -166,7 +166,7 @@ def load_breaker_policy(path: str | os.PathLike[str]) -> Any:
     except ImportError:  # the policy engine is not installed: read the rules directly
         import yaml
 
-        from fairgate.registry.breaker import policy_from_mapping
+        from fairgate.registry.monitor.breaker import policy_from_mapping
 
         return policy_from_mapping(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
     return load_policy(path)
@@ -334,7 +334,8 @@ def create_app(
     -------
     fastapi.FastAPI
     """
-    from fairgate.registry import routes_models, routes_ops
+    from fairgate.registry.api.routers import models as routes_models
+    from fairgate.registry.api.routers import ops as routes_ops
 
     settings = settings or Settings()
     if policy is None and os.environ.get(POLICY_ENV):

@@ -1,9 +1,9 @@
 """The circuit breaker: windowed per-group counts, the policy's breaker rules, and the trip.
 
-For every ACTIVE model version the breaker keeps one :class:`~fairgate.registry.windows.Window`
+For every ACTIVE model version the breaker keeps one :class:`~.windows.Window`
 per breaker rule (and per drift rule) and, after each stored batch, evaluates the rules with the
-very functions the audit uses (:func:`fairgate.audit.metrics.metric_values`, ``difference``,
-``ratio``, ``METRICS[...].parts`` and :func:`fairgate.audit.uncertainty.group_significance`).
+very functions the audit uses (:func:`fairgate.audit.core.metrics.metric_values`, ``difference``,
+``ratio``, ``METRICS[...].parts`` and :func:`fairgate.audit.core.uncertainty.group_significance`).
 
 A fairness rule **trips** only when all three hold, so noise does not trip it:
 
@@ -40,8 +40,8 @@ from typing import Any
 import numpy as np
 
 from fairgate.errors import ConflictError, ValidationError
-from fairgate.registry.observations import Batch, ObservationStore
-from fairgate.registry.windows import Window, batch_cells, cells_for, combined_groups
+from fairgate.registry.monitor.observations import Batch, ObservationStore
+from fairgate.registry.monitor.windows import Window, batch_cells, cells_for, combined_groups
 
 __all__ = [
     "REPLAY_FACTOR",
@@ -76,7 +76,7 @@ def rule_metrics(metric: str) -> tuple[str, ...]:
     -------
     tuple of str
     """
-    from fairgate.audit.metrics import resolve_metric
+    from fairgate.audit.core.metrics import resolve_metric
 
     base = metric.removesuffix("_difference").removesuffix("_ratio")
     if base in _AGGREGATES:
@@ -204,8 +204,8 @@ def evaluate_fairness(rule: Any, window: Window, counts: np.ndarray) -> Evaluati
     -------
     Evaluation
     """
-    from fairgate.audit.metrics import METRICS, difference, metric_values, ratio
-    from fairgate.audit.uncertainty import group_significance
+    from fairgate.audit.core.metrics import METRICS, difference, metric_values, ratio
+    from fairgate.audit.core.uncertainty import group_significance
 
     metrics = rule_metrics(rule.metric)
     kind = getattr(rule, "kind", "difference")

@@ -2,8 +2,8 @@
 
 Layout under the root: ``sha256/<2 hex>/<64 hex>/<file name>`` (an MLflow model folder keeps its
 folder). A folder's hash covers its sorted relative paths and contents
-(:func:`fairgate.audit.model_io.sha256_path`). Files arrive by copy to a temporary name in the
-target folder, fsync and an atomic rename, so a crash or two processes storing the same content
+(:func:`~fairgate.audit.pipeline.model_io.sha256_path`). Files arrive by copy to a temporary
+name in the target folder, fsync and an atomic rename, so a crash or two processes storing the same content
 never leave a half-written artifact.
 """
 
@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from fairgate.audit.model_io import detect_kind, load_model, sha256_path
+from fairgate.audit.pipeline.model_io import detect_kind, load_model, sha256_path
 from fairgate.errors import ArtifactIntegrityError, UnsafeModelError
 
 __all__ = ["ArtifactRef", "ArtifactStore"]

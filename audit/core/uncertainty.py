@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from fairgate.audit.metrics import METRICS, RateMetric, metric_values, resolve_metric
+from fairgate.audit.core.metrics import METRICS, RateMetric, metric_values, resolve_metric
 from fairgate.errors import ValidationError
 
 __all__ = [

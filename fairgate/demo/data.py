@@ -2,7 +2,7 @@
 
 The data and models of ``fairgate demo``: the Toronto arrests data shipped with scikit-lego (who
 is released with a summons rather than held) and a gradient-boosting pipeline trained on it. The
-demo's loop (file, audit, decide) lives in :mod:`fairgate._demo_loop`.
+demo's loop (file, audit, decide) lives in :mod:`fairgate.demo.loop`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The steps of :func:`fairgate.audit.runner.run_audit` (private)."""
+"""The steps of :func:`fairgate.audit.pipeline.run.run_audit` (private)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairgate.audit.model_io import load_model, sha256_path
-from fairgate.audit.scoring import PRED_COLUMN, check_columns, predict, score_parquet_in_batches
+from fairgate.audit.pipeline.model_io import load_model, sha256_path
+from fairgate.audit.pipeline.predict import (
+    PRED_COLUMN,
+    check_columns,
+    predict,
+    score_parquet_in_batches,
+)
 from fairgate.errors import ModelLoadError, PolicyError, ValidationError
 
 BUILTIN_POLICY: dict[str, Any] = {
@@ -69,7 +74,7 @@ def load(model: Any, model_path: Path | None, allow_pickle: bool) -> tuple[Any, 
         except Exception:
             raw = pickle.dumps(model)
         return model, {"file": None, "kind": "in-memory", "sha256": hashlib.sha256(raw).hexdigest()}
-    from fairgate.audit.model_io import detect_kind
+    from fairgate.audit.pipeline.model_io import detect_kind
 
     loaded = load_model(model_path, allow_pickle=allow_pickle)
     if not hasattr(loaded, "predict"):
@@ -134,7 +139,7 @@ def _read(data: Any, data_path: Path | None) -> pd.DataFrame:
 
 def score(model, data, data_path, spec, timer, sample_size: int, seed: int, tmp) -> Scored:
     """Score every row and count; keep a bounded sample for detectors and explanations."""
-    from fairgate.audit.counts import counts_from_file, group_counts
+    from fairgate.audit.core.counts import counts_from_file, group_counts
 
     large = (
         data_path is not None
@@ -197,7 +202,7 @@ def score(model, data, data_path, spec, timer, sample_size: int, seed: int, tmp)
 
 
 def _large_rows() -> int:
-    from fairgate.audit import runner
+    from fairgate.audit.pipeline import run as runner
 
     return runner.LARGE_ROWS
 
@@ -266,7 +271,7 @@ def policy_dict(pol: Any) -> dict[str, Any]:
 
 def reports(scored: Scored, spec: Any, pol: Any, seed: int) -> dict[tuple[str, ...], Any]:
     """Group reports for each attribute and every intersection."""
-    from fairgate.audit.group_report import group_report
+    from fairgate.audit.core.group_report import group_report
 
     mgs = int(_pget(pol, "min_group_size", 30))
     alpha = float(_pget(pol, "alpha", 0.05))
@@ -463,7 +468,7 @@ def _apply(rule: dict, attrs: tuple[str, ...], rep: Any) -> dict[str, Any]:
 
 def write_outputs(result, tmp: Path, final: Path, model_path, data_path, policy, lang) -> None:
     """Render the report and the reproducing notebook into ``tmp``."""
-    from fairgate.audit.report import write_notebook, write_report
+    from fairgate.audit.report.html import write_notebook, write_report
 
     def final_path(p: Path | None) -> Path | None:
         if p is None:

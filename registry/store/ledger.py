@@ -19,8 +19,8 @@ from typing import IO, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from fairgate.registry.db import read_connection
-from fairgate.registry.tables import ledger_events
+from fairgate.registry.store.db import read_connection
+from fairgate.registry.store.tables import ledger_events
 
 __all__ = [
     "GENESIS",

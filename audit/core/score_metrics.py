@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairgate.audit.counts import (
+from fairgate.audit.core.counts import (
     MISSING_LABEL,
     MissingPolicy,
     _binary,
@@ -144,7 +144,7 @@ def score_counts(
     y_score : array-like or str
         Scores in ``[0, 1]`` (e.g. ``predict_proba(X)[:, 1]``).
     sensitive_features, data, pos_label, missing, missing_label
-        As in :func:`fairgate.audit.counts.group_counts`.
+        As in :func:`fairgate.audit.core.counts.group_counts`.
     bins : int, default 1000
         Equal-width bins on ``[0, 1]``; a multiple of 10 keeps the 10-bin ECE exact.
 

@@ -1,7 +1,7 @@
 """The audit runner: load a model safely, score the data, measure, detect, explain, judge, report.
 
 :func:`run_audit` is the Python entry point; ``fairgate audit`` calls it. With ``out_dir`` it
-writes ``audit.json`` (the :class:`~fairgate.audit.result.AuditResult`), ``report.html``
+writes ``audit.json`` (the :class:`~fairgate.audit.report.result.AuditResult`), ``report.html``
 (English or 简体中文) and ``audit.ipynb`` (a notebook that re-runs the audit from the files on
 disk) into a temporary folder first and moves them into place only when every step succeeded.
 
@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairgate.audit.result import SCHEMA_VERSION, AuditResult, library_versions
+from fairgate.audit.report.result import SCHEMA_VERSION, AuditResult, library_versions
 from fairgate.errors import ValidationError
 
 __all__ = ["AuditSpec", "run_audit", "run_demo_audit"]
@@ -72,7 +72,7 @@ class AuditSpec:
         if callable(getattr(spec, "audit_spec", None)):  # a registry Filing
             spec = spec.audit_spec()
         elif isinstance(spec, Mapping) and "schema_version" in spec and "target" in spec:
-            from fairgate.registry.filing import parse_filing  # a filing as stored
+            from fairgate.registry.store.filing import parse_filing  # a filing as stored
 
             spec = parse_filing(spec).audit_spec()
         if not isinstance(spec, Mapping):
@@ -208,7 +208,7 @@ def run_audit(
     ------
     MissingColumnError, ModelLoadError, UnsafeModelError, PolicyError, ValidationError
     """
-    from fairgate.audit import _steps as steps
+    from fairgate.audit.pipeline import steps
 
     spec = AuditSpec.coerce(filing_or_spec)
     if lang not in ("en", "zh"):
@@ -299,7 +299,7 @@ def run_demo_audit(
     -------
     AuditResult
     """
-    from fairgate._demo import SENSITIVE, TARGET, arrests_model, load_arrests_frame
+    from fairgate.demo.data import SENSITIVE, TARGET, arrests_model, load_arrests_frame
 
     if out_dir is None:
         from fairgate.settings import get_settings

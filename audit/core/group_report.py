@@ -1,6 +1,6 @@
 """The per-group report: metrics, intervals, small-group flags and tests for one attribute set.
 
-:func:`group_report` turns :class:`~fairgate.audit.counts.GroupCounts` into a
+:func:`group_report` turns :class:`~fairgate.audit.core.counts.GroupCounts` into a
 :class:`GroupReport` whose :attr:`GroupReport.by_group` is shaped like fairlearn's
 ``MetricFrame.by_group`` (one row per group — a MultiIndex for an intersection — one column per
 metric), with confidence intervals, ``insufficient`` flags, the reason for every NaN, and a
@@ -16,8 +16,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from fairgate.audit.counts import CELLS, GroupCounts
-from fairgate.audit.metrics import (
+from fairgate.audit.core.counts import CELLS, GroupCounts
+from fairgate.audit.core.metrics import (
     DEFAULT_METRICS,
     difference,
     metric_values,
@@ -25,7 +25,7 @@ from fairgate.audit.metrics import (
     resolve_metric,
     undefined_reason,
 )
-from fairgate.audit.uncertainty import (
+from fairgate.audit.core.uncertainty import (
     _percentiles,
     bootstrap_cells,
     group_significance,
@@ -206,12 +206,12 @@ def group_report(
     Parameters
     ----------
     counts : GroupCounts
-        From :func:`~fairgate.audit.counts.group_counts` or
-        :func:`~fairgate.audit.counts.counts_from_file`.
+        From :func:`~fairgate.audit.core.counts.group_counts` or
+        :func:`~fairgate.audit.core.counts.counts_from_file`.
     attributes : str or sequence of str, optional
         The attribute or intersection to report on (default: all counted attributes).
     metrics : sequence of str
-        Metric names or aliases (see :data:`fairgate.audit.metrics.METRICS`).
+        Metric names or aliases (see :data:`fairgate.audit.core.metrics.METRICS`).
     min_group_size : int, default 30
         Groups with fewer rows are flagged ``insufficient`` and left out of differences/ratios.
     ci : {"wilson", "bootstrap", "none"}, default "wilson"
@@ -257,7 +257,7 @@ def group_report(
     high = pd.DataFrame(np.nan, index=index, columns=list(names))
     boot = None
     if ci == "wilson":
-        from fairgate.audit.metrics import METRICS
+        from fairgate.audit.core.metrics import METRICS
 
         for m in rate_names:
             num, den = METRICS[m].parts(groups)

@@ -10,7 +10,7 @@ enough, or its evidence missing) is a warning with the reason, never a silent pa
 Checks that run whatever the rules say: ``group_size`` (warn) and ``prohibited_variable``
 (fail), and ``proxy`` (warn, at the policy's ``proxy_threshold``) when a proxy scan ran. A rule of
 the same kind in the policy replaces the built-in check (its id, threshold and severity apply).
-The schema and the loader live in :mod:`fairgate.audit.policy_schema` and are re-exported here.
+The schema and the loader live in :mod:`fairgate.audit.policy.schema` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from fairgate.audit.metrics import difference, metric_values, ratio
-from fairgate.audit.policy_schema import (
+from fairgate.audit.core.metrics import difference, metric_values, ratio
+from fairgate.audit.policy.schema import (
     DERIVED_METRICS,
     RULE_KINDS,
     RULE_METRICS,

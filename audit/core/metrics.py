@@ -1,7 +1,7 @@
 """Fairness metrics as pure functions of per-group confusion counts.
 
 Every function here takes an integer array whose last axis is ``(TP, FP, TN, FN)`` (see
-:data:`fairgate.audit.counts.CELLS`) — one group, a vector of groups, or a stack of bootstrap draws
+:data:`~.counts.CELLS`) — one group, a vector of groups, or a stack of bootstrap draws
 ``(draws, groups, 4)`` — and returns a float array of the leading shape. A rate whose denominator
 is zero (an empty group, a group with no actual positives, …) is ``NaN``; :func:`undefined_reason`
 says why. Nothing here warns, does I/O, or depends on row-level data.
@@ -21,7 +21,7 @@ from typing import Literal
 
 import numpy as np
 
-from fairgate.audit.counts import GroupCounts
+from fairgate.audit.core.counts import GroupCounts
 from fairgate.errors import ValidationError
 
 __all__ = [
@@ -361,7 +361,7 @@ def demographic_parity_difference(
     Parameters
     ----------
     counts : GroupCounts
-        Counts from :func:`~fairgate.audit.counts.group_counts`.
+        Counts from :func:`~fairgate.audit.core.counts.group_counts`.
     method : {"between_groups", "to_overall"}
         As in fairlearn.
     attributes : str or sequence of str, optional
@@ -470,7 +470,7 @@ def disparate_impact(
     Parameters
     ----------
     counts : GroupCounts
-        Counts from :func:`~fairgate.audit.counts.group_counts`.
+        Counts from :func:`~fairgate.audit.core.counts.group_counts`.
     attributes : str or sequence of str, optional
         Attribute or intersection (default: all counted attributes).
     reference : group label (or tuple for an intersection), optional

@@ -17,8 +17,8 @@ from fairgate.errors import (
     PayloadTooLargeError,
     ServiceUnavailableError,
 )
-from fairgate.registry.auth import Principal
-from fairgate.registry.service import role_dependency
+from fairgate.registry.api.app import role_dependency
+from fairgate.registry.api.auth import Principal
 
 __all__ = ["HEARTBEAT_SECONDS", "read_body", "router"]
 
@@ -152,7 +152,7 @@ async def stream(
 
 
 def _ingest(service: Any, body: bytes) -> dict[str, Any]:
-    from fairgate.registry.observations import parse_batch
+    from fairgate.registry.monitor.observations import parse_batch
 
     started = time.perf_counter()
     batch = parse_batch(body)

@@ -1,6 +1,6 @@
 """The HTML audit report (English / 简体中文) and the notebook that reproduces it.
 
-:func:`render_report` turns an :class:`~fairgate.audit.result.AuditResult` into one self-contained
+:func:`render_report` turns an :class:`~.result.AuditResult` into one self-contained
 HTML page: inline CSS, charts as inline SVG data URIs, no script and nothing fetched at view time.
 Every sentence comes from the message catalogs in ``fairgate.report_templates/locales``; numbers
 and dates are formatted for the locale with babel. :func:`write_notebook` writes an ``.ipynb``
@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from fairgate.audit.result import AuditResult
+from fairgate.audit.report.result import AuditResult
 from fairgate.errors import ValidationError
 
 __all__ = ["LANGUAGES", "load_catalog", "render_report", "write_notebook", "write_report"]
@@ -148,7 +148,7 @@ def _band(metric: str, values: list[float], policy: dict[str, Any]) -> tuple[flo
 
 
 def _charts(result: AuditResult, t: _Text) -> list[dict[str, Any]]:
-    from fairgate.audit.charts import disparity_chart
+    from fairgate.audit.report.charts import disparity_chart
 
     charts = []
     for key, rep in result.reports.items():
@@ -183,7 +183,7 @@ def _charts(result: AuditResult, t: _Text) -> list[dict[str, Any]]:
 def _heatmap(result: AuditResult, t: _Text) -> dict[str, Any] | None:
     import numpy as np
 
-    from fairgate.audit.charts import heatmap
+    from fairgate.audit.report.charts import heatmap
 
     pair = next((r for r in result.reports.values() if len(r["attributes"]) == 2), None)
     if pair is None:
@@ -219,7 +219,7 @@ def _importance(raw: Any) -> dict[str, float]:
 def _shap(result: AuditResult, t: _Text) -> dict[str, Any] | None:
     import numpy as np
 
-    from fairgate.audit.charts import bar_chart, heatmap
+    from fairgate.audit.report.charts import bar_chart, heatmap
 
     exp = result.explanation
     if not exp:
@@ -399,8 +399,8 @@ def write_notebook(
             "and checks that every number equals the saved `audit.json`."
         ),
         new_code_cell(
-            "from fairgate.audit.result import AuditResult\n"
-            "from fairgate.audit.runner import run_audit\n\n"
+            "from fairgate.audit.report.result import AuditResult\n"
+            "from fairgate.audit.pipeline.run import run_audit\n\n"
             f"MODEL = {str(model)!r}\nDATA = {str(data)!r}\nSAVED = {str(json_path)!r}\n"
             f"SPEC = {spec!r}\nPOLICY = {policy!r}\nSEED = {result.seed!r}"
         ),

@@ -29,8 +29,8 @@ from fairgate.errors import (
     PermissionDeniedError,
     ValidationError,
 )
-from fairgate.registry.auth import ROLES, Principal
-from fairgate.registry.service import role_dependency
+from fairgate.registry.api.app import role_dependency
+from fairgate.registry.api.auth import ROLES, Principal
 
 __all__ = ["router"]
 
@@ -230,7 +230,7 @@ def _artifact_of(record: Any) -> tuple[str | None, str | None]:
 def _run_audit_task(
     service: Any, name: str, version: str, actor: str, model: str, data: Path, body: AuditRequest
 ) -> None:
-    from fairgate.audit.runner import run_audit
+    from fairgate.audit.pipeline.run import run_audit
 
     registry = service.registry
     out_dir = service.settings.reports_dir / name / version / secrets.token_hex(6)
@@ -275,7 +275,7 @@ def start_audit(
     service = request.app.state.service
     record = service.registry.get(name, version)
     try:
-        from fairgate.audit.runner import run_audit  # noqa: F401
+        from fairgate.audit.pipeline.run import run_audit  # noqa: F401
     except ImportError:
         body_501 = {
             "error": "not_implemented",

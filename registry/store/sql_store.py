@@ -21,17 +21,17 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from fairgate.errors import ConflictError, NotFoundError, ValidationError
-from fairgate.registry import ledger
-from fairgate.registry.artifacts import ArtifactRef, ArtifactStore
-from fairgate.registry.db import init_db, make_engine, read_connection
-from fairgate.registry.filing import Filing, parse_filing
-from fairgate.registry.lifecycle import (
+from fairgate.registry.store import ledger
+from fairgate.registry.store.artifacts import ArtifactRef, ArtifactStore
+from fairgate.registry.store.db import init_db, make_engine, read_connection
+from fairgate.registry.store.filing import Filing, parse_filing
+from fairgate.registry.store.lifecycle import (
     COMMITTEE_ACTIONS,
     State,
     check_rationale,
     check_transition,
 )
-from fairgate.registry.tables import audits, decisions, model_versions
+from fairgate.registry.store.tables import audits, decisions, model_versions
 from fairgate.settings import Settings, get_settings
 
 __all__ = ["AuditRecord", "ModelVersion", "Registry", "StatusRecord"]
@@ -299,7 +299,7 @@ class Registry:
             return artifact
         text = str(artifact)
         if text.startswith(("models:/", "runs:/")):
-            from fairgate.registry.mlflow_bridge import download_model
+            from fairgate.registry.store.mlflow_bridge import download_model
 
             tracking = filing.mlflow.tracking_uri if filing.mlflow else None
             local, meta = download_model(text, tracking_uri=tracking)
@@ -319,7 +319,7 @@ class Registry:
         Parameters
         ----------
         filing : Filing, mapping, str or Path
-            The filing (see :func:`fairgate.registry.filing.parse_filing`).
+            The filing (see :func:`fairgate.registry.store.filing.parse_filing`).
         artifact : str, Path or ArtifactRef, optional
             A model file or MLflow model folder, or a ``models:/`` / ``runs:/`` URI.
         actor : str
@@ -639,7 +639,7 @@ class Registry:
         if not ref or not ref.get("model_name"):
             return
         try:
-            from fairgate.registry.mlflow_bridge import mirror_status
+            from fairgate.registry.store.mlflow_bridge import mirror_status
 
             mirror_status(ref, record.state)
         except Exception as exc:  # the decision stands; MLflow catches up next time

@@ -24,7 +24,7 @@ from pydantic import (
 )
 from pydantic import ValidationError as _PydanticError
 
-from fairgate.audit.metrics import _ALIASES, METRICS, resolve_metric
+from fairgate.audit.core.metrics import _ALIASES, METRICS, resolve_metric
 from fairgate.errors import PolicyError
 
 __all__ = [
@@ -73,7 +73,7 @@ _ID_PATTERN = r"^[A-Za-z0-9_.-]+$"
 def canonical_metric(name: str) -> str:
     """The canonical name of a rule's metric.
 
-    Accepts the rate metrics of :data:`fairgate.audit.metrics.METRICS`, their aliases (``tpr``,
+    Accepts the rate metrics of :data:`fairgate.audit.core.metrics.METRICS`, their aliases (``tpr``,
     ``recall``, ...), the criteria of :data:`DERIVED_METRICS` and fairlearn's aggregate names
     (``demographic_parity_difference``, ``equalized_odds_ratio``, ...), which map to the
     criterion.
@@ -373,14 +373,14 @@ class Policy(_Strict):
 # ----------------------------------------------------------------------------------- loading
 def builtin_policies() -> list[str]:
     """Names of the policies that ship with fairgate (``default``, ``city-example``, ...)."""
-    folder = resources.files("fairgate.audit") / "policies"
+    folder = resources.files("fairgate.audit.policy") / "builtin"
     return sorted(
         p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml")
     )
 
 
 def _builtin_path(name: str) -> Path:
-    return Path(str(resources.files("fairgate.audit") / "policies" / f"{name}.yaml"))
+    return Path(str(resources.files("fairgate.audit.policy") / "builtin" / f"{name}.yaml"))
 
 
 def _shown(value: Any) -> str:

@@ -60,10 +60,10 @@ def run_demo(
     import skops.io as sio
     from rich.console import Console
 
-    from fairgate._demo import FEATURES, UNAWARE_FEATURES, arrests_model, load_arrests_frame
-    from fairgate.audit.runner import run_audit
-    from fairgate.registry.filing import example_filing_path, parse_filing
+    from fairgate.audit.pipeline.run import run_audit
+    from fairgate.demo.data import FEATURES, UNAWARE_FEATURES, arrests_model, load_arrests_frame
     from fairgate.registry.store import Registry
+    from fairgate.registry.store.filing import example_filing_path, parse_filing
     from fairgate.settings import get_settings
 
     console = console or Console()

@@ -1,0 +1,13 @@
+"""The audit run: spec, model loading, prediction, steps and ``run_audit``."""
+
+from fairgate.audit.pipeline.run import (
+    AuditSpec,
+    run_audit,
+    run_demo_audit,
+)
+
+__all__ = [
+    "AuditSpec",
+    "run_audit",
+    "run_demo_audit",
+]

@@ -1,0 +1,41 @@
+"""The committee's written policy: schema, loading, and evaluation into a Verdict."""
+
+from fairgate.audit.policy.evaluate import (
+    DERIVED_METRICS,
+    RULE_KINDS,
+    RULE_METRICS,
+    AuditEvidence,
+    BreakerRule,
+    DriftRule,
+    ExplainRule,
+    MetricRule,
+    Policy,
+    RuleResult,
+    Verdict,
+    WindowSpec,
+    builtin_policies,
+    default_policy,
+    evaluate,
+    load_policy,
+    policy_json_schema,
+)
+
+__all__ = [
+    "DERIVED_METRICS",
+    "RULE_KINDS",
+    "RULE_METRICS",
+    "AuditEvidence",
+    "BreakerRule",
+    "DriftRule",
+    "ExplainRule",
+    "MetricRule",
+    "Policy",
+    "RuleResult",
+    "Verdict",
+    "WindowSpec",
+    "builtin_policies",
+    "default_policy",
+    "evaluate",
+    "load_policy",
+    "policy_json_schema",
+]

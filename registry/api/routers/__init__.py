@@ -1,0 +1,3 @@
+"""The REST routers of the service."""
+
+__all__ = []
