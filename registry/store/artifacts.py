@@ -3,8 +3,8 @@
 Layout under the root: ``sha256/<2 hex>/<64 hex>/<file name>`` (an MLflow model folder keeps its
 folder). A folder's hash covers its sorted relative paths and contents
 (:func:`~fairgate.audit.pipeline.model_io.sha256_path`). Files arrive by copy to a temporary
-name in the target folder, fsync and an atomic rename, so a crash or two processes storing the same content
-never leave a half-written artifact.
+name in the target folder, fsync and an atomic rename, so a crash or two processes storing the
+same content never leave a half-written artifact.
 """
 
 from __future__ import annotations
