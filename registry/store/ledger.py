@@ -19,7 +19,7 @@ from typing import IO, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from fairgate.registry.store.db import read_connection
+from fairgate.registry.store.db import read_connection, write_lock
 from fairgate.registry.store.tables import ledger_events
 
 __all__ = [
@@ -103,9 +103,12 @@ def append(
 ) -> LedgerEvent:
     """Append one event inside the caller's (write) transaction.
 
-    The previous hash is read in the same transaction, which on SQLite holds the write lock
-    (``BEGIN IMMEDIATE``), so two writers can never chain onto the same predecessor.
+    The previous hash is read in the same transaction, which holds the registry's write lock
+    (``BEGIN IMMEDIATE`` on SQLite, an advisory lock on PostgreSQL: see
+    :mod:`fairgate.registry.store.db`), so concurrent writers wait for each other and can never
+    chain onto the same predecessor.
     """
+    write_lock(conn)
     last = conn.execute(
         sa.select(ledger_events.c.id, ledger_events.c.hash)
         .order_by(ledger_events.c.id.desc())

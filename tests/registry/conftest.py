@@ -1,4 +1,4 @@
-"""Fixtures: a registry on a real SQLite file and a real skops model trained here."""
+"""Fixtures: a registry on a real database (SQLite and PostgreSQL) and a real skops model."""
 
 from __future__ import annotations
 
@@ -8,6 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+
+
+@pytest.fixture(autouse=True)
+def _on_each_database(db_url: str | None) -> None:
+    """Run every registry test on SQLite and on PostgreSQL (FAIRGATE_DATABASE_URL is set)."""
 
 
 @pytest.fixture

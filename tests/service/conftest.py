@@ -1,7 +1,8 @@
 """Fixtures for the service tests: a real ``fairgate serve`` subprocess on a free 127.0.0.1 port.
 
-The test process and the server share one SQLite file under a temporary ``FAIRGATE_HOME``; the
-test creates tokens and records audits directly with the registry (as the CLI and the audit
+The test process and the server share one database: a SQLite file under a temporary
+``FAIRGATE_HOME``, or a PostgreSQL database (every test here runs on both; see tests/conftest.py);
+the test creates tokens and records audits directly with the registry (as the CLI and the audit
 runner would), and talks to the server over HTTP only.
 """
 
@@ -62,6 +63,8 @@ class Server:
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     log: Path | None = None
+    database_url: str | None = None
+    workers: int = 1
 
     @property
     def url(self) -> str:
@@ -76,6 +79,8 @@ class Server:
             "FAIRGATE_MAX_UPLOAD_BYTES": str(1024**2),
         }
         env.pop("FAIRGATE_DATABASE_URL", None)
+        if self.database_url:
+            env["FAIRGATE_DATABASE_URL"] = self.database_url
         self.log = self.home / f"server-{time.time_ns()}.log"
         cmd = [
             sys.executable,
@@ -86,6 +91,8 @@ class Server:
             str(self.port),
             "--log-level",
             "warning",
+            "--workers",
+            str(self.workers),
         ]
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -155,7 +162,7 @@ def filing(name: str, version: str) -> dict[str, Any]:
     return body
 
 
-def make_env(home: Path) -> Env:
+def make_env(home: Path, database_url: str | None = None, workers: int = 1) -> Env:
     from fairgate.registry.api.auth import TokenStore
     from fairgate.registry.store import Registry
     from fairgate.settings import Settings
@@ -163,7 +170,7 @@ def make_env(home: Path) -> Env:
     home.mkdir(parents=True, exist_ok=True)
     policy = home / "policy.yaml"
     policy.write_text(POLICY_YAML)
-    settings = Settings(home=home)
+    settings = Settings(home=home, database_url=database_url)
     settings.ensure_home()
     registry = Registry(settings)
     store = TokenStore(registry.engine)
@@ -175,7 +182,7 @@ def make_env(home: Path) -> Env:
         "other": store.create("vendor", vendor="other")[0],
         "public": store.create("public")[0],
     }
-    server = Server(home=home, policy=policy)
+    server = Server(home=home, policy=policy, database_url=database_url, workers=workers)
     server.start()
     return Env(server, registry, tokens)
 
@@ -211,17 +218,36 @@ def activate(env: Env, name: str, version: str, vendor: str = "acme") -> None:
         assert r.status_code == 200, r.text
 
 
+@pytest.fixture
+def db_url(module_db_url: str | None) -> str | None:
+    """The service tests share their module's database (the module's server uses it)."""
+    return module_db_url
+
+
+@pytest.fixture(autouse=True)
+def _on_each_database(db_url: str | None) -> None:
+    """Run every service test on SQLite and on PostgreSQL."""
+
+
+def own_database(request: pytest.FixtureRequest) -> str | None:
+    """A new database for a server of one's own (``None``: SQLite under its home)."""
+    if request.getfixturevalue("db_kind") == "sqlite":
+        return None
+    server = request.getfixturevalue("pg_server")
+    return server.create_database("own", template=server.template)
+
+
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory):
+def env(tmp_path_factory: pytest.TempPathFactory, module_db_url: str | None):
     """One server per test module."""
-    e = make_env(tmp_path_factory.mktemp("svc"))
+    e = make_env(tmp_path_factory.mktemp("svc"), module_db_url)
     yield e
     e.server.stop()
 
 
 @pytest.fixture
-def fresh_env(tmp_path: Path):
+def fresh_env(tmp_path: Path, request: pytest.FixtureRequest):
     """A server of one's own (for tests that kill it)."""
-    e = make_env(tmp_path / "home")
+    e = make_env(tmp_path / "home", own_database(request))
     yield e
     e.server.stop()
