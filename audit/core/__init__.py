@@ -5,8 +5,10 @@ from fairgate.audit.core.counts import (
     MISSING_LABEL,
     GroupCounts,
     counts_from_file,
+    counts_from_grouped,
     group_counts,
 )
+from fairgate.audit.core.engine import counts_from
 from fairgate.audit.core.group_report import (
     GroupReport,
     group_report,
@@ -48,6 +50,7 @@ from fairgate.audit.core.score_metrics import (
     roc_auc_by_group,
     score_counts,
 )
+from fairgate.audit.core.spark import counts_from_spark
 from fairgate.audit.core.uncertainty import (
     SignificanceResult,
     bootstrap_cells,
@@ -71,7 +74,10 @@ __all__ = [
     "bootstrap_cells",
     "bootstrap_interval",
     "count",
+    "counts_from",
     "counts_from_file",
+    "counts_from_grouped",
+    "counts_from_spark",
     "demographic_parity_difference",
     "demographic_parity_ratio",
     "difference",

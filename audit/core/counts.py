@@ -37,6 +37,7 @@ __all__ = [
     "MISSING_LABEL",
     "GroupCounts",
     "counts_from_file",
+    "counts_from_grouped",
     "group_counts",
 ]
 
@@ -492,11 +493,57 @@ def counts_from_file(
         con.close()
     if rows.empty:
         raise EmptyDataError(f"path={str(path)!r}: the file has no rows.")
-    n = rows["n"].to_numpy(dtype=np.int64)
-    rows = rows.drop(columns="n")
-    t = _binary(rows[y_true], "y_true", pos_label)
-    p = _binary(rows[y_pred], "y_pred", pos_label)
-    code, levels = _combined_codes(names, [rows[c] for c in names], missing, missing_label)
+    return counts_from_grouped(
+        rows,
+        y_true=y_true,
+        y_pred=y_pred,
+        sensitive=names,
+        pos_label=pos_label,
+        missing=missing,
+        missing_label=missing_label,
+    )
+
+
+def counts_from_grouped(
+    rows: pd.DataFrame,
+    *,
+    y_true: str,
+    y_pred: str,
+    sensitive: Sequence[str],
+    count: str = "n",
+    pos_label: Any = 1,
+    missing: MissingPolicy = "group",
+    missing_label: str = MISSING_LABEL,
+) -> GroupCounts:
+    """Counts from an engine's ``GROUP BY`` result: one row per distinct key with its count.
+
+    The SQL engines (DuckDB, Spark) run ``SELECT sensitive..., y_true, y_pred, count(*)
+    ... GROUP BY ALL``; this turns their (small) result into the counts :func:`group_counts`
+    returns for the same rows, with the same validation and the same level order.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        The grouped rows: the key columns and ``count``.
+    y_true, y_pred : str
+        Key columns of the outcomes and decisions.
+    sensitive : sequence of str
+        Key columns of the sensitive attributes.
+    count : str, default "n"
+        The column holding each key's number of rows.
+    pos_label, missing, missing_label
+        As in :func:`group_counts`.
+
+    Returns
+    -------
+    GroupCounts
+    """
+    names = list(sensitive)
+    n = rows[count].to_numpy(dtype=np.int64)
+    t = _binary(rows[y_true].reset_index(drop=True), "y_true", pos_label)
+    p = _binary(rows[y_pred].reset_index(drop=True), "y_pred", pos_label)
+    columns = [rows[c].reset_index(drop=True) for c in names]
+    code, levels = _combined_codes(names, columns, missing, missing_label)
     sizes = [len(lv) for lv in levels]
     code = code * 4 + _CELL_OF[2 * t.astype(np.int64) + p]
     cells = np.zeros(math.prod(sizes) * 4, dtype=np.int64)

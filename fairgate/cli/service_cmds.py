@@ -24,16 +24,28 @@ def _tokens():
 @click.option("--port", default=8000, show_default=True, type=int, help="TCP port.")
 @click.option("--log-level", default="info", show_default=True, help="uvicorn log level.")
 @click.option("--access-log/--no-access-log", default=False, show_default=True)
-def serve(host: str, port: int, log_level: str, access_log: bool) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes sharing the port (and the database).",
+)
+def serve(host: str, port: int, log_level: str, access_log: bool, workers: int) -> None:
     """Start the HTTP service (OpenAPI at /docs) on 127.0.0.1 by default.
 
-    Runs one worker process: the circuit breaker's windows live in its memory. Expose it beyond
-    this machine only behind a TLS-terminating proxy.
+    With --workers N, N processes share the port and the database; several hosts may serve one
+    PostgreSQL database the same way. A state change made through any worker reaches every
+    worker's status cache at once (PostgreSQL LISTEN/NOTIFY, or a shared change counter on
+    SQLite), and each model version's breaker windows are owned by one worker at a time, so N
+    workers trip on exactly the evidence one would. Expose it beyond this machine only behind a
+    TLS-terminating proxy.
     """
     import uvicorn
 
     uvicorn.run(
         "fairgate.registry.api.app:create_app",
+        workers=workers,
         factory=True,
         host=host,
         port=port,
