@@ -16,8 +16,10 @@ The status endpoint is the hot path: a small ASGI layer (:class:`StatusFastPath`
 dependency injection run; the FastAPI route with the same path documents it and gives the same
 answers.
 
-Run it with ``fairgate serve`` (127.0.0.1:8000 by default) as **one** worker process per
-database: the breaker's windows live in that process's memory.
+Run it with ``fairgate serve`` (127.0.0.1:8000 by default), with ``--workers N`` for several
+processes (or on several hosts sharing one PostgreSQL database): state changes reach every
+worker's cache through the change feed, and each model version's breaker windows have one owner
+at a time (:mod:`fairgate.registry.store.changes`).
 
 Which breaker rules govern a model: the ``policy`` given to :func:`create_app`; else the policy
 file named by the environment variable ``FAIRGATE_BREAKER_POLICY`` (for every model); else the
@@ -73,6 +75,7 @@ PUBLIC_PATHS: frozenset[str] = frozenset(
 """Paths that need no token."""
 
 _log = logging.getLogger("fairgate.service")
+_WORKER = (b"x-fairgate-worker", str(os.getpid()).encode())  # which of N workers answered
 
 
 def _error_json(exc: FairgateError) -> bytes:
@@ -103,7 +106,9 @@ class Service:
         self._policy = policy
         self._policies: dict[tuple[str, str], Any] = {}
         self.breaker = Breaker(registry, self.observations, self.policy_for)
-        self.hub = StatusHub(registry, on_state_change=self._state_changed)
+        self.hub = StatusHub(
+            registry, on_state_change=self._state_changed, on_revoked=self.tokens.forget
+        )
 
     def _state_changed(self, name: str, version: str, old: str | None, new: str) -> None:
         self.breaker.forget(name, version)
@@ -262,7 +267,7 @@ class StatusFastPath:
             await _send(send, 500, b'{"error":"internal","message":"internal error"}', [])
             return
         _, body, etag = entry
-        extra = [(b"etag", etag.encode()), (b"cache-control", b"no-cache")]
+        extra = [(b"etag", etag.encode()), (b"cache-control", b"no-cache"), _WORKER]
         if headers.get(b"if-none-match", b"").decode("latin-1").strip() == etag:
             await _send(send, 304, b"", extra, content_type=False)
             return

@@ -9,8 +9,9 @@ The status endpoint is the hot path, so verified tokens are cached in memory for
 :data:`CACHE_SECONDS`: the cache maps the token id to the SHA-256 of the *whole* token and the
 principal, so a cache hit costs one SHA-256 instead of the KDF, and a different secret for the same
 id still misses. Revoking a token through this :class:`TokenStore` evicts it at once; a revocation
-made by another process takes effect there within :data:`CACHE_SECONDS`. Expiry is checked on
-every request, cached or not.
+made by another process (another worker, the CLI) reaches a running service through the change
+feed (:mod:`fairgate.registry.store.changes`), which calls :meth:`TokenStore.forget` within
+milliseconds. Expiry is checked on every request, cached or not.
 
 Roles
 -----
@@ -29,6 +30,7 @@ import hmac
 import secrets
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -41,6 +43,7 @@ from fairgate.errors import (
     PermissionDeniedError,
     ValidationError,
 )
+from fairgate.registry.store.changes import notify_change
 
 __all__ = [
     "CACHE_SECONDS",
@@ -316,6 +319,7 @@ class TokenStore:
                 .where(tokens_table.c.id == token_id, tokens_table.c.revoked_at.is_(None))
                 .values(revoked_at=now)
             )
+            notify_change(conn, "token")  # every worker forgets it at commit
             row = (
                 conn.execute(sa.select(tokens_table).where(tokens_table.c.id == token_id))
                 .mappings()
@@ -327,6 +331,12 @@ class TokenStore:
             raise NotFoundError(f"token {token_id!r} does not exist; see 'fairgate token list'.")
         del result
         return _info(row)
+
+    def forget(self, token_ids: Iterable[str]) -> None:
+        """Drop tokens from this process's cache (another worker revoked them)."""
+        with self._lock:
+            for token_id in token_ids:
+                self._cache.pop(token_id, None)
 
     def list(self) -> list[TokenInfo]:
         """Every token (without secrets), oldest first."""

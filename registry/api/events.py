@@ -7,10 +7,13 @@ touches the database after the first request. The cache is kept right in two way
 * the service calls :meth:`StatusHub.changed` right after it changes a state itself (a committee
   decision, a breaker trip, a filing), which refreshes the entry and publishes the new status to
   every push-stream subscriber at once;
-* a background task (:meth:`StatusHub.poll_ledger`) reads the ledger every
-  :data:`POLL_SECONDS` for events written by *other* processes (the CLI, another worker) and
-  does the same for each model version they touch. A change made elsewhere is therefore seen
-  within about :data:`POLL_SECONDS`.
+* a background task (:meth:`StatusHub.poll_ledger`) waits on the change feed
+  (:class:`~fairgate.registry.store.changes.ChangeFeed`: PostgreSQL ``LISTEN/NOTIFY``, or a
+  shared change counter on SQLite) and reads the ledger events written by *other* processes (the
+  CLI, another worker, another host) as soon as they commit, and does the same for each model
+  version they touch; without any signal it still reads the ledger every :data:`POLL_SECONDS`.
+  A change made elsewhere is therefore seen within milliseconds. Token revocations arrive on the
+  same feed and are handed to ``on_revoked``.
 
 A new status is published only when its revision differs from the last one published, so the
 two paths never announce the same change twice.
@@ -28,8 +31,8 @@ from typing import Any
 
 __all__ = ["POLL_SECONDS", "StatusHub", "status_body"]
 
-POLL_SECONDS = 0.2
-"""Ledger poll interval for changes made by other processes."""
+POLL_SECONDS = 0.5
+"""Longest wait on the change feed before the ledger is read anyway."""
 
 _log = logging.getLogger("fairgate.service")
 
@@ -66,15 +69,20 @@ class StatusHub:
     on_state_change : callable, optional
         Called with ``(name, version, old_state, new_state)`` when a cached state changes (the
         service uses it to reset the breaker's windows).
+    on_revoked : callable, optional
+        Called with the ids of revoked tokens when another process revoked one (the service
+        evicts them from its token cache).
     """
 
     def __init__(
         self,
         registry: Any,
         on_state_change: Callable[[str, str, str | None, str], None] | None = None,
+        on_revoked: Callable[[set[str]], None] | None = None,
     ) -> None:
         self.registry = registry
         self.on_state_change = on_state_change
+        self.on_revoked = on_revoked
         self._cache: dict[tuple[str, str], tuple[dict[str, Any], bytes, str]] = {}
         self._published: dict[tuple[str, str], Any] = {}
         self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
@@ -185,15 +193,25 @@ class StatusHub:
         return len(events)
 
     async def poll_ledger(self) -> None:
-        """Run :meth:`poll_once` every :data:`POLL_SECONDS` until cancelled."""
-        while True:
-            try:
-                await asyncio.to_thread(self.poll_once)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                _log.exception("ledger poll failed")
-            await asyncio.sleep(POLL_SECONDS)
+        """Apply changes from the change feed as they commit, until cancelled."""
+        from fairgate.registry.store.changes import ChangeFeed
+
+        feed = await asyncio.to_thread(ChangeFeed, self.registry.engine)
+        try:
+            while True:
+                try:
+                    changes = await asyncio.to_thread(feed.wait, POLL_SECONDS)
+                    if changes.revoked and self.on_revoked is not None:
+                        self.on_revoked(changes.revoked)
+                    await asyncio.to_thread(self.poll_once)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    _log.exception("change feed failed; retrying")
+                    feed.close()
+                    await asyncio.sleep(POLL_SECONDS)
+        finally:
+            feed.close()
 
 
 def _event_id(event: Any) -> int:

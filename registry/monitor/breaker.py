@@ -25,7 +25,9 @@ transaction; the caller (the service) then announces it on the push stream.
 
 After a restart the windows are rebuilt lazily, on the first batch of a model version, by replaying
 its stored raw batches received since the model last changed state (its status ``updated_at``),
-newest first until ``REPLAY_FACTOR`` times the largest window is covered.
+newest first until ``REPLAY_FACTOR`` times the largest window is covered. With several workers,
+each batch is evaluated by the worker that stored it, holding the model version's lock, after its
+windows caught up with the batches the others stored (see :meth:`Breaker.record`).
 """
 
 from __future__ import annotations
@@ -303,6 +305,8 @@ class _ModelState:
         self.drift_windows = [Window(*_window_of(r)) for r in drift]
         self.baselines: list[np.ndarray | None] = [None for _ in drift]
         self.tripped = False
+        self.last_id = 0  # newest stored batch applied to the windows
+        self.since: float | None = None  # batches before this (the last state change) never count
 
     def attributes(self) -> set[str]:
         need = {a for r in self.rules for a in getattr(r, "attributes", [])}
@@ -383,6 +387,7 @@ class Breaker:
             since_ts = since.timestamp() if hasattr(since, "timestamp") else float(since)
         except Exception:
             return
+        state.since = since_ts
         budget = REPLAY_FACTOR * max(sizes)
         picked: list[Batch] = []
         for batch in self.observations.batches(name, version, since=since_ts, newest_first=True):
@@ -392,6 +397,17 @@ class Breaker:
                 break
         for batch in reversed(picked):
             self._apply(state, batch)
+            state.last_id = batch.id
+
+    def _catch_up(self, state: _ModelState, stored: Batch) -> None:
+        """Apply the batches other workers stored since this one last held the model's lock."""
+        for batch in self.observations.batches(
+            stored.model, stored.version, after_id=state.last_id, since=state.since
+        ):
+            if batch.id >= stored.id:
+                break
+            self._apply(state, batch)
+            state.last_id = batch.id
 
     def _apply(self, state: _ModelState, batch: Batch) -> list[Evaluation]:
         cells = batch_cells(batch)
@@ -414,8 +430,10 @@ class Breaker:
     def record(self, batch: Batch) -> tuple[Batch, list[Evaluation], Any | None]:
         """Store a validated batch, add it to the windows, evaluate, and trip if a rule fails.
 
-        The batch is committed before the rules run, under the model version's lock, so the
-        windows see batches in storage order.
+        The batch is committed before the rules run, under the model version's lock — held
+        across every worker and host (:func:`~fairgate.registry.store.changes.model_lock`) — and
+        the windows first catch up with the batches other workers stored, so they see every batch
+        in storage order and N workers trip on exactly the batch one worker would.
 
         Parameters
         ----------
@@ -432,12 +450,16 @@ class Breaker:
         ValidationError
             When the batch lacks an attribute the rules monitor (nothing is stored).
         """
+        from fairgate.registry.store.changes import model_lock
+
         state = self.check(batch)
-        with state.lock:
+        with state.lock, model_lock(self.observations.engine, batch.model, batch.version):
             stored = self.observations.append(batch)
             if state.tripped:
                 return stored, [], None
+            self._catch_up(state, stored)
             results = self._apply(state, stored)
+            state.last_id = stored.id
             trips = [r for r in results if r.status == "trip"]
             if not trips:
                 return stored, results, None

@@ -19,6 +19,7 @@ from typing import IO, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from fairgate.registry.store.changes import notify_change
 from fairgate.registry.store.db import read_connection, write_lock
 from fairgate.registry.store.tables import ledger_events
 
@@ -140,6 +141,7 @@ def append(
             hash=digest,
         )
     )
+    notify_change(conn, "ledger")  # every worker refreshes its status cache at commit
     return LedgerEvent(event_id, kind, name, version, actor, clean, created, prev, digest)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -175,6 +176,7 @@ def _ingest(service: Any, body: bytes) -> dict[str, Any]:
         new = service.hub.changed(batch.model, batch.version)
         out["state"] = (new or service.status_entry(batch.model, batch.version)[0])["state"]
     out["ingest_ms"] = round((time.perf_counter() - started) * 1000, 3)
+    out["worker"] = os.getpid()  # which worker process evaluated it (``serve --workers N``)
     return out
 
 
