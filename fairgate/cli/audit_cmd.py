@@ -51,6 +51,14 @@ __all__ = ["register"]
 @click.option("--name", default=None, help="Model name shown in the report (default: file name).")
 @click.option("--seed", default=None, type=int, help="Seed (default: FAIRGATE_SEED or 0).")
 @click.option("--allow-pickle", is_flag=True, help="Load pickle/joblib models (runs their code).")
+@click.option(
+    "--engine",
+    type=click.Choice(["auto", "memory", "duckdb", "spark"]),
+    default="auto",
+    show_default=True,
+    help="Where the per-group counts are computed: auto (memory, DuckDB for large Parquet), "
+    "duckdb, or spark (the active Spark session; run under spark-submit for a cluster).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def audit(
     model: str,
@@ -65,6 +73,7 @@ def audit(
     name: str | None,
     seed: int | None,
     allow_pickle: bool,
+    engine: str,
     quiet: bool,
 ) -> None:
     """Audit MODEL (.skops, .onnx, MLflow folder, or NAME@VERSION) on DATA (.parquet, .csv)."""
@@ -116,6 +125,7 @@ def audit(
             lang=lang,
             allow_pickle=allow_pickle or settings.allow_pickle,
             progress=not quiet,
+            engine=engine,
         )
     report = Path(out).resolve() / "report.html"
     if registry is not None and record is not None:

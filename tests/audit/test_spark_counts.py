@@ -125,3 +125,17 @@ def test_a_missing_column_is_named(spark):
     frame = spark.createDataFrame(_arrests())
     with pytest.raises(MissingColumnError, match="'race'"):
         counts_from_spark(frame, y_true="y_true", y_pred="y_pred", sensitive=["race"])
+
+
+def test_an_audit_counts_with_spark_as_in_memory(spark, tmp_path):
+    from test_runner import make_case
+
+    from fairgate.audit.pipeline.run import run_audit
+
+    model, data, spec = make_case(tmp_path, n=2000)
+    in_memory = run_audit(model, data, spec, seed=0, engine="memory")
+    with_spark = run_audit(model, data, spec, seed=0, engine="spark")
+    assert with_spark.reports == in_memory.reports
+    assert with_spark.verdict == in_memory.verdict
+    with pytest.raises(ValidationError, match="Parquet decision log"):
+        run_audit(model, pd.read_parquet(data), spec, engine="spark")

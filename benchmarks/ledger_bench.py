@@ -1,0 +1,145 @@
+"""Ledger appends per second with 8 concurrent writer processes, on SQLite and PostgreSQL.
+
+Each writer files model versions and suspends them (two ledger events each, every one in its own
+write transaction that also changes the registry's rows), all at once; the ledger must verify at
+the end and no writer may fail. PostgreSQL runs on a throwaway server started here (Debian's
+binaries, durability settings as in the tests: fsync off), SQLite on a file under a temporary
+folder; both are removed at the end.
+
+    python benchmarks/ledger_bench.py --writers 8 --each 40 [--write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from timing import load_line, timed  # noqa: E402
+
+
+def _writer(url: str, home: str, worker: int, each: int, filing: dict) -> tuple[int, float]:
+    import time
+
+    from fairgate.registry.store import Registry
+    from fairgate.settings import Settings
+
+    cpu = time.process_time()
+    reg = Registry(Settings(home=Path(home), database_url=url))
+    for i in range(each):
+        name, version = f"w{worker}", str(i)
+        reg.file({**filing, "name": name, "version": version}, actor=f"vendor {worker}")
+        reg.record_audit(
+            name,
+            version,
+            artifact_sha256=None,
+            passed=True,
+            verdict="pass",
+            result={},
+            report_path=None,
+            actor="auditor",
+        )
+    return 2 * each, time.process_time() - cpu
+
+
+def run(url: str, home: Path, writers: int, each: int) -> tuple[int, float, float]:
+    from fairgate.registry.store import Registry
+    from fairgate.registry.store.filing import example_filing_path
+    from fairgate.settings import Settings
+
+    filing = yaml.safe_load(example_filing_path().read_text(encoding="utf-8"))
+    reg = Registry(Settings(home=home, database_url=url))  # schema first
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(writers) as pool:
+        # start the interpreters before the clock runs
+        pool.starmap(_noop, [(w,) for w in range(writers)])
+        with timed() as t:
+            done = pool.starmap(
+                _writer, [(url, str(home), w, each, filing) for w in range(writers)]
+            )
+    events = sum(e for e, _ in done)
+    check = reg.verify_ledger()
+    assert check.ok and check.count == events, check
+    reg.engine.dispose()
+    return events, t.wall, sum(c for _, c in done)
+
+
+def _noop(worker: int) -> int:
+    import fairgate.registry.store  # noqa: F401  (imports paid before timing)
+
+    return worker
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--writers", type=int, default=8)
+    parser.add_argument("--each", type=int, default=40)
+    parser.add_argument("--write", action="store_true", help="record in RESULTS.md")
+    args = parser.parse_args()
+    from pg_server import PgServer, find_bin_dir
+
+    start_load = load_line()
+    print(start_load)
+    rows = []
+    work = Path(tempfile.mkdtemp(prefix="fairgate-ledger-bench-"))
+    server = None
+    try:
+        events, wall, cpu = run(
+            f"sqlite:///{work / 'l.db'}", work / "sqlite", args.writers, args.each
+        )
+        rows.append(("SQLite (WAL, BEGIN IMMEDIATE)", events, wall, cpu))
+        bin_dir = find_bin_dir()
+        if bin_dir is not None:
+            server = PgServer(bin_dir).start()
+            url = server.create_database("bench")
+            events, wall, cpu = run(url, work / "pg", args.writers, args.each)
+            rows.append(("PostgreSQL (advisory write lock)", events, wall, cpu))
+    finally:
+        if server is not None:
+            server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    lines = [
+        f"{args.writers} writer processes, {args.each} filings + {args.each} audits each "
+        "(one ledger event per write transaction); the chain verified after each run.",
+        "",
+        "| database | events | appends/s | wall | CPU (sum of the writers) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for label, events, wall, cpu in rows:
+        lines.append(f"| {label} | {events} | {events / wall:,.0f} | {wall:.2f} s | {cpu:.2f} s |")
+    if len(rows) == 2:
+        ratio = (rows[1][1] / rows[1][2]) / (rows[0][1] / rows[0][2])
+        lines.append("")
+        lines.append(f"PostgreSQL / SQLite appends per second: {ratio:.2f}x")
+    text = "\n".join(lines)
+    print(text)
+    if args.write:
+        _record(text, args, start_load)
+
+
+def _record(text: str, args: argparse.Namespace, start_load: str) -> None:
+    path = Path(__file__).with_name("RESULTS.md")
+    title = "## Ledger appends, 8 concurrent writers (`benchmarks/ledger_bench.py`)"
+    body = (
+        f"{title}\n\nCommand: `python benchmarks/ledger_bench.py --writers {args.writers} "
+        f"--each {args.each} --write`; {start_load} at the start.\n\n{text}\n"
+    )
+    old = path.read_text(encoding="utf-8")
+    if title in old:
+        head, _, rest = old.partition(title)
+        nxt = rest.find("\n## ")
+        old = head + (rest[nxt + 1 :] if nxt >= 0 else "")
+    path.write_text(old.rstrip("\n") + "\n\n" + body, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
