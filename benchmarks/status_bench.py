@@ -1,8 +1,15 @@
 """Status checks and observation ingestion: fairgate against MLflow's model registry.
 
-Run: ``python benchmarks/status_bench.py [--duration 10] [--concurrency 64] [--write]``
+Run: ``python benchmarks/status_bench.py [--database postgresql] [--workers 1,2,4] [--duration 10]
+[--concurrency 64] [--json out.json]``
 
-1. **Status checks.** ``fairgate serve`` (one uvicorn worker) answers
+Every figure comes with the CPU time of the measured server (its whole process tree, from
+``psutil``) next to the wall time, and the load average at the start is printed. fairgate runs
+against the real store (filings validated, audits recorded, committee decisions); with
+``--database postgresql`` on a throwaway PostgreSQL server started here (Debian's binaries). The
+temporary folder (and that server) are removed at the end, whatever happens.
+
+1. **Status checks.** ``fairgate serve --workers N`` (for each N of ``--workers``) answers
    ``GET /v1/status/{name}/{version}``; ``mlflow server`` (its defaults: uvicorn, 4 workers, SQLite
    backend) answers ``GET /api/2.0/mlflow/model-versions/get?name=..&version=..``. Both run on
    127.0.0.1 on this machine in the same run and are loaded by the same load generator
@@ -82,21 +89,14 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 120.0) 
 
 
 def _filing(name: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "version": "1",
-        "purpose": "benchmark",
-        "department": "it",
-        "owner": "bench",
-        "contact": "bench@example.org",
-        "model_type": "logistic regression",
-        "intended_use": "benchmark",
-        "sensitive_attributes": ["sex", "age"],
-        "training_data": "synthetic",
-        "limitations": "none",
-        "positive_label": 1,
-        "favourable_outcome": "yes",
-    }
+    """The packaged example filing under another name (a valid filing, as vendors send)."""
+    import yaml
+
+    from fairgate.registry.store.filing import example_filing_path
+
+    body = yaml.safe_load(example_filing_path().read_text(encoding="utf-8"))
+    body.update(name=name, version="1", policy=None)
+    return body
 
 
 def _activate(registry: Any, name: str, home: Path) -> None:
@@ -113,7 +113,33 @@ def _activate(registry: Any, name: str, home: Path) -> None:
         report_path=str(report),
         actor="bench",
     )
-    registry.decide(name, "1", "approve", rationale="benchmark", actor="bench")
+    registry.decide(
+        name, "1", "approve", rationale="benchmark: the audit passed every rule", actor="bench"
+    )
+
+
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a process and all its children."""
+    import psutil
+
+    root = psutil.Process(pid)
+    total = 0.0
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            total += sum(proc.cpu_times()[:2])
+        except psutil.NoSuchProcess:
+            continue
+    return total
+
+
+def _measured(
+    url: str, args: argparse.Namespace, headers: list[str], rate: float | None, pid: int
+) -> dict:
+    """One load run, with the server's CPU seconds over it."""
+    cpu = _tree_cpu(pid)
+    out = _loadgen(url, args, headers, rate)
+    out["server_cpu_s"] = round(_tree_cpu(pid) - cpu, 2)
+    return out
 
 
 def _loadgen(url: str, args: argparse.Namespace, headers: list[str], rate: float | None) -> dict:
@@ -287,7 +313,7 @@ def _start_mlflow(tmp: Path, workers: int | None) -> tuple[subprocess.Popen[byte
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_http(f"{url}/health", proc)
+        _wait_http(f"{url}/health", proc, timeout=600)  # slow to start on a busy machine
         api = f"{url}/api/2.0/mlflow"
         r = httpx.post(f"{api}/registered-models/create", json={"name": "bench-model"})
         r.raise_for_status()
@@ -315,38 +341,8 @@ def _stop(proc: subprocess.Popen[bytes], group: bool = False) -> None:
                 proc.kill()
 
 
-def main() -> None:
-    """Run every part and print (and with ``--write`` record) the figures."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--duration", type=float, default=10.0)
-    parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--rate-per-client", type=float, default=50.0)
-    parser.add_argument("--mlflow-workers", type=int, default=None)
-    parser.add_argument("--skip-mlflow", action="store_true")
-    parser.add_argument("--batches", type=int, default=30)
-    parser.add_argument("--batch-size", type=int, default=20_000)
-    parser.add_argument("--trips", type=int, default=5)
-    parser.add_argument("--json", type=Path, default=None, help="Also write the figures here.")
-    args = parser.parse_args()
-
-    from fairgate.registry.api.app import Service, load_breaker_policy
-    from fairgate.registry.api.auth import TokenStore
-    from fairgate.registry.store import Registry
-    from fairgate.settings import Settings
-
-    tmp = Path(tempfile.mkdtemp(prefix="fairgate-bench-"))
-    home = tmp / "home"
-    settings = Settings(home=home)
-    settings.ensure_home()
-    (home / "policy.yaml").write_text(POLICY)
-    registry = Registry(settings)
-    for name in ("bench-model", "ingest-http", "ingest-local"):
-        _activate(registry, name, home)
-    token = TokenStore(registry.engine).create("operations")[0]
+def _serve(home: Path, tmp: Path, env: dict[str, str], workers: int) -> tuple[Any, str]:
     port = _free_port()
-    env = {**os.environ, "FAIRGATE_HOME": str(home)}
-    env["FAIRGATE_BREAKER_POLICY"] = str(home / "policy.yaml")
-    env["FAIRGATE_MAX_BODY_BYTES"] = str(64 * 1024**2)
     server = subprocess.Popen(
         [
             sys.executable,
@@ -357,86 +353,168 @@ def main() -> None:
             str(port),
             "--log-level",
             "warning",
+            "--workers",
+            str(workers),
         ],
         env=env,
-        stdout=open(tmp / "fairgate.log", "wb"),  # noqa: SIM115 - lives as long as the server
+        stdout=open(tmp / f"fairgate-{workers}.log", "wb"),  # noqa: SIM115 - lives with it
         stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
-    results: dict[str, Any] = {"cores": os.cpu_count()}
-    mlflow = None
+    _wait_http(f"{url}/ready", server)
+    if workers > 1:
+        time.sleep(3)  # /ready answers with the first worker up; let the others start too
+    return server, url
+
+
+def main() -> None:
+    """Run every part and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--rate-per-client", type=float, default=50.0)
+    parser.add_argument("--workers", default="1", help="fairgate worker counts, e.g. 1,2,4")
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--mlflow-workers", type=int, default=None)
+    parser.add_argument("--skip-mlflow", action="store_true")
+    parser.add_argument("--status-only", action="store_true", help="only the status checks")
+    parser.add_argument("--batches", type=int, default=30)
+    parser.add_argument("--batch-size", type=int, default=20_000)
+    parser.add_argument("--trips", type=int, default=5)
+    parser.add_argument("--json", type=Path, default=None, help="Also write the figures here.")
+    args = parser.parse_args()
+
+    sys.path.insert(0, str(HERE))
+    sys.path.insert(0, str(HERE.parent / "tests"))
+    from timing import load_line
+
+    from fairgate.registry.api.app import Service, load_breaker_policy
+    from fairgate.registry.api.auth import TokenStore
+    from fairgate.registry.store import Registry
+    from fairgate.settings import Settings
+
+    results: dict[str, Any] = {"cores": os.cpu_count(), "load": load_line()}
+    print(results["load"])
+    tmp = Path(tempfile.mkdtemp(prefix="fairgate-bench-"))
+    pg = server = mlflow = None
     try:
-        _wait_http(f"{url}/ready", server)
+        url_db = None
+        if args.database == "postgresql":
+            from pg_server import PgServer, find_bin_dir
+
+            bin_dir = find_bin_dir()
+            if bin_dir is None:
+                raise SystemExit("PostgreSQL binaries not found (apt-get install postgresql)")
+            pg = PgServer(bin_dir).start()
+            url_db = pg.create_database("bench")
+        results["database"] = args.database
+        home = tmp / "home"
+        settings = Settings(home=home, database_url=url_db)
+        settings.ensure_home()
+        (home / "policy.yaml").write_text(POLICY)
+        registry = Registry(settings)
+        for name in ("bench-model", "ingest-http", "ingest-local"):
+            _activate(registry, name, home)
+        token = TokenStore(registry.engine).create("operations")[0]
+        env = {**os.environ, "FAIRGATE_HOME": str(home)}
+        env.pop("FAIRGATE_DATABASE_URL", None)
+        if url_db:
+            env["FAIRGATE_DATABASE_URL"] = url_db
+        env["FAIRGATE_BREAKER_POLICY"] = str(home / "policy.yaml")
+        env["FAIRGATE_MAX_BODY_BYTES"] = str(64 * 1024**2)
         auth = [f"Authorization: Bearer {token}"]
-        status_url = f"{url}/v1/status/bench-model/1"
-        results["fairgate_closed"] = _loadgen(status_url, args, auth, None)
-        results["fairgate_paced"] = _loadgen(status_url, args, auth, args.rate_per_client)
+        worker_counts = [int(w) for w in args.workers.split(",")]
+        for workers in worker_counts:
+            server, url = _serve(home, tmp, env, workers)
+            status_url = f"{url}/v1/status/bench-model/1"
+            results[f"fairgate_{workers}w_closed"] = _measured(
+                status_url, args, auth, None, server.pid
+            )
+            results[f"fairgate_{workers}w_paced"] = _measured(
+                status_url, args, auth, args.rate_per_client, server.pid
+            )
+            print(workers, "worker(s):", results[f"fairgate_{workers}w_closed"], flush=True)
+            if workers == worker_counts[0] and not args.status_only:
+                results["ingest_http"] = bench_ingest_http(
+                    url, token, "ingest-http", server.pid, args.batches, args.batch_size
+                )
+                results["trip"] = bench_trip(url, token, registry, home, args.trips)
+                results["client_cache"] = bench_client_cache(url, token)
+            _stop(server, group=True)
+            server = None
         if not args.skip_mlflow:
             mlflow, murl = _start_mlflow(tmp, args.mlflow_workers)
             get = f"{murl}/api/2.0/mlflow/model-versions/get?name=bench-model&version=1"
-            results["mlflow_closed"] = _loadgen(get, args, [], None)
-            results["mlflow_paced"] = _loadgen(get, args, [], args.rate_per_client)
+            results["mlflow_closed"] = _measured(get, args, [], None, mlflow.pid)
+            results["mlflow_paced"] = _measured(get, args, [], args.rate_per_client, mlflow.pid)
             _stop(mlflow, group=True)
             mlflow = None
-        results["ingest_http"] = bench_ingest_http(
-            url, token, "ingest-http", server.pid, args.batches, args.batch_size
-        )
-        results["trip"] = bench_trip(url, token, registry, home, args.trips)
-        results["client_cache"] = bench_client_cache(url, token)
+        if not args.status_only:
+            service = Service(settings, registry, load_breaker_policy(home / "policy.yaml"))
+            results["ingest_in_process"] = bench_ingest_in_process(
+                service, "ingest-local", args.batches, args.batch_size
+            )
+        registry.engine.dispose()
     finally:
         if mlflow is not None:
             _stop(mlflow, group=True)
-        _stop(server)
-    service = Service(settings, registry, load_breaker_policy(home / "policy.yaml"))
-    results["ingest_in_process"] = bench_ingest_in_process(
-        service, "ingest-local", args.batches, args.batch_size
-    )
-    _report(results)
+        if server is not None:
+            _stop(server, group=True)
+        if pg is not None:
+            pg.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    _report(results, worker_counts)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
-    shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _report(r: dict[str, Any]) -> None:
+def _line(label: str, r: dict[str, Any], seconds: float) -> str:
+    return (
+        f"| {label} | {r['rps']:,.0f} | {r['p50_ms']} | {r['p99_ms']} | "
+        f"{seconds:.0f} s | {r['server_cpu_s']:.1f} s |"
+    )
+
+
+def _report(r: dict[str, Any], worker_counts: list[int]) -> None:
     print(json.dumps(r, indent=2))
-    fc, fp = r["fairgate_closed"], r["fairgate_paced"]
-    print(
-        f"\nfairgate status, closed loop: {fc['rps']:,.0f}/s p50 {fc['p50_ms']} ms "
-        f"p99 {fc['p99_ms']} ms"
-    )
-    print(
-        f"fairgate status, paced:       {fp['rps']:,.0f}/s p50 {fp['p50_ms']} ms "
-        f"p99 {fp['p99_ms']} ms"
-    )
+    print(f"\n{r['load']} at the start; database {r['database']}\n")
+    print("| server, load | checks/s | p50 ms | p99 ms | wall | server CPU |")
+    print("|---|---:|---:|---:|---:|---:|")
+    duration = r.get("duration", 0)
+    for w in worker_counts:
+        for kind in ("closed", "paced"):
+            key = f"fairgate_{w}w_{kind}"
+            print(
+                _line(f"fairgate, {w} worker(s), {kind}", r[key], r[key].get("seconds", duration))
+            )
     if "mlflow_closed" in r:
-        mc, mp = r["mlflow_closed"], r["mlflow_paced"]
+        for kind in ("closed", "paced"):
+            key = f"mlflow_{kind}"
+            print(_line(f"MLflow server, {kind}", r[key], r[key].get("seconds", duration)))
+        mc = r["mlflow_closed"]["rps"]
+        for w in worker_counts:
+            ratio = r[f"fairgate_{w}w_closed"]["rps"] / mc
+            print(f"closed-loop throughput, fairgate {w} worker(s) / MLflow: {ratio:.1f}x")
+    if "ingest_in_process" in r:
+        ip, ih = r["ingest_in_process"], r["ingest_http"]
+        print(f"observations in process: {ip['obs_per_cpu_s']:,.0f} per CPU-second")
         print(
-            f"mlflow get, closed loop:      {mc['rps']:,.0f}/s p50 {mc['p50_ms']} ms "
-            f"p99 {mc['p99_ms']} ms"
+            f"observations over HTTP:  {ih['obs_per_s_wall']:,.0f}/s wall, "
+            f"{ih['obs_per_server_cpu_s']:,.0f} per server CPU-second"
         )
+        cc = r["client_cache"]
         print(
-            f"mlflow get, paced:            {mp['rps']:,.0f}/s p50 {mp['p50_ms']} ms "
-            f"p99 {mp['p99_ms']} ms"
+            f"StatusClient.may_serve from cache: {cc['calls_per_s']:,.0f}/s "
+            f"({cc['us_per_call']:.2f} us per call)"
         )
-        print(f"throughput ratio (closed loop): {fc['rps'] / mc['rps']:.1f}x")
-    ip, ih = r["ingest_in_process"], r["ingest_http"]
-    print(f"observations in process: {ip['obs_per_cpu_s']:,.0f} per CPU-second")
-    print(
-        f"observations over HTTP:  {ih['obs_per_s_wall']:,.0f}/s wall, "
-        f"{ih['obs_per_server_cpu_s']:,.0f} per server CPU-second"
-    )
-    cc = r["client_cache"]
-    print(
-        f"StatusClient.may_serve from cache: {cc['calls_per_s']:,.0f}/s "
-        f"({cc['us_per_call']:.2f} us per call)"
-    )
-    t = r["trip"]
-    print(
-        f"trip: answer {t['post_to_tripped_answer_ms_median']:.1f} ms median "
-        f"(max {t['post_to_tripped_answer_ms_max']:.1f}), client push "
-        f"{t['post_to_client_push_ms_median']:.1f} ms median "
-        f"(max {t['post_to_client_push_ms_max']:.1f})"
-    )
+        t = r["trip"]
+        print(
+            f"trip: answer {t['post_to_tripped_answer_ms_median']:.1f} ms median "
+            f"(max {t['post_to_tripped_answer_ms_max']:.1f}), client push "
+            f"{t['post_to_client_push_ms_median']:.1f} ms median "
+            f"(max {t['post_to_client_push_ms_max']:.1f})"
+        )
 
 
 if __name__ == "__main__":
