@@ -1,4 +1,4 @@
-"""The migrations build exactly the tables of the one MetaData (a table change needs a migration)."""
+"""The migrations build exactly the one MetaData: a table change needs a migration."""
 
 from __future__ import annotations
 
