@@ -34,10 +34,21 @@ from fairgate.registry.store.lifecycle import (
 from fairgate.registry.store.tables import audits, decisions, model_versions
 from fairgate.settings import Settings, get_settings
 
-__all__ = ["AuditRecord", "ModelVersion", "Registry", "StatusRecord"]
+__all__ = [
+    "AUDIT_COMPLETED",
+    "AUDIT_FAILED",
+    "AuditRecord",
+    "ModelVersion",
+    "Registry",
+    "StatusRecord",
+]
 
 _log = logging.getLogger(__name__)
 BREAKER_ACTOR = "circuit breaker"
+AUDIT_COMPLETED = "completed"
+"""Status of an audit that ran to its verdict."""
+AUDIT_FAILED = "failed"
+"""Status of an audit that stopped with an error (recorded with its message)."""
 
 
 def _utc(ts: float) -> _dt.datetime:
@@ -67,7 +78,12 @@ class ModelVersion:
 
 @dataclass(frozen=True)
 class AuditRecord:
-    """An audit recorded for a model version."""
+    """An audit recorded for a model version.
+
+    ``status`` is :data:`AUDIT_COMPLETED` for an audit that reached a verdict, or
+    :data:`AUDIT_FAILED` for one that stopped with an error; ``error`` then holds its message
+    (``passed`` is false and ``verdict`` is ``"error"``).
+    """
 
     id: int
     name: str
@@ -80,6 +96,8 @@ class AuditRecord:
     report_path: str | None
     actor: str
     created_at: _dt.datetime
+    status: str = AUDIT_COMPLETED
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -235,6 +253,8 @@ class Registry:
             report_path=r.report_path,
             actor=r.actor,
             created_at=_utc(r.created_at),
+            status=r.status,
+            error=r.error,
         )
 
     def status(self, name: str, version: str) -> StatusRecord:
@@ -442,6 +462,7 @@ class Registry:
                     report_path=report_path,
                     actor=actor,
                     created_at=now,
+                    status=AUDIT_COMPLETED,
                 )
             ).inserted_primary_key[0]
             ledger.append(
@@ -480,10 +501,78 @@ class Registry:
             actor=actor,
         )
 
+    def record_failed_audit(
+        self,
+        name: str,
+        version: str,
+        *,
+        artifact_sha256: str | None,
+        error: str,
+        actor: str,
+    ) -> AuditRecord:
+        """Record an audit that stopped with an error; the model's state does not change.
+
+        Parameters
+        ----------
+        name, version : str
+            The model version audited.
+        artifact_sha256 : str or None
+            The artifact the audit was started on.
+        error : str
+            What went wrong (shown to the vendor and the committee).
+        actor : str
+            Who started the audit.
+
+        Returns
+        -------
+        AuditRecord
+            With ``status`` :data:`AUDIT_FAILED` and the ``error``.
+
+        Raises
+        ------
+        NotFoundError
+        """
+        message = (error or "").strip() or "the audit stopped without a message"
+        body = ledger.canonical_json({"error": message})
+        result_sha = hashlib.sha256(body.encode("utf-8")).hexdigest()
+        now = time.time()
+        with self.engine.begin() as conn:
+            row = self._row(conn, name, version)
+            audit_id = conn.execute(
+                audits.insert().values(
+                    model_id=row.id,
+                    artifact_sha256=artifact_sha256,
+                    passed=False,
+                    verdict="error",
+                    result=body,
+                    result_sha256=result_sha,
+                    report_path=None,
+                    actor=actor,
+                    created_at=now,
+                    status=AUDIT_FAILED,
+                    error=message,
+                )
+            ).inserted_primary_key[0]
+            ledger.append(
+                conn,
+                "audit_failed",
+                actor=actor,
+                name=row.name,
+                version=row.version,
+                payload={
+                    "audit_id": audit_id,
+                    "artifact_sha256": artifact_sha256,
+                    "error": message,
+                },
+            )
+            record = conn.execute(sa.select(audits).where(audits.c.id == audit_id)).one()
+            return self._audit(record, row)
+
     def _latest_audit(self, conn: Connection, model_id: int) -> Any:
+        """The newest audit that reached a verdict (failed runs are no evidence)."""
         return conn.execute(
             sa.select(audits)
-            .where(audits.c.model_id == model_id)
+            .where(audits.c.model_id == model_id, audits.c.status == AUDIT_COMPLETED)
             .order_by(audits.c.id.desc())
             .limit(1)
         ).first()
