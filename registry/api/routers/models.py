@@ -331,16 +331,12 @@ def report(
     audits = list(request.app.state.service.registry.audits(name, version))
     if audit_id is not None:
         audits = [a for a in audits if a.id == audit_id]
-    else:
-        audits = [a for a in audits if a.report_path]
     if not audits:
-        raise NotFoundError(
-            f"{name}:{version} has no audit{f' {audit_id}' if audit_id else ' with a report'}."
-        )
+        raise NotFoundError(f"{name}:{version} has no audit{f' {audit_id}' if audit_id else ''}.")
     if audits[-1].error is not None:
         raise NotFoundError(
             f"audit {audits[-1].id} of {name}:{version} failed and has no report: "
-            f"{audits[-1].error}"
+            f"{audits[-1].error} An earlier audit's report: add ?audit_id=N."
         )
     path = audits[-1].report_path
     if not path or not Path(path).is_file():
