@@ -4,7 +4,6 @@ a failing audit started over REST is visible over REST with its error."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
@@ -57,24 +56,9 @@ def _filing(env, name: str) -> dict:
     return body
 
 
-def _upload(client, path: Path) -> dict:
-    raw = path.read_bytes()
-    r = client.post(
-        "/v1/artifacts",
-        params={"filename": path.name},
-        content=raw,
-        headers={
-            "Content-Type": "application/octet-stream",
-            "X-Content-SHA256": hashlib.sha256(raw).hexdigest(),
-        },
-    )
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
 def _file(env, name: str, model: Path) -> dict:
+    up = env.upload("acme", model)
     with env.client("acme") as vendor:
-        up = _upload(vendor, model)
         r = vendor.post(
             "/v1/models", json={"filing": _filing(env, name), "upload_id": up["upload_id"]}
         )
@@ -129,8 +113,7 @@ def test_rest_cli_and_demo_audits_agree_and_refuse_a_swapped_artifact(env, arres
     registry = Registry(Settings(home=home))
 
     # REST: the committee starts the audit on uploaded evaluation data
-    with env.client("acme") as vendor:
-        data_up = _upload(vendor, arrests / "eval.parquet")
+    data_up = env.upload("acme", arrests / "eval.parquet")
     with env.client("committee") as c:
         r = c.post(f"/v1/models/{name}/1/audits", json={"data_upload_id": data_up["upload_id"]})
         assert r.status_code == 202, r.text
@@ -183,8 +166,7 @@ def test_rest_cli_and_demo_audits_agree_and_refuse_a_swapped_artifact(env, arres
 def test_a_failing_rest_audit_is_visible_over_rest_with_its_error(env, arrests):
     name = "arrests-failing"
     _file(env, name, arrests / "model.skops")
-    with env.client("acme") as vendor:
-        data_up = _upload(vendor, arrests / "no-target.parquet")
+    data_up = env.upload("acme", arrests / "no-target.parquet")
     with env.client("committee") as c:
         r = c.post(f"/v1/models/{name}/1/audits", json={"data_upload_id": data_up["upload_id"]})
         assert r.status_code == 202, r.text
