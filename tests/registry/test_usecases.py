@@ -117,3 +117,20 @@ def test_a_failed_audit_is_no_evidence_for_or_against_approval(registry, make_fi
     approval = registry.events()[-1]
     assert approval.kind == "approve"
     assert approval.payload["audit_id"] == registry.audits("lending", "1")[0].id
+
+
+def test_the_cli_takes_a_filed_models_columns_from_its_filing(
+    registry, make_filing, skops_model, tmp_path, monkeypatch
+):
+    from click.testing import CliRunner
+
+    from fairgate.cli import main
+
+    monkeypatch.setenv("FAIRGATE_HOME", str(registry.settings.home))
+    _file(registry, make_filing, skops_model)
+    res = CliRunner().invoke(
+        main, ["audit", "lending@1", str(tmp_path / "eval.parquet"), "--target", "y"]
+    )
+    assert res.exit_code == 2
+    assert "lending@1 is a filed model" in res.output and "--target" in res.output
+    assert registry.audits("lending", "1") == []
