@@ -178,8 +178,8 @@ def file_model(body: FileRequest, request: Request, principal: VendorP) -> JSONR
     service = request.app.state.service
     vendor = principal.vendor if principal.role == "vendor" else body.vendor
     artifact = _upload_path(service, principal, body.upload_id) if body.upload_id else None
-    request = usecases.FileRequest(body.filing, artifact, actor=principal.actor, vendor=vendor)
-    record = usecases.file_model(service.registry, request)
+    filing = usecases.FileRequest(body.filing, artifact, actor=principal.actor, vendor=vendor)
+    record = usecases.file_model(service.registry, filing)
     data = jsonable_encoder(record)
     if data.get("name") is not None and data.get("version") is not None:
         service.hub.changed(str(data["name"]), str(data["version"]))
