@@ -50,6 +50,8 @@ audits = sa.Table(
     sa.Column("report_path", sa.Text),
     sa.Column("actor", sa.String(500), nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, server_default="completed"),
+    sa.Column("error", sa.Text),
     sa.Index("ix_audits_model_id", "model_id", "id"),
 )
 
