@@ -6,7 +6,6 @@ from fairgate.registry.api.app import (
     Service,
     StatusFastPath,
     create_app,
-    load_breaker_policy,
 )
 
 __all__ = [
@@ -15,5 +14,4 @@ __all__ = [
     "Service",
     "StatusFastPath",
     "create_app",
-    "load_breaker_policy",
 ]

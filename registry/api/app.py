@@ -19,10 +19,16 @@ answers.
 Run it with ``fairgate serve`` (127.0.0.1:8000 by default) as **one** worker process per
 database: the breaker's windows live in that process's memory.
 
-Which breaker rules govern a model: the ``policy`` given to :func:`create_app`; else the policy
-file named by the environment variable ``FAIRGATE_BREAKER_POLICY`` (for every model); else the
-policy named by the model's filing, if the registry records one; else
-``fairgate.audit.policy.default_policy()``.
+Which breaker rules govern a model: the ``policy`` given to :func:`create_app` (trusted code only);
+else the **published** policy named by the environment variable ``FAIRGATE_BREAKER_POLICY`` (a
+policy name such as ``city-example`` or ``city-example@2``, for every model); else the policy the
+committee assigned to the model version in the policy store
+(:class:`~fairgate.registry.store.policies.PolicyStore`; the filing's reference is pinned when the
+version is filed). No policy is ever read from a file path. The built-in policies are published
+when the service starts for the first time.
+
+Every request body is bounded by :class:`~fairgate.registry.api.limits.BodyLimits` (size and
+JSON nesting).
 """
 
 from __future__ import annotations
@@ -33,7 +39,6 @@ import json
 import logging
 import os
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -42,9 +47,11 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from fairgate.errors import AuthenticationError, FairgateError
+from fairgate.errors import AuthenticationError, FairgateError, NotFoundError
 from fairgate.registry.api.auth import Principal, TokenStore, require_role
 from fairgate.registry.api.events import StatusHub
+from fairgate.registry.api.limits import BodyLimits
+from fairgate.registry.api.redact import redact
 from fairgate.settings import Settings
 
 __all__ = [
@@ -53,11 +60,11 @@ __all__ = [
     "Service",
     "StatusFastPath",
     "create_app",
-    "load_breaker_policy",
+    "server_roots",
 ]
 
 POLICY_ENV = "FAIRGATE_BREAKER_POLICY"
-"""Environment variable naming a policy file whose breaker rules then govern every model."""
+"""Environment variable naming a published policy whose breaker rules then govern every model."""
 
 PUBLIC_PATHS: frozenset[str] = frozenset(
     {
@@ -79,50 +86,101 @@ def _error_json(exc: FairgateError) -> bytes:
     return json.dumps(exc.to_dict(), default=str).encode()
 
 
+def server_roots(settings: Settings) -> tuple[str, ...]:
+    """The server folders that must not appear in answers (the state folder, as given and real).
+
+    Parameters
+    ----------
+    settings : Settings
+        The service's settings (its ``home``).
+
+    Returns
+    -------
+    tuple of str
+    """
+    home = settings.home
+    return tuple(sorted({str(home), str(home.resolve())}, key=len, reverse=True))
+
+
 class Service:
-    """Everything the routes share: settings, registry, tokens, observations, breaker, hub.
+    """Everything the routes share: settings, registry, tokens, policies, breaker, hub.
 
     Parameters
     ----------
     settings : Settings
     registry : Registry
     policy : Policy or callable, optional
-        The breaker policy for every model, or ``policy(name, version) -> Policy``. Default: the
-        policy named by the model's filing if the registry knows it, else
-        ``fairgate.audit.policy.default_policy()``.
+        The breaker policy for every model, or ``policy(name, version) -> Policy`` (trusted code
+        only). Default: the published policy named by ``breaker_policy``, else the policy
+        assigned to the model version in the policy store.
+    breaker_policy : str, optional
+        A published policy reference (``name`` or ``name@version``) governing every model.
     """
 
-    def __init__(self, settings: Settings, registry: Any, policy: Any = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        registry: Any,
+        policy: Any = None,
+        *,
+        breaker_policy: str | None = None,
+    ) -> None:
         from fairgate.registry.monitor.breaker import Breaker
         from fairgate.registry.monitor.observations import ObservationStore
+        from fairgate.registry.store.policies import PolicyStore
 
         self.settings = settings
         self.registry = registry
         self.tokens = TokenStore(registry.engine)
         self.observations = ObservationStore(registry.engine)
+        self.policies = PolicyStore(registry.engine)
+        self.policies.publish_builtins()
+        self.breaker_policy = None
+        if breaker_policy:
+            self.breaker_policy = self.policies.get(breaker_policy)  # fails at start if unknown
         self._policy = policy
-        self._policies: dict[tuple[str, str], Any] = {}
-        self.breaker = Breaker(registry, self.observations, self.policy_for)
+        self._policies: dict[tuple[str, str], tuple[Any, dict[str, Any]]] = {}
+        self.breaker = Breaker(
+            registry, self.observations, self.policy_for, describe_policy=self.policy_summary
+        )
         self.hub = StatusHub(registry, on_state_change=self._state_changed)
 
     def _state_changed(self, name: str, version: str, old: str | None, new: str) -> None:
         self.breaker.forget(name, version)
         self._policies.pop((name, version), None)
 
-    def policy_for(self, name: str, version: str) -> Any:
-        """The policy whose breaker rules govern a model version."""
+    def _governing(self, name: str, version: str) -> tuple[Any, dict[str, Any]]:
         key = (name, version)
         if key in self._policies:
             return self._policies[key]
+        sensitive = _sensitive_of(self.registry, name, version)
         policy = self._policy
-        if callable(policy) and not hasattr(policy, "breaker"):
-            policy = policy(name, version)
-        if policy is None:
-            policy = _policy_from_registry(self.registry, name, version)
-        elif hasattr(policy, "bind"):
-            policy = policy.bind(_sensitive_of(self.registry, name, version))
-        self._policies[key] = policy
-        return policy
+        if policy is not None:
+            if callable(policy) and not hasattr(policy, "breaker"):
+                policy = policy(name, version)
+            summary = {"name": getattr(policy, "name", "(given by the operator)"),
+                       "source": "operator"}  # fmt: skip
+        else:
+            record = self.breaker_policy or self.policies.governing(
+                name, version, self.registry.filing(name, version).get("policy")
+            )
+            policy, summary = record.policy(), record.summary()
+        if hasattr(policy, "bind"):
+            policy = policy.bind(sensitive)
+        self._policies[key] = (policy, summary)
+        return policy, summary
+
+    def policy_for(self, name: str, version: str) -> Any:
+        """The policy whose breaker rules govern a model version (bound to its attributes)."""
+        return self._governing(name, version)[0]
+
+    def policy_summary(self, name: str, version: str) -> dict[str, Any]:
+        """Name, version and SHA-256 of the policy governing a model version's breaker."""
+        return dict(self._governing(name, version)[1])
+
+    def policy_changed(self, name: str, version: str) -> None:
+        """Forget a model version's cached policy and windows (its policy was re-assigned)."""
+        self._state_changed(name, version, None, "")
 
     def principal(self, authorization: str | None) -> Principal:
         """Verify an ``Authorization`` header value.
@@ -149,49 +207,10 @@ class Service:
         return entry if entry is not None else self.hub.load(name, version)
 
 
-def load_breaker_policy(path: str | os.PathLike[str]) -> Any:
-    """Load a policy file for the breaker with :func:`fairgate.audit.policy.load_policy`.
-
-    Parameters
-    ----------
-    path : str or path-like
-        A YAML or JSON policy file.
-
-    Returns
-    -------
-    Policy
-    """
-    try:
-        from fairgate.audit.policy import load_policy
-    except ImportError:  # the policy engine is not installed: read the rules directly
-        import yaml
-
-        from fairgate.registry.monitor.breaker import policy_from_mapping
-
-        return policy_from_mapping(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
-    return load_policy(path)
-
-
-def _policy_from_registry(registry: Any, name: str, version: str) -> Any:
-    """The filing's policy if it names one, else the default policy, bound to its attributes."""
-    try:
-        from fairgate.audit import policy as policy_mod
-    except ImportError:
-        return None
-    policy = None
-    with contextlib.suppress(Exception):
-        ref = registry.filing(name, version).get("policy")
-        if ref:
-            policy = policy_mod.load_policy(ref)
-    if policy is None:
-        policy = policy_mod.default_policy()
-    return policy.bind(_sensitive_of(registry, name, version))
-
-
 def _sensitive_of(registry: Any, name: str, version: str) -> list[str]:
     """The sensitive variables a model version's filing declares."""
     filing: dict[str, Any] = {}
-    with contextlib.suppress(Exception):
+    with contextlib.suppress(NotFoundError):
         filing = dict(registry.filing(name, version))
     return list(filing.get("sensitive_variables") or []) or [
         f["name"] for f in filing.get("features", []) if f.get("sensitive")
@@ -282,7 +301,9 @@ async def _send(
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(FairgateError)
     async def _fairgate_error(request: Request, exc: FairgateError) -> JSONResponse:
-        return JSONResponse(exc.to_dict(), status_code=exc.status_code)
+        roots = server_roots(request.app.state.service.settings)
+        body = redact(json.loads(_error_json(exc)), roots)
+        return JSONResponse(body, status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def _request_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -328,7 +349,8 @@ def create_app(
     registry : Registry, optional
         Default: ``Registry(settings)`` (which migrates the database to the newest schema).
     policy : Policy or callable, optional
-        Breaker policy override (see :class:`Service`).
+        Breaker policy override for trusted code (see :class:`Service`); the service itself
+        uses the policy store.
 
     Returns
     -------
@@ -336,16 +358,15 @@ def create_app(
     """
     from fairgate.registry.api.routers import models as routes_models
     from fairgate.registry.api.routers import ops as routes_ops
+    from fairgate.registry.api.routers import policies as routes_policies
 
     settings = settings or Settings()
-    if policy is None and os.environ.get(POLICY_ENV):
-        policy = load_breaker_policy(os.environ[POLICY_ENV])
     if registry is None:
         from fairgate.registry.store import Registry
 
         settings.ensure_home()
         registry = Registry(settings)
-    service = Service(settings, registry, policy)
+    service = Service(settings, registry, policy, breaker_policy=os.environ.get(POLICY_ENV) or None)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -372,7 +393,9 @@ def create_app(
     _install_error_handlers(app)
     app.include_router(routes_models.router)
     app.include_router(routes_ops.router)
+    app.include_router(routes_policies.router)
     app.add_middleware(StatusFastPath)
+    app.add_middleware(BodyLimits, max_body_bytes=settings.max_body_bytes)
     fast = _find_fast_path(app)
     app.state.fast_path = fast
     return app

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from fairgate.errors import FilingError
+from fairgate.registry.store.policies import POLICY_NAME_PATTERN
 
 __all__ = [
     "FILING_SCHEMA_VERSION",
@@ -176,7 +177,11 @@ class Filing(_Part):
     )
     filed_on: _dt.date = Field(default_factory=_dt.date.today, description="Date of filing.")
     policy: str | None = Field(
-        None, max_length=_SHORT, description="Policy for audits and the breaker (name or file)."
+        None,
+        max_length=_SHORT,
+        pattern=POLICY_NAME_PATTERN,
+        description="The published policy for audits and the breaker: NAME or NAME@VERSION "
+        "(never a file; the committee publishes policies and may re-assign them).",
     )
     mlflow: MlflowRef | None = Field(None, description="MLflow registry entry, if any.")
     references: list[str] = Field(default_factory=list, description="Links to further documents.")

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-__all__ = ["audits", "decisions", "ledger_events", "metadata", "model_versions"]
+__all__ = [
+    "audits",
+    "decisions",
+    "ledger_events",
+    "metadata",
+    "model_versions",
+    "policies",
+    "policy_assignments",
+]
 
 metadata = sa.MetaData()
 
@@ -69,3 +77,31 @@ ledger_events = sa.Table(
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
 )
+
+policies = sa.Table(
+    "policies",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("actor", sa.String(500), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("name", "version", name="uq_policies_name_version"),
+)
+"""Committee-published policies, one row per version (migration ``0005``)."""
+
+policy_assignments = sa.Table(
+    "policy_assignments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model", sa.String(128), nullable=False),
+    sa.Column("model_version", sa.String(64), nullable=False),
+    sa.Column("policy_id", sa.Integer, sa.ForeignKey("policies.id"), nullable=False),
+    sa.Column("actor", sa.String(500), nullable=False),
+    sa.Column("rationale", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_policy_assignments_model", "model", "model_version", "id"),
+)
+"""Which published policy governs a model version; the newest row wins (migration ``0005``)."""

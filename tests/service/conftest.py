@@ -58,7 +58,7 @@ class Server:
     """A ``fairgate serve`` subprocess."""
 
     home: Path
-    policy: Path
+    policy: str
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     log: Path | None = None
@@ -71,7 +71,7 @@ class Server:
         env = {
             **os.environ,
             "FAIRGATE_HOME": str(self.home),
-            "FAIRGATE_BREAKER_POLICY": str(self.policy),
+            "FAIRGATE_BREAKER_POLICY": self.policy,
             "FAIRGATE_MAX_BODY_BYTES": str(8 * 1024**2),
             "FAIRGATE_MAX_UPLOAD_BYTES": str(1024**2),
         }
@@ -158,14 +158,14 @@ def filing(name: str, version: str) -> dict[str, Any]:
 def make_env(home: Path) -> Env:
     from fairgate.registry.api.auth import TokenStore
     from fairgate.registry.store import Registry
+    from fairgate.registry.store.policies import PolicyStore
     from fairgate.settings import Settings
 
     home.mkdir(parents=True, exist_ok=True)
-    policy = home / "policy.yaml"
-    policy.write_text(POLICY_YAML)
     settings = Settings(home=home)
     settings.ensure_home()
     registry = Registry(settings)
+    published, _ = PolicyStore(registry.engine).publish(POLICY_YAML, actor="committee:test")
     store = TokenStore(registry.engine)
     tokens = {
         "admin": store.create("admin")[0],
@@ -175,7 +175,7 @@ def make_env(home: Path) -> Env:
         "other": store.create("vendor", vendor="other")[0],
         "public": store.create("public")[0],
     }
-    server = Server(home=home, policy=policy)
+    server = Server(home=home, policy=published.ref)
     server.start()
     return Env(server, registry, tokens)
 

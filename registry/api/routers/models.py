@@ -10,12 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import re
 import secrets
 import shutil
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Request
+from fastapi import Path as FastPath
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
@@ -29,14 +32,25 @@ from fairgate.errors import (
     PermissionDeniedError,
     ValidationError,
 )
-from fairgate.registry.api.app import role_dependency
-from fairgate.registry.api.auth import ROLES, Principal
+from fairgate.registry.api.app import role_dependency, server_roots
+from fairgate.registry.api.auth import MAX_EXPIRES_DAYS, ROLES, Principal
+from fairgate.registry.api.redact import redact
 
 __all__ = ["router"]
 
 _log = logging.getLogger("fairgate.service")
 
 router = APIRouter()
+_FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+_MAX_ID = 2**62
+"""Largest id a query accepts (ids are 64-bit integers)."""
+
+
+def _private_dir(folder: Path) -> None:
+    """Create a folder (and its parents) readable by the service's user only."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
 _vendor = role_dependency("vendor")
 _reader = role_dependency("vendor", "committee")
 _committee = role_dependency("committee")
@@ -47,8 +61,10 @@ CommitteeP = Annotated[Principal, Depends(_committee)]
 AdminP = Annotated[Principal, Depends(_admin)]
 
 
-def _json(value: Any, status_code: int = 200) -> JSONResponse:
-    return JSONResponse(jsonable_encoder(value), status_code=status_code)
+def _json(request: Request, value: Any, status_code: int = 200) -> JSONResponse:
+    """A JSON answer without server paths."""
+    roots = server_roots(request.app.state.service.settings)
+    return JSONResponse(redact(jsonable_encoder(value), roots), status_code=status_code)
 
 
 def _vendor_of(record: Any) -> str | None:
@@ -92,7 +108,7 @@ def public_models(request: Request) -> JSONResponse:
                 "state": data.get("state"),
             }
         )
-    return _json({"models": out})
+    return _json(request, {"models": out})
 
 
 # ------------------------------------------------------------------------------- artifacts
@@ -100,7 +116,12 @@ def public_models(request: Request) -> JSONResponse:
 async def upload_artifact(
     principal: VendorP,
     request: Request,
-    filename: str = Query(..., description="File name with its extension, e.g. model.skops"),
+    filename: str = Query(
+        ...,
+        max_length=200,
+        description="File name with its extension, e.g. model.skops (letters, digits, '.', '_', "
+        "'-').",
+    ),
     x_content_sha256: str | None = Header(default=None),
 ) -> JSONResponse:
     """Stream the raw body to disk (size limit, SHA-256 computed on the way).
@@ -110,19 +131,24 @@ async def upload_artifact(
     """
     service = request.app.state.service
     limit = service.settings.max_upload_bytes
-    safe = Path(filename).name
-    if not safe or safe in (".", "..") or safe != filename:
-        raise ValidationError(f"filename={filename!r}: give a plain file name like model.skops.")
+    if not _FILENAME.match(filename):
+        raise ValidationError(
+            f"filename={filename[:80]!r}: give a plain file name like model.skops (letters, "
+            "digits, '.', '_' and '-', starting with a letter or digit; no folders, no control "
+            "characters).",
+            details={"field": "filename"},
+        )
+    safe = filename
     announced = request.headers.get("content-length")
     if announced and announced.isdigit() and int(announced) > limit:
         raise PayloadTooLargeError(f"the artifact is over the upload limit of {limit} bytes.")
     upload_id = secrets.token_hex(8)
     folder = service.settings.artifacts_dir / "uploads" / upload_id
-    await run_in_threadpool(folder.mkdir, parents=True, exist_ok=True)
+    await run_in_threadpool(_private_dir, folder)
     digest = hashlib.sha256()
     size = 0
     try:
-        with open(folder / safe, "wb") as fh:
+        with open(os.open(folder / safe, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600), "wb") as fh:
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > limit:
@@ -144,12 +170,13 @@ async def upload_artifact(
         shutil.rmtree(folder, ignore_errors=True)
         raise
     meta = {"vendor": principal.vendor, "sha256": sha, "size": size, "filename": safe}
-    (folder / "upload.json").write_text(json.dumps(meta))
-    return _json({"upload_id": upload_id, **meta}, 201)
+    with open(os.open(folder / "upload.json", os.O_CREAT | os.O_WRONLY, 0o600), "w") as fh:
+        fh.write(json.dumps(meta))
+    return _json(request, {"upload_id": upload_id, **meta}, 201)
 
 
 def _upload_path(service: Any, principal: Principal, upload_id: str) -> Path:
-    if not upload_id.isalnum():
+    if not upload_id.isascii() or not upload_id.isalnum():
         raise ValidationError(f"upload_id={upload_id!r} is malformed.")
     folder = service.settings.artifacts_dir / "uploads" / upload_id
     meta_file = folder / "upload.json"
@@ -166,8 +193,12 @@ class FileRequest(BaseModel):
     """Body of ``POST /v1/models``."""
 
     filing: dict[str, Any] = Field(description="The filing (technical documentation).")
-    upload_id: str | None = Field(default=None, description="From POST /v1/artifacts.")
-    vendor: str | None = Field(default=None, description="Admin only: file for this vendor.")
+    upload_id: str | None = Field(
+        default=None, max_length=64, description="From POST /v1/artifacts."
+    )
+    vendor: str | None = Field(
+        default=None, max_length=200, description="Admin only: file for this vendor."
+    )
 
 
 @router.post("/v1/models", tags=["filings"], status_code=201, summary="File a model version")
@@ -175,12 +206,35 @@ def file_model(body: FileRequest, request: Request, principal: VendorP) -> JSONR
     """File a model version with its documentation and (optionally) an uploaded artifact."""
     service = request.app.state.service
     vendor = principal.vendor if principal.role == "vendor" else body.vendor
+    policy = _published_policy(service, body.filing.get("policy"))
     artifact = _upload_path(service, principal, body.upload_id) if body.upload_id else None
     record = service.registry.file(body.filing, artifact, actor=principal.actor, vendor=vendor)
-    data = jsonable_encoder(record)
-    if data.get("name") is not None and data.get("version") is not None:
-        service.hub.changed(str(data["name"]), str(data["version"]))
-    return _json(record, 201)
+    service.policies.assign(
+        record.name,
+        record.version,
+        policy.ref,
+        actor=principal.actor,
+        rationale="the policy the filing names" if body.filing.get("policy") else "the default",
+    )
+    service.hub.changed(record.name, record.version)
+    return _json(request, record, 201)
+
+
+def _published_policy(service: Any, ref: Any) -> Any:
+    """The published policy a filing names (``default`` when it names none); 422 otherwise."""
+    from fairgate.registry.store.policies import parse_policy_ref
+
+    if ref is None:
+        ref = "default"
+    if not isinstance(ref, str):
+        raise ValidationError(
+            f"filing.policy: expected a published policy's name, received {type(ref).__name__}."
+        )
+    parse_policy_ref(ref)
+    try:
+        return service.policies.get(ref)
+    except NotFoundError as exc:
+        raise ValidationError(f"filing.policy: {exc.message}", details=exc.details) from None
 
 
 @router.get("/v1/models", tags=["filings"], summary="List model versions")
@@ -188,7 +242,7 @@ def list_models(principal: ReaderP, request: Request, name: str | None = None) -
     """Every model version (a vendor sees only its own)."""
     registry = request.app.state.service.registry
     vendor = principal.vendor if principal.role == "vendor" else None
-    return _json({"models": registry.list_versions(vendor=vendor, name=name)})
+    return _json(request, {"models": registry.list_versions(vendor=vendor, name=name)})
 
 
 @router.get("/v1/models/{name}/{version}", tags=["filings"], summary="A model version")
@@ -196,35 +250,23 @@ def get_model(name: str, version: str, request: Request, principal: ReaderP) -> 
     """The model version's record and its filing."""
     record = _owned_version(request, principal, name, version)
     filing = request.app.state.service.registry.filing(name, version)
-    return _json({"model": record, "filing": filing})
+    return _json(request, {"model": record, "filing": filing})
 
 
 @router.get("/v1/models/{name}/{version}/audits", tags=["audits"], summary="Audits of a version")
 def list_audits(name: str, version: str, request: Request, principal: ReaderP) -> JSONResponse:
     """Every recorded audit of the model version, oldest first."""
     _owned_version(request, principal, name, version)
-    return _json({"audits": request.app.state.service.registry.audits(name, version)})
+    return _json(request, {"audits": request.app.state.service.registry.audits(name, version)})
 
 
 class AuditRequest(BaseModel):
     """Body of ``POST /v1/models/{name}/{version}/audits``."""
 
     data_upload_id: str = Field(
-        description="Evaluation data (Parquet/CSV) from POST /v1/artifacts."
-    )
-    policy: str | dict[str, Any] | None = Field(
-        default=None, description="A built-in policy name or an inline policy; default: default."
+        max_length=64, description="Evaluation data (Parquet/CSV) from POST /v1/artifacts."
     )
     lang: Literal["en", "zh"] = "en"
-
-
-def _artifact_of(record: Any) -> tuple[str | None, str | None]:
-    data = jsonable_encoder(record)
-    for key in ("artifact_path", "artifact", "artifact_uri"):
-        value = data.get(key)
-        if isinstance(value, str) and value:
-            return value, data.get("artifact_sha256")
-    return None, data.get("artifact_sha256")
 
 
 def _run_audit_task(
@@ -235,17 +277,27 @@ def _run_audit_task(
     registry = service.registry
     out_dir = service.settings.reports_dir / name / version / secrets.token_hex(6)
     try:
+        governing = service.policies.governing(
+            name, version, registry.filing(name, version).get("policy")
+        )
         result = run_audit(
             model,
             data,
             registry.filing(name, version),
-            body.policy,
+            governing.policy(),
             out_dir=out_dir,
             lang=body.lang,
             allow_pickle=service.settings.allow_pickle,
         )
-        registry.record_result(
-            name, version, result, report_path=str(out_dir / "report.html"), actor=actor
+        registry.record_audit(
+            name,
+            version,
+            artifact_sha256=result.model.get("sha256"),
+            passed=result.outcome != "fail",
+            verdict=result.outcome,
+            result={**result.to_dict(), "governing_policy": governing.summary()},
+            report_path=str(out_dir / "report.html"),
+            actor=actor,
         )
     except Exception:
         _log.exception("audit of %s:%s failed", name, version)
@@ -269,8 +321,10 @@ def start_audit(
 ) -> JSONResponse:
     """Run the audit runner on the filed artifact and uploaded evaluation data, then record it.
 
-    Answers 202 at once; the audit appears in ``GET .../audits`` when done. 501 when no audit
-    runner is installed, 409 when the version has no artifact on file.
+    The audit applies the published policy assigned to the model version (its name, version and
+    hash are recorded with the audit as ``governing_policy``). Answers 202 at once; the audit
+    appears in ``GET .../audits`` when done. 501 when no audit runner is installed, 409 when
+    the version has no artifact on file.
     """
     service = request.app.state.service
     record = service.registry.get(name, version)
@@ -283,14 +337,12 @@ def start_audit(
             "its result instead.",
         }
         return JSONResponse(body_501, status_code=501)
-    if isinstance(body.policy, str) and not body.policy.replace("-", "").replace("_", "").isalnum():
-        raise ValidationError(f"policy={body.policy!r}: name a built-in policy or send it inline.")
-    model, _ = _artifact_of(record)
-    if model is None:
+    if record.artifact_sha256 is None:
         raise ConflictError(f"{name}:{version} has no artifact on file; file it with upload_id.")
+    model = str(service.registry.artifact_path(name, version))
     data = _upload_path(service, principal, body.data_upload_id)
     background.add_task(_run_audit_task, service, name, version, principal.actor, model, data, body)
-    return _json({"started": True, "name": name, "version": version}, 202)
+    return _json(request, {"started": True, "name": name, "version": version}, 202)
 
 
 @router.get(
@@ -304,7 +356,9 @@ def report(
     name: str,
     version: str,
     request: Request,
-    audit_id: int | None = Query(default=None, description="Default: the latest audit."),
+    audit_id: int | None = Query(
+        default=None, ge=1, le=_MAX_ID, description="Default: the latest audit."
+    ),
 ) -> FileResponse:
     """The HTML report of the latest (or the given) audit."""
     _owned_version(request, principal, name, version)
@@ -324,7 +378,9 @@ class DecisionRequest(BaseModel):
     """Body of ``POST /v1/models/{name}/{version}/decisions``."""
 
     action: Literal["approve", "reject", "suspend", "reinstate", "withdraw"]
-    rationale: str = Field(min_length=1, description="Why; recorded in the ledger.")
+    rationale: str = Field(
+        min_length=1, max_length=20_000, description="Why; recorded in the ledger."
+    )
     evidence: dict[str, Any] | None = None
 
 
@@ -351,7 +407,7 @@ def decide(
         evidence=body.evidence,
     )
     service.hub.changed(name, version)
-    return _json(record)
+    return _json(request, record)
 
 
 # ------------------------------------------------------------------------------- ledger
@@ -359,19 +415,19 @@ def decide(
 def ledger(
     principal: CommitteeP,
     request: Request,
-    after_id: int = Query(default=0, ge=0),
+    after_id: int = Query(default=0, ge=0, le=_MAX_ID),
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> JSONResponse:
     """Events after ``after_id``, oldest first."""
     events = request.app.state.service.registry.events(after_id=after_id, limit=limit)
-    return _json({"events": events})
+    return _json(request, {"events": events})
 
 
 @router.get("/v1/ledger/verify", tags=["ledger"], summary="Verify the hash chain")
 def verify_ledger(request: Request, principal: CommitteeP) -> JSONResponse:
     """Check the ledger's hash chain; 500 ``ledger_integrity`` when broken."""
     result = request.app.state.service.registry.verify_ledger()
-    return _json({"ok": True, "result": result})
+    return _json(request, {"ok": True, "result": result})
 
 
 # ------------------------------------------------------------------------------- tokens
@@ -379,9 +435,9 @@ class TokenRequest(BaseModel):
     """Body of ``POST /v1/tokens``."""
 
     role: Literal[ROLES]  # type: ignore[valid-type]
-    vendor: str | None = None
-    expires_days: float | None = Field(default=None, gt=0)
-    label: str | None = None
+    vendor: str | None = Field(default=None, min_length=1, max_length=200)
+    expires_days: float | None = Field(default=None, gt=0, le=MAX_EXPIRES_DAYS)
+    label: str | None = Field(default=None, max_length=200)
 
 
 @router.post("/v1/tokens", tags=["tokens"], status_code=201, summary="Create a token (admin)")
@@ -391,16 +447,20 @@ def create_token(body: TokenRequest, request: Request, principal: AdminP) -> JSO
     token, info = tokens.create(
         body.role, vendor=body.vendor, expires_days=body.expires_days, label=body.label
     )
-    return _json({"token": token, **info.to_dict()}, 201)
+    return _json(request, {"token": token, **info.to_dict()}, 201)
 
 
 @router.get("/v1/tokens", tags=["tokens"], summary="List tokens (admin)")
 def list_tokens(request: Request, principal: AdminP) -> JSONResponse:
     """Every token without its secret."""
-    return _json({"tokens": [t.to_dict() for t in request.app.state.service.tokens.list()]})
+    return _json(
+        request, {"tokens": [t.to_dict() for t in request.app.state.service.tokens.list()]}
+    )
 
 
 @router.delete("/v1/tokens/{token_id}", tags=["tokens"], summary="Revoke a token (admin)")
-def revoke_token(token_id: str, request: Request, principal: AdminP) -> JSONResponse:
+def revoke_token(
+    request: Request, principal: AdminP, token_id: str = FastPath(max_length=32)
+) -> JSONResponse:
     """Revoke at once in this process (other processes: within the token cache lifetime)."""
-    return _json(request.app.state.service.tokens.revoke(token_id).to_dict())
+    return _json(request, request.app.state.service.tokens.revoke(token_id).to_dict())
