@@ -58,7 +58,7 @@ class Server:
     """A ``fairgate serve`` subprocess."""
 
     home: Path
-    policy: str
+    policy: str | None
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     log: Path | None = None
@@ -71,11 +71,13 @@ class Server:
         env = {
             **os.environ,
             "FAIRGATE_HOME": str(self.home),
-            "FAIRGATE_BREAKER_POLICY": self.policy,
             "FAIRGATE_MAX_BODY_BYTES": str(8 * 1024**2),
             "FAIRGATE_MAX_UPLOAD_BYTES": str(1024**2),
         }
         env.pop("FAIRGATE_DATABASE_URL", None)
+        env.pop("FAIRGATE_BREAKER_POLICY", None)
+        if self.policy is not None:  # one published policy governs every model
+            env["FAIRGATE_BREAKER_POLICY"] = self.policy
         self.log = self.home / f"server-{time.time_ns()}.log"
         cmd = [
             sys.executable,
@@ -155,7 +157,12 @@ def filing(name: str, version: str) -> dict[str, Any]:
     return body
 
 
-def make_env(home: Path) -> Env:
+def make_env(home: Path, *, breaker_policy: bool = True) -> Env:
+    """Start a server on a new state folder with one token per role.
+
+    With ``breaker_policy`` the published ``service-test`` policy governs every model's breaker
+    (``FAIRGATE_BREAKER_POLICY``); without it, each model's assigned policy does.
+    """
     from fairgate.registry.api.auth import TokenStore
     from fairgate.registry.store import Registry
     from fairgate.registry.store.policies import PolicyStore
@@ -175,7 +182,7 @@ def make_env(home: Path) -> Env:
         "other": store.create("vendor", vendor="other")[0],
         "public": store.create("public")[0],
     }
-    server = Server(home=home, policy=published.ref)
+    server = Server(home=home, policy=published.ref if breaker_policy else None)
     server.start()
     return Env(server, registry, tokens)
 
@@ -225,3 +232,17 @@ def fresh_env(tmp_path: Path):
     e = make_env(tmp_path / "home")
     yield e
     e.server.stop()
+
+
+@pytest.fixture(scope="module")
+def plain_env(tmp_path_factory: pytest.TempPathFactory):
+    """One server per test module where each model's assigned policy governs its breaker."""
+    e = make_env(tmp_path_factory.mktemp("plain"), breaker_policy=False)
+    yield e
+    e.server.stop()
+
+
+@pytest.fixture
+def make_filing():
+    """``make_filing(name, version)``: a valid filing body."""
+    return filing

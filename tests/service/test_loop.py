@@ -48,7 +48,7 @@ def test_whole_loop(env):
         env.url, env.tokens["operations"], flush_interval=0.05, batch_size=500, on_change=on_change
     ) as client:
         assert _wait(lambda: client.stream_live)
-        assert client.may_serve(name, version) is True
+        assert _wait(lambda: client.may_serve(name, version))  # the first answer, within 50 ms
         # fair service: equal selection rates and TPRs; the breaker stays closed
         _fair = (0.5, 0.5)
         _feed(client, name, version, 3000, rng, *_fair)
@@ -76,9 +76,10 @@ def test_whole_loop(env):
             assert c.get("/v1/ledger/verify").status_code == 200
 
         # while suspended, further observations are refused (dropped by the client, counted)
+        dropped = client.dropped  # batches in flight when it tripped may have been refused too
         _feed(client, name, version, 10, rng, 0.5, 0.5)
         client.flush()
-        assert client.dropped == 10
+        assert client.dropped == dropped + 10
 
         # the committee reinstates only after a new, passing audit
         env.record_audit(name, version)
