@@ -229,3 +229,29 @@ def test_filing_schema_refuses_a_path(tmp_path, make_filing):
     body["policy"] = "/etc/fairgate/lax.yaml"
     with pytest.raises(ValidationError, match="policy"):
         registry.file(body, actor="vendor:acme")
+
+
+def test_cli_publishes_lists_and_assigns(tmp_path, monkeypatch, make_filing):
+    from click.testing import CliRunner
+
+    from fairgate.cli import main
+
+    monkeypatch.setenv("FAIRGATE_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("FAIRGATE_DATABASE_URL", raising=False)
+    policy = tmp_path / "lax.yaml"
+    policy.write_text(LAX)
+    runner = CliRunner()
+    r = runner.invoke(main, ["policy", "publish", str(policy), "--by", "A. Member"])
+    assert r.exit_code == 0 and "published lax@1" in r.output, r.output
+    r = runner.invoke(main, ["policy", "list"])
+    assert "lax@1" in r.output and "default@1" in r.output
+    registry = Registry(Settings(home=tmp_path / "home"))
+    registry.file(make_filing("cli-model", "1"), actor="vendor:acme", vendor="acme")
+    r = runner.invoke(
+        main,
+        ["policy", "assign", "cli-model@1", "lax", "--rationale", "pilot", "--by", "B. Member"],
+    )
+    assert r.exit_code == 0 and "governed by lax@1" in r.output, r.output
+    assert PolicyStore(registry.engine).assigned("cli-model", "1").ref == "lax@1"
+    r = runner.invoke(main, ["policy", "show", str(policy)])  # a path is not a policy
+    assert r.exit_code == 2 and "not a published policy" in r.output
