@@ -42,6 +42,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from fairgate.errors import LengthMismatchError, MissingValueError, ValidationError
+from fairgate.registry.store.tables import observation_batches as batches_table
 
 __all__ = [
     "CLIENT_BATCH_ID_PATTERN",
@@ -56,28 +57,6 @@ __all__ = [
 
 MISSING = "(missing)"
 """Level given to a ``null`` sensitive value."""
-
-_metadata = sa.MetaData()
-
-batches_table = sa.Table(
-    "observation_batches",
-    _metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("model", sa.String(200), nullable=False),
-    sa.Column("version", sa.String(100), nullable=False),
-    sa.Column("received_at", sa.Float, nullable=False),
-    sa.Column("n", sa.Integer, nullable=False),
-    sa.Column("n_outcome", sa.Integer, nullable=False),
-    sa.Column("has_ts", sa.Boolean, nullable=False),
-    sa.Column("levels", sa.Text, nullable=False),
-    sa.Column("payload", sa.LargeBinary, nullable=False),
-    sa.Column("client_batch_id", sa.String(64), nullable=True),
-    sa.Index("ix_observation_batches_model_version", "model", "version", "id"),
-    sa.Index(
-        "uq_observation_batches_client_id", "model", "version", "client_batch_id", unique=True
-    ),
-)
-"""The ``observation_batches`` table (migrations ``0002_service`` and ``0005``)."""
 
 CLIENT_BATCH_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
 """A client's batch id: 1 to 64 letters, digits, ``_ . : -`` (a UUID fits)."""

@@ -36,7 +36,7 @@ __all__ = [
     "parse_policy_ref",
 ]
 
-POLICY_NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,99}(@[1-9][0-9]{0,8})?$"
+POLICY_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,99}(@[1-9][0-9]{0,8})?$"
 """A policy reference: a published name, optionally ``@version`` (e.g. ``default@2``)."""
 
 SYSTEM_ACTOR = "fairgate"
@@ -66,7 +66,7 @@ def parse_policy_ref(ref: str) -> tuple[str, int | None]:
     if not isinstance(ref, str) or not _REF.match(ref):
         raise ValidationError(
             f"policy={str(ref)[:80]!r} is not a published policy's name; write NAME or "
-            "NAME@VERSION (lower-case letters, digits, '-', '_', '.'), e.g. 'default' or "
+            "NAME@VERSION (lower-case letters, digits, '-' and '_'), e.g. 'default' or "
             "'city-example@2'. Policies are published by the committee, never read from a file "
             "a vendor names; list them with GET /v1/policies.",
             details={"policy": str(ref)[:200]},

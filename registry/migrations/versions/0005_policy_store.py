@@ -1,7 +1,7 @@
 """Policy store (published policies, assignments) and client batch ids of observation batches.
 
 Revision ID: 0005
-Revises: 0002_service
+Revises: 0008 (chained after main's 0008_audit_status; originally 0002_service)
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0002_service"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
