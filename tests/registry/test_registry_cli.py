@@ -50,7 +50,8 @@ def test_cli_loop(tmp_path, example_filing):
     r = _cli(home, "ledger", "export", "-o", tmp_path / "chain.jsonl")
     assert r.returncode == 0
     r = _cli(home, "ledger", "verify", "--anchor", tmp_path / "chain.jsonl")
-    assert r.returncode == 0 and "ledger intact: 3 events" in r.stdout
+    # two built-in policies published, file, policy pinned, audit, approve
+    assert r.returncode == 0 and "ledger intact: 6 events" in r.stdout
     r = _cli(home, "filing-schema")
     assert json.loads(r.stdout)["title"] == "fairgate filing"
     r = _cli(home, "file", tmp_path / "audit.parquet")
