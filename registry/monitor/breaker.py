@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import sqlalchemy as sa
 
 from fairgate.audit.core.vocabulary import compared_rates, needs_outcome
 from fairgate.errors import ConflictError, ValidationError
@@ -473,6 +474,15 @@ class Breaker:
                         return Recorded(stored, results, None)
                     state.tripped = True
                     record = self._trip(conn, batch, stored, trips)
+            except sa.exc.IntegrityError:
+                # the same client batch id committed by a concurrent request (PostgreSQL)
+                self.forget(batch.model, batch.version)
+                if batch.client_batch_id is None:
+                    raise
+                known = self.observations.find(batch.model, batch.version, batch.client_batch_id)
+                if known is None:
+                    raise
+                return Recorded(known, [], None, duplicate=True)
             except BaseException:
                 self.forget(batch.model, batch.version)  # the windows may hold an uncommitted batch
                 raise
