@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from fairgate.audit.core.metrics import difference, metric_values, ratio
-from fairgate.audit.policy.rules import DERIVED_METRICS, MetricRule
+from fairgate.audit.core.vocabulary import compared_rates
+from fairgate.audit.policy.rules import MetricRule
 from fairgate.audit.policy.schema import Policy
 from fairgate.audit.policy.verdict import (
     AuditEvidence,
@@ -100,7 +101,7 @@ def metric_results(policy: Policy, rule: MetricRule, ev: AuditEvidence) -> list[
 
 
 def _metric_result(rule: MetricRule, key: tuple[str, ...], rep: Any) -> RuleResult:
-    rates = DERIVED_METRICS.get(str(rule.metric), (str(rule.metric),))
+    rates = compared_rates(str(rule.metric))
     measured = [m for m in (_measure_rate(rule, r, rep) for r in rates) if m is not None]
     labels, cells, include = _groups(rep)
     sizes = cells.sum(axis=1)
