@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from fairgate.errors import ConflictError, NotFoundError, ValidationError
-from fairgate.registry.store import ledger
+from fairgate.registry.store import ledger, names
+from fairgate.registry.store.artifact_checks import FilingCheck, check_filed_artifact
 from fairgate.registry.store.artifacts import ArtifactRef, ArtifactStore
 from fairgate.registry.store.db import init_db, make_engine, read_connection
 from fairgate.registry.store.filing import Filing, parse_filing
@@ -63,6 +64,7 @@ class ModelVersion:
     artifact_path: str | None
     created_at: _dt.datetime
     updated_at: _dt.datetime
+    findings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -287,24 +289,33 @@ class Registry:
         return self.artifacts.path_of(ref)
 
     def load_model(self, name: str, version: str) -> Any:
-        """Verify the artifact's hash, then load it safely."""
+        """Verify the artifact's hash, then open it in a sandbox worker (close it after use)."""
         return self.artifacts.load(self._ref(name, version))
 
     # ------------------------------------------------------------------------ writing
-    def _store_artifact(self, artifact: Any, filing: Filing) -> ArtifactRef | None:
+    def _store_artifact(
+        self, artifact: Any, filing: Filing
+    ) -> tuple[ArtifactRef | None, FilingCheck]:
+        """Check the artifact against the filing in the sandbox, then store it."""
         if artifact is None:
-            return None
+            return None, check_filed_artifact(None, filing)
         if isinstance(artifact, ArtifactRef):
             self.artifacts.verify(artifact)
-            return artifact
+            check = check_filed_artifact(
+                self.artifacts.path_of(artifact), filing, allow_pickle=self.artifacts.allow_pickle
+            )
+            return artifact, check
         text = str(artifact)
+        meta: dict[str, Any] = {}
         if text.startswith(("models:/", "runs:/")):
             from fairgate.registry.store.mlflow_bridge import download_model
 
             tracking = filing.mlflow.tracking_uri if filing.mlflow else None
             local, meta = download_model(text, tracking_uri=tracking)
-            return self.artifacts.put(local, **meta)
-        return self.artifacts.put(Path(artifact))
+        else:
+            local = Path(artifact)
+        check = check_filed_artifact(local, filing, allow_pickle=self.artifacts.allow_pickle)
+        return self.artifacts.put(local, **meta), check
 
     def file(
         self,
@@ -329,15 +340,26 @@ class Registry:
 
         Raises
         ------
-        FilingError, ConflictError, ModelLoadError, UnsafeModelError
+        FilingError
+            A malformed filing, or an artifact whose inputs differ from the declared features.
+        ModelLoadError, UnsafeModelError
+            An artifact refused by the sandbox (corrupt, over a bound, outside the allowlist,
+            pickle while not allowed).
+        PermissionDeniedError
+            The name belongs to another vendor.
+        ConflictError
+            The version is already filed.
         """
         parsed = parse_filing(filing)
         if not (actor or "").strip():
             raise ValidationError("actor: say who files the model.")
-        ref = self._store_artifact(artifact, parsed)
-        now = time.time()
         owner = vendor or parsed.vendor.name
+        with read_connection(self.engine) as conn:
+            names.check_owner(conn, parsed.name, owner)
+        ref, check = self._store_artifact(artifact, parsed)
+        now = time.time()
         with self.engine.begin() as conn:
+            names.claim(conn, parsed.name, owner, now)
             exists = conn.execute(
                 sa.select(model_versions.c.state).where(
                     model_versions.c.name == parsed.name,
@@ -376,10 +398,64 @@ class Registry:
                     "vendor": owner,
                     "filing_sha256": parsed.sha256(),
                     "artifact": ref.to_dict() if ref else None,
+                    "checks": check.to_dict(),
                 },
             )
             row = self._row(conn, parsed.name, parsed.version)
-            return self._model(row)
+            findings = tuple(p.message() for p in check.prohibited)
+            return replace(self._model(row), findings=findings)
+
+    def name_owner(self, name: str) -> str | None:
+        """The vendor that owns a model name (None when the name was never filed)."""
+        with read_connection(self.engine) as conn:
+            return names.owner_of(conn, name)
+
+    def transfer_name(self, name: str, to_vendor: str, *, rationale: str, actor: str) -> str:
+        """Give a model name, and every version filed under it, to another vendor (admin).
+
+        Parameters
+        ----------
+        name : str
+            The model name.
+        to_vendor : str
+            The new owner.
+        rationale : str
+            Why; recorded in the ledger.
+        actor : str
+            The administrator.
+
+        Returns
+        -------
+        str
+            The previous owner.
+
+        Raises
+        ------
+        NotFoundError
+            The name was never filed.
+        ValidationError
+            An empty vendor, rationale or actor.
+        """
+        text, who = check_rationale(rationale, actor)
+        if not (to_vendor or "").strip():
+            raise ValidationError("vendor: name the vendor that is to own the model name.")
+        now = time.time()
+        with self.engine.begin() as conn:
+            previous = names.transfer(conn, name, to_vendor.strip(), now)
+            conn.execute(
+                model_versions.update()
+                .where(model_versions.c.name == name)
+                .values(vendor=to_vendor.strip())
+            )
+            ledger.append(
+                conn,
+                "transfer_name",
+                actor=who,
+                name=name,
+                version=None,
+                payload={"from": previous, "to": to_vendor.strip(), "rationale": text},
+            )
+        return previous
 
     def _move(
         self,

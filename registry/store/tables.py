@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-__all__ = ["audits", "decisions", "ledger_events", "metadata", "model_versions"]
+__all__ = [
+    "audits",
+    "decisions",
+    "ledger_events",
+    "metadata",
+    "model_names",
+    "model_versions",
+]
 
 metadata = sa.MetaData()
 
@@ -69,3 +76,13 @@ ledger_events = sa.Table(
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
 )
+
+model_names = sa.Table(
+    "model_names",
+    metadata,
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("vendor", sa.String(500), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+"""Who owns each model name: the first vendor to file it, until an admin transfers it."""
