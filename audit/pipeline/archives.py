@@ -95,8 +95,8 @@ def check_zip(path: str | Path, limits: ArchiveLimits | None = None) -> int:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise ModelLoadError(
-            f"{path.name}: not a readable zip archive ({exc}); the file is corrupt or not a "
-            "skops/MLflow model. Save it again and file the new file.",
+            f"{path.name}: the file could not be loaded: not a readable zip archive ({exc}); it is "
+            "corrupt or not a skops model. Save it again and file the new file.",
             details={"file": path.name, "found": "corrupt"},
         ) from exc
     if len(members) > limits.max_members:

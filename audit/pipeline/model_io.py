@@ -215,14 +215,16 @@ def check_artifact(path: str | Path, *, allow_pickle: bool = False) -> str:
                 f"{path.name}: this MLflow model loads only by unpickling (it has neither an "
                 f"onnx flavour nor a sklearn flavour saved with skops), which runs code. Log it "
                 "with mlflow.onnx or mlflow.sklearn.log_model(..., serialization_format='skops'); "
-                "or let the operator allow pickle with FAIRGATE_ALLOW_PICKLE=1.",
+                "or, if you trust its source, allow pickle (FAIRGATE_ALLOW_PICKLE=1 for the "
+                "service, --allow-pickle or allow_pickle=True for an audit).",
                 details={"file": path.name, "safe_flavours": list(_SAFE_MLFLOW_FLAVOURS)},
             )
     elif not allow_pickle:
         raise UnsafeModelError(
             f"{path.name}: pickle/joblib files run any code they hold when loaded, so fairgate "
             "refuses them. Save the model with skops (.skops), as ONNX (.onnx) or as an MLflow "
-            "model; or let the operator allow pickle with FAIRGATE_ALLOW_PICKLE=1.",
+            "model; or, if you trust its source, allow pickle (FAIRGATE_ALLOW_PICKLE=1 for the "
+            "service, --allow-pickle or allow_pickle=True for an audit).",
             details={"file": path.name},
         )
     return kind
