@@ -216,6 +216,11 @@ class SandboxedModel:
             raise AttributeError("the sandboxed model has no predict_proba")
         return lambda X: self._call("predict_proba", X).astype(np.float64)
 
+    @property
+    def running(self) -> bool:
+        """Whether the worker process is alive."""
+        return self._proc.poll() is None
+
     def info(self) -> ArtifactInfo:
         """What the worker reported about the loaded model."""
         classes = None if self._classes is None else self._classes.tolist()
