@@ -15,9 +15,16 @@ from typing import Any
 
 from fairgate.audit.pipeline.sandbox import ArtifactInfo, SandboxLimits, inspect_artifact
 from fairgate.errors import FilingError
+from fairgate.registry.store.artifacts import ArtifactRef, ArtifactStore
 from fairgate.registry.store.filing import Filing
 
-__all__ = ["FilingCheck", "ProhibitedInput", "check_filed_artifact", "prohibited_inputs"]
+__all__ = [
+    "FilingCheck",
+    "ProhibitedInput",
+    "check_and_store",
+    "check_filed_artifact",
+    "prohibited_inputs",
+]
 
 
 @dataclass(frozen=True)
@@ -159,3 +166,45 @@ def check_filed_artifact(
         info = inspect_artifact(path, allow_pickle=allow_pickle, limits=limits)
         _inputs_match(filing, info, Path(path).name)
     return FilingCheck(info, prohibited_inputs(filing))
+
+
+def check_and_store(
+    store: ArtifactStore, artifact: str | Path | ArtifactRef | None, filing: Filing
+) -> tuple[ArtifactRef | None, FilingCheck]:
+    """Check an artifact against its filing in the sandbox, then (only then) store it.
+
+    Parameters
+    ----------
+    store : ArtifactStore
+        Where accepted artifacts go.
+    artifact : str, Path, ArtifactRef or None
+        A local file or folder, a ``models:/`` / ``runs:/`` URI (downloaded first), or an
+        artifact already in the store.
+    filing : Filing
+        The parsed filing.
+
+    Returns
+    -------
+    (ArtifactRef or None, FilingCheck)
+
+    Raises
+    ------
+    ModelLoadError, UnsafeModelError, FilingError, ArtifactIntegrityError
+    """
+    if artifact is None:
+        return None, check_filed_artifact(None, filing)
+    if isinstance(artifact, ArtifactRef):
+        store.verify(artifact)
+        path = store.path_of(artifact)
+        return artifact, check_filed_artifact(path, filing, allow_pickle=store.allow_pickle)
+    text = str(artifact)
+    meta: dict[str, Any] = {}
+    if text.startswith(("models:/", "runs:/")):
+        from fairgate.registry.store.mlflow_bridge import download_model
+
+        tracking = filing.mlflow.tracking_uri if filing.mlflow else None
+        local, meta = download_model(text, tracking_uri=tracking)
+    else:
+        local = Path(artifact)
+    check = check_filed_artifact(local, filing, allow_pickle=store.allow_pickle)
+    return store.put(local, **meta), check

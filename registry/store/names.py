@@ -6,11 +6,14 @@ filing its first version are one write, and a transfer is written with its ledge
 
 from __future__ import annotations
 
+import time
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from fairgate.errors import NotFoundError, PermissionDeniedError
-from fairgate.registry.store.tables import model_names
+from fairgate.errors import NotFoundError, PermissionDeniedError, ValidationError
+from fairgate.registry.store import ledger
+from fairgate.registry.store.tables import model_names, model_versions
 
 __all__ = ["check_owner", "claim", "owner_of", "transfer"]
 
@@ -55,21 +58,53 @@ def claim(conn: Connection, name: str, vendor: str, now: float) -> None:
         )
 
 
-def transfer(conn: Connection, name: str, vendor: str, now: float) -> str:
-    """Give ``name`` to ``vendor``; returns the previous owner.
+def transfer(conn: Connection, name: str, vendor: str, *, rationale: str, actor: str) -> str:
+    """Give ``name`` and every version filed under it to ``vendor``, with a ledger event.
+
+    Parameters
+    ----------
+    conn : Connection
+        The caller's write transaction.
+    name : str
+        The model name.
+    vendor : str
+        The new owner.
+    rationale : str
+        Why (checked by the caller).
+    actor : str
+        The administrator (checked by the caller).
+
+    Returns
+    -------
+    str
+        The previous owner.
 
     Raises
     ------
     NotFoundError
         The name was never filed.
+    ValidationError
+        An empty vendor.
     """
+    vendor = (vendor or "").strip()
+    if not vendor:
+        raise ValidationError("vendor: name the vendor that is to own the model name.")
     previous = owner_of(conn, name)
     if previous is None:
         raise NotFoundError(
             f"the model name {name!r} was never filed, so it has no owner to transfer from; "
             "list the names with 'fairgate models'."
         )
+    now = time.time()
     conn.execute(
         model_names.update().where(model_names.c.name == name).values(vendor=vendor, updated_at=now)
+    )
+    conn.execute(model_versions.update().where(model_versions.c.name == name).values(vendor=vendor))
+    ledger.append(
+        conn,
+        "transfer_name",
+        actor=actor,
+        name=name,
+        payload={"from": previous, "to": vendor, "rationale": rationale},
     )
     return previous

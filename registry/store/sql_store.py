@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 
 from fairgate.errors import ConflictError, ValidationError
 from fairgate.registry.store import ledger, names
-from fairgate.registry.store.artifact_checks import FilingCheck, check_filed_artifact
+from fairgate.registry.store.artifact_checks import check_and_store
 from fairgate.registry.store.artifacts import ArtifactRef
 from fairgate.registry.store.db import read_connection
 from fairgate.registry.store.filing import Filing, parse_filing
@@ -63,30 +63,6 @@ class Registry(RegistryReader):
     """
 
     # ------------------------------------------------------------------------ writing
-    def _store_artifact(
-        self, artifact: Any, filing: Filing
-    ) -> tuple[ArtifactRef | None, FilingCheck]:
-        """Check the artifact against the filing in the sandbox, then store it."""
-        if artifact is None:
-            return None, check_filed_artifact(None, filing)
-        if isinstance(artifact, ArtifactRef):
-            self.artifacts.verify(artifact)
-            check = check_filed_artifact(
-                self.artifacts.path_of(artifact), filing, allow_pickle=self.artifacts.allow_pickle
-            )
-            return artifact, check
-        text = str(artifact)
-        meta: dict[str, Any] = {}
-        if text.startswith(("models:/", "runs:/")):
-            from fairgate.registry.store.mlflow_bridge import download_model
-
-            tracking = filing.mlflow.tracking_uri if filing.mlflow else None
-            local, meta = download_model(text, tracking_uri=tracking)
-        else:
-            local = Path(artifact)
-        check = check_filed_artifact(local, filing, allow_pickle=self.artifacts.allow_pickle)
-        return self.artifacts.put(local, **meta), check
-
     def file(
         self,
         filing: Filing | Mapping[str, Any] | str | Path,
@@ -126,7 +102,7 @@ class Registry(RegistryReader):
         owner = vendor or parsed.vendor.name
         with read_connection(self.engine) as conn:
             names.check_owner(conn, parsed.name, owner)
-        ref, check = self._store_artifact(artifact, parsed)
+        ref, check = check_and_store(self.artifacts, artifact, parsed)
         now = time.time()
         with self.engine.begin() as conn:
             names.claim(conn, parsed.name, owner, now)
@@ -207,25 +183,8 @@ class Registry(RegistryReader):
             An empty vendor, rationale or actor.
         """
         text, who = check_rationale(rationale, actor)
-        if not (to_vendor or "").strip():
-            raise ValidationError("vendor: name the vendor that is to own the model name.")
-        now = time.time()
         with self.engine.begin() as conn:
-            previous = names.transfer(conn, name, to_vendor.strip(), now)
-            conn.execute(
-                model_versions.update()
-                .where(model_versions.c.name == name)
-                .values(vendor=to_vendor.strip())
-            )
-            ledger.append(
-                conn,
-                "transfer_name",
-                actor=who,
-                name=name,
-                version=None,
-                payload={"from": previous, "to": to_vendor.strip(), "rationale": text},
-            )
-        return previous
+            return names.transfer(conn, name, to_vendor, rationale=text, actor=who)
 
     def _move(
         self,
