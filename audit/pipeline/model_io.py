@@ -101,7 +101,7 @@ def detect_kind(path: str | Path) -> str:
         return "pickle"
     raise ModelLoadError(
         f"model={path.name!r}: unknown model format {suffix or '(no suffix)'!r}; save the model "
-        "with skops (.skops), as ONNX (.onnx) or as an MLflow model folder."
+        "with skops (.skops), as ONNX (.onnx) or as an MLflow model folder (zipped to upload it)."
     )
 
 

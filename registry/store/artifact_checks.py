@@ -9,12 +9,13 @@ prohibits is reported to the vendor at once, before any audit runs.
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from fairgate.audit.pipeline.sandbox import ArtifactInfo, SandboxLimits, inspect_artifact
-from fairgate.errors import FilingError
+from fairgate.errors import FilingError, ModelLoadError
 from fairgate.registry.store.artifacts import ArtifactRef, ArtifactStore
 from fairgate.registry.store.filing import Filing
 
@@ -178,8 +179,9 @@ def check_and_store(
     store : ArtifactStore
         Where accepted artifacts go.
     artifact : str, Path, ArtifactRef or None
-        A local file or folder, a ``models:/`` / ``runs:/`` URI (downloaded first), or an
-        artifact already in the store.
+        A local file or folder, a ``.zip`` of an MLflow model folder (unpacked within the
+        archive bounds), a ``models:/`` / ``runs:/`` URI (downloaded first), or an artifact
+        already in the store.
     filing : Filing
         The parsed filing.
 
@@ -206,5 +208,31 @@ def check_and_store(
         local, meta = download_model(text, tracking_uri=tracking)
     else:
         local = Path(artifact)
+    if local.is_file() and local.suffix.lower() == ".zip":
+        with tempfile.TemporaryDirectory(prefix="fairgate-unzip-") as scratch:
+            folder = _unzip_mlflow(local, Path(scratch))
+            check = check_filed_artifact(folder, filing, allow_pickle=store.allow_pickle)
+            return store.put(folder, **meta), check
     check = check_filed_artifact(local, filing, allow_pickle=store.allow_pickle)
     return store.put(local, **meta), check
+
+
+def _unzip_mlflow(archive: Path, scratch: Path) -> Path:
+    """Unpack a zipped MLflow model folder within the archive bounds; return the folder."""
+    from fairgate.audit.pipeline.archives import safe_extract
+
+    root = safe_extract(archive, scratch / "unpacked")
+    if (root / "MLmodel").is_file():
+        folder = root
+    else:
+        inner = [p for p in root.iterdir() if p.is_dir() and (p / "MLmodel").is_file()]
+        if len(inner) != 1:
+            raise ModelLoadError(
+                f"{archive.name}: the zip archive holds no MLflow model (an MLmodel file at its "
+                "top or in its one top folder); zip the MLflow model folder and upload it again.",
+                details={"file": archive.name},
+            )
+        folder = inner[0]
+    named = scratch / archive.stem
+    folder.rename(named)
+    return named

@@ -282,3 +282,30 @@ def test_names_are_owned_and_transferred(registry, make_filing):
     kinds = [e.kind for e in registry.events()]
     assert "transfer_name" in kinds
     assert registry.verify_ledger().ok
+
+
+def _zip_folder(folder: Path, out: Path) -> Path:
+    with zipfile.ZipFile(out, "w") as archive:
+        for file in sorted(folder.rglob("*")):
+            if file.is_file():
+                archive.write(file, Path(folder.name) / file.relative_to(folder))
+    return out
+
+
+def test_zipped_mlflow_model_checked_and_stored(registry, make_filing, tmp_path, arrests_model):
+    import mlflow.sklearn
+
+    model, X = arrests_model
+    folder = tmp_path / "arrests-model"
+    mlflow.sklearn.save_model(model, folder, serialization_format="skops", input_example=X[:3])
+    mv = registry.file(make_filing(), _zip_folder(folder, tmp_path / "model.zip"), actor="v")
+    assert mv.artifact_kind == "mlflow"
+    with registry.load_model(mv.name, mv.version) as loaded:
+        assert loaded.predict(X.head(4)).tolist() == model.predict(X.head(4)).tolist()
+
+    escape = tmp_path / "escape.zip"
+    with zipfile.ZipFile(escape, "w") as archive:
+        archive.writestr("../outside.txt", b"x")
+    with pytest.raises(ModelLoadError, match="points outside the archive"):
+        registry.file(make_filing(version="2"), escape, actor="v")
+    assert not (tmp_path.parent / "outside.txt").exists()
