@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from fairgate.audit.core.metrics import METRICS, difference, metric_values, ratio
-from fairgate.audit.policy.rules import DERIVED_METRICS, MetricRule
+from fairgate.audit.core.vocabulary import compared_rates
+from fairgate.audit.policy.rules import MetricRule
 from fairgate.audit.policy.schema import Policy
 from fairgate.audit.policy.verdict import (
     AuditEvidence,
@@ -139,7 +140,7 @@ def _left_out(rep: Any, rate: str) -> list[dict[str, Any]]:
 
 
 def _metric_result(rule: MetricRule, key: tuple[str, ...], rep: Any) -> RuleResult:
-    rates = DERIVED_METRICS.get(str(rule.metric), (str(rule.metric),))
+    rates = compared_rates(str(rule.metric))
     measured = [m for m in (_measure_rate(rule, r, rep) for r in rates) if m is not None]
     notes = [n for r in rates for n in _left_out(rep, r)]
     threshold = float(rule.threshold or 0.0)
