@@ -118,6 +118,8 @@ def _plain(value: Any) -> Any:
         return value
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
     return str(value)
 
 
@@ -235,7 +237,8 @@ def run_audit(
             with timer.step("detectors", total=3):
                 detectors = steps.detect(loaded, scored, spec, pol, seed)
             with timer.step("explainability (SHAP)"):
-                explanation = steps.explain(loaded, scored, spec, seed, explain_size)
+                proxies = steps.proxy_features(detectors, pol)
+                explanation = steps.explain(loaded, scored, spec, seed, explain_size, proxies)
             with timer.step("policy"):
                 verdict = steps.judge(pol, reports, scored, detectors, explanation, spec)
             result = AuditResult(
