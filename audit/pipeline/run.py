@@ -118,6 +118,8 @@ def _plain(value: Any) -> Any:
         return value
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
     return str(value)
 
 
@@ -177,8 +179,9 @@ def run_audit(
     Parameters
     ----------
     model : str, Path or estimator
-        A model file (``.skops``, ``.onnx``, MLflow folder; pickle/joblib with ``allow_pickle``)
-        or an in-memory estimator (saved with skops next to the report when ``out_dir`` is set).
+        A model file (``.skops``, ``.onnx``, MLflow folder; pickle/joblib with ``allow_pickle``),
+        loaded and scored in a sandbox worker process, or a trusted caller's in-memory
+        estimator (saved with skops next to the report when ``out_dir`` is set).
     data : str, Path or pandas.DataFrame
         A Parquet or CSV file, or a frame (saved as Parquet when ``out_dir`` is set).
     filing_or_spec : AuditSpec, mapping or filing
@@ -219,6 +222,7 @@ def run_audit(
     if final is not None:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".fairgate-audit-", dir=final.parent))
+    loaded = None
     try:
         with _Steps(progress) as timer:
             model_path, data_path = scoring.materialize(model, data, tmp, final)
@@ -233,7 +237,8 @@ def run_audit(
             with timer.step("detectors", total=3):
                 detectors = steps.detect(loaded, scored, spec, pol, seed)
             with timer.step("explainability (SHAP)"):
-                explanation = steps.explain(loaded, scored, spec, seed, explain_size)
+                proxies = steps.proxy_features(detectors, pol)
+                explanation = steps.explain(loaded, scored, spec, seed, explain_size, proxies)
             with timer.step("policy"):
                 verdict = steps.judge(pol, reports, scored, detectors, explanation, spec)
             result = AuditResult(
@@ -260,6 +265,8 @@ def run_audit(
             tmp = None
         return result
     finally:
+        if loaded is not None and loaded is not model:
+            loaded.close()  # the sandbox worker of a vendor's file
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
 

@@ -357,6 +357,7 @@ def create_app(
     fastapi.FastAPI
     """
     from fairgate.registry.api.routers import models as routes_models
+    from fairgate.registry.api.routers import names as routes_names
     from fairgate.registry.api.routers import ops as routes_ops
     from fairgate.registry.api.routers import policies as routes_policies
 
@@ -392,6 +393,7 @@ def create_app(
     app.state.ready = False
     _install_error_handlers(app)
     app.include_router(routes_models.router)
+    app.include_router(routes_names.router)
     app.include_router(routes_ops.router)
     app.include_router(routes_policies.router)
     app.add_middleware(StatusFastPath)

@@ -9,6 +9,7 @@ __all__ = [
     "decisions",
     "ledger_events",
     "metadata",
+    "model_names",
     "model_versions",
     "observation_batches",
     "policies",
@@ -148,3 +149,13 @@ policy_assignments = sa.Table(
     sa.Index("ix_policy_assignments_model", "model", "model_version", "id"),
 )
 """Which published policy governs a model version; the newest row wins (migration ``0005``)."""
+
+model_names = sa.Table(
+    "model_names",
+    metadata,
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("vendor", sa.String(500), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+"""Who owns each model name: the first vendor to file it, until an admin transfers it."""

@@ -77,6 +77,8 @@ EXPECT: dict[tuple[str, str], tuple[frozenset[str], frozenset[int]]] = {
         frozenset({200}),
     ),
     ("PUT", "/v1/models/{name}/{version}/policy"): (frozenset({"committee"}), frozenset({200})),
+    ("GET", "/v1/names/{name}"): (frozenset({"committee"}), frozenset({200})),
+    ("POST", "/v1/names/{name}/owner"): (frozenset(), frozenset({200})),
 }
 
 _counter = itertools.count()
@@ -115,8 +117,11 @@ def _request(env, route: tuple[str, str], upload_id: str, store: TokenStore) -> 
     fill = {"name": "vendor-a-model", "version": "1", "policy": "default"}
     if route == ("DELETE", "/v1/tokens/{token_id}"):
         fill["token_id"] = store.create("public", label="to revoke")[1].id
-    if route == ("POST", "/v1/models/{name}/{version}/decisions"):
-        fill["name"] = "decided-model"  # suspending it leaves vendor-a-model ACTIVE
+    if route in (
+        ("POST", "/v1/models/{name}/{version}/decisions"),
+        ("POST", "/v1/names/{name}/owner"),
+    ):
+        fill["name"] = "decided-model"  # suspending or transferring it leaves vendor-a-model be
     url = re.sub(r"\{(\w+)\}", lambda m: fill[m.group(1)], path)
     if route == ("POST", "/v1/artifacts"):
         params, content = {"filename": f"m{n}.onnx"}, b"bytes"
@@ -139,6 +144,8 @@ def _request(env, route: tuple[str, str], upload_id: str, store: TokenStore) -> 
         body = {"policy": {"name": "role-test", "description": f"v{n}"}}
     elif route == ("PUT", "/v1/models/{name}/{version}/policy"):
         body = {"policy": "city-example", "rationale": "checking every role of the API"}
+    elif route == ("POST", "/v1/names/{name}/owner"):
+        body = {"vendor": "other", "rationale": "checking every role of the API"}
     elif route == ("GET", "/v1/ledger"):
         params = {"limit": 5}
     return {"method": method, "url": url, "params": params, "json": body, "content": content}

@@ -325,7 +325,7 @@ def start_audit(
     422 when the policy cannot be loaded.
     """
     service = request.app.state.service
-    service.registry.get(name, version)
+    usecases.check_auditable(service.registry, name, version)
     data = _upload_path(service, principal, body.data_upload_id)
     prepared = usecases.prepare_audit(
         service.registry,
