@@ -78,6 +78,10 @@ EXPECT: dict[tuple[str, str], tuple[frozenset[str], frozenset[int]]] = {
     ),
     ("PUT", "/v1/models/{name}/{version}/policy"): (frozenset({"committee"}), frozenset({200})),
     ("GET", "/v1/names/{name}"): (frozenset({"committee"}), frozenset({200})),
+    ("GET", "/v1/models/{name}/{version}/audits/{audit_id}"): (
+        frozenset({"acme", "committee"}),
+        frozenset({200}),
+    ),
     ("POST", "/v1/names/{name}/owner"): (frozenset(), frozenset({200})),
 }
 
@@ -115,6 +119,7 @@ def _request(env, route: tuple[str, str], upload_id: str, store: TokenStore) -> 
     body: Any = None
     content: bytes | None = None
     fill = {"name": "vendor-a-model", "version": "1", "policy": "default"}
+    fill["audit_id"] = str(env.registry.audits("vendor-a-model", "1")[-1].id)
     if route == ("DELETE", "/v1/tokens/{token_id}"):
         fill["token_id"] = store.create("public", label="to revoke")[1].id
     if route in (
