@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 
 from fairgate.audit.policy.rules import ExplainRule, MetricRule
 from fairgate.audit.policy.schema import Policy
-from fairgate.audit.policy.verdict import AuditEvidence, RuleResult, finite, get_field, rule_result
+from fairgate.audit.policy.verdict import AuditEvidence, RuleResult, finite, rule_result
 
 __all__ = [
     "explain_result",
@@ -32,15 +31,15 @@ def _prohibited_inputs(policy: Policy, ev: AuditEvidence) -> dict[str, str]:
     inputs = [str(f) for f in ev.features]
     used: dict[str, str] = {}
     for finding in ev.prohibited:
-        feature = str(get_field(finding, "feature", ""))
-        category = str(get_field(finding, "category", "") or "")
+        feature = finding.feature
+        category = finding.category or ""
         flagged = (
             feature.lower() in banned
             or category.lower() in banned
-            or (bool(banned) and bool(get_field(finding, "prohibited", False)))
+            or (bool(banned) and finding.prohibited)
         )
         if flagged and (not inputs or feature in inputs):
-            evidence = get_field(finding, "evidence", "")
+            evidence = finding.evidence
             used[feature] = f"{category}: {evidence}" if evidence else category
     for feature in inputs:
         if feature.lower() in banned:
@@ -89,21 +88,17 @@ def _attribute_prohibited(policy: Policy, ev: AuditEvidence, attribute: str) -> 
     if str(ev.categories.get(attribute, "")).lower() in banned:
         return True
     return any(
-        str(get_field(f, "feature", "")) == attribute
-        and str(get_field(f, "category", "") or "").lower() in banned
-        for f in ev.prohibited
+        f.feature == attribute and (f.category or "").lower() in banned for f in ev.prohibited
     )
 
 
 def _flagged_proxies(ev: AuditEvidence, threshold: float) -> list[tuple[list[str], str, float]]:
     out = []
-    for finding in get_field(ev.proxies, "findings", None) or []:
-        score = finite(get_field(finding, "score"))
+    for finding in ev.proxies.findings if ev.proxies is not None else ():
+        score = finite(finding.score)
         if score is None or score < threshold:
             continue
-        feats = get_field(finding, "features", ()) or ()
-        feats = [feats] if isinstance(feats, str) else [str(f) for f in feats]
-        out.append((feats, str(get_field(finding, "attribute", "?")), score))
+        out.append(([str(f) for f in finding.features], finding.attribute, score))
     return out
 
 
@@ -136,11 +131,7 @@ def proxy_result(policy: Policy, rule: MetricRule, ev: AuditEvidence) -> RuleRes
     else:
         outcome, why = "pass", f"no input predicts a sensitive attribute with {threshold:g} or more"
     scores = [s for _, _, s in flagged] or [
-        s
-        for s in (
-            finite(get_field(f, "score")) for f in get_field(ev.proxies, "findings", None) or []
-        )
-        if s is not None
+        s for s in (finite(f.score) for f in ev.proxies.findings) if s is not None
     ]
     return rule_result(
         rule,
@@ -165,11 +156,11 @@ def flip_results(policy: Policy, rule: MetricRule, ev: AuditEvidence) -> list[Ru
     limit = float(rule.max or 0.0)
     out = []
     for flip in ev.flips:
-        attr = str(get_field(flip, "attribute"))
+        attr = flip.attribute
         if wanted is not None and attr not in wanted:
             continue
-        rate = finite(get_field(flip, "rate"))
-        n = int(get_field(flip, "n", 0) or 0)
+        rate = finite(flip.rate)
+        n = int(flip.n)
         if rate is None or n == 0:
             out.append(
                 rule_result(
@@ -182,10 +173,10 @@ def flip_results(policy: Policy, rule: MetricRule, ev: AuditEvidence) -> list[Ru
             )
             continue
         pairs = []
-        for p in get_field(flip, "pairs", ()) or ():
-            p_rate = finite(get_field(p, "rate"))
+        for p in flip.pairs:
+            p_rate = finite(p.rate)
             if p_rate is not None and p_rate > limit:
-                pairs.append((f"{get_field(p, 'from_group')}→{get_field(p, 'to_group')}", p_rate))
+                pairs.append((f"{p.from_group}→{p.to_group}", p_rate))
         bad = rate > limit
         near = not bad and rate > limit - rule.warn_margin
         why = (
@@ -235,8 +226,7 @@ def flip_results(policy: Policy, rule: MetricRule, ev: AuditEvidence) -> list[Ru
 
 def representation_results(rule: MetricRule, ev: AuditEvidence) -> list[RuleResult]:
     """The audit data's group shares match the reference population."""
-    raw = ev.representation
-    items = raw if isinstance(raw, list | tuple) else ([] if raw is None else [raw])
+    items = list(ev.representation)
     if not items:
         return [
             rule_result(
@@ -249,19 +239,19 @@ def representation_results(rule: MetricRule, ev: AuditEvidence) -> list[RuleResu
     wanted = _names(rule.attributes)
     out = []
     for item in items:
-        attr = str(get_field(item, "attribute", ""))
+        attr = item.attribute
         if wanted is not None and attr not in wanted:
             continue
         flagged = []
-        for g in get_field(item, "groups", ()) or ():
-            if get_field(g, "flagged"):
-                share, ref = finite(get_field(g, "share")), finite(get_field(g, "reference"))
+        for g in item.groups:
+            if g.flagged:
+                share, ref = finite(g.share), finite(g.reference)
                 shown = (
                     f" ({share:.1%} vs {ref:.1%})" if share is not None and ref is not None else ""
                 )
-                flagged.append((str(get_field(g, "group")), shown))
-        p_value = finite(get_field(item, "p_value"))
-        alpha = finite(get_field(item, "alpha"))
+                flagged.append((str(g.group), shown))
+        p_value = finite(item.p_value)
+        alpha = finite(item.alpha)
         why = (
             f"group shares of {attr} differ from the reference: "
             + ", ".join(f"{g}{s}" for g, s in flagged)
@@ -288,37 +278,28 @@ def representation_results(rule: MetricRule, ev: AuditEvidence) -> list[RuleResu
 def explain_result(policy: Policy, rule: ExplainRule, ev: AuditEvidence) -> RuleResult:
     """Decisions are explained, and not by prohibited inputs or their proxies."""
     exp, limit = ev.explanation, rule.max_sensitive_share
-    glob = get_field(exp, "global_importance", None) if exp is not None else None
-    if not glob:
-        reason = get_field(exp, "skipped", None) if isinstance(exp, Mapping) else None
-        why = "no explanation of the model's decisions could be computed" + (
-            f" ({reason})" if reason else ""
-        )
+    if exp is None or not exp.global_importance:
+        why = "no explanation of the model's decisions could be computed"
         if not rule.required:
             return rule_result(
                 rule, "pass", why + "; the policy does not require one", threshold=limit
             )
         return rule_result(rule, rule.severity, why, threshold=limit)
-    importance = {str(k): float(v) for k, v in dict(glob).items() if finite(v) is not None}
+    importance = {
+        str(k): float(v) for k, v in exp.global_importance.items() if finite(v) is not None
+    }
     total = sum(importance.values())
 
     def share(features: list[str]) -> float:
         return sum(importance.get(f, 0.0) for f in features) / total if total > 0 else 0.0
 
-    shares = {
-        str(k): float(v)
-        for k, v in dict(get_field(exp, "sensitive_share", None) or {}).items()
-        if finite(v) is not None
-    }
+    shares = {str(k): float(v) for k, v in exp.sensitive_share.items() if finite(v) is not None}
     for name in _prohibited_inputs(policy, ev):
         shares.setdefault(name, share([name]))
     if ev.proxies is not None:
         for feats, attr, _ in _flagged_proxies(ev, policy.proxy_threshold):
             shares.setdefault(f"{' + '.join(feats)} (proxy of {attr})", share(feats))
-    n = get_field(exp, "n_explained", None)
-    ran = f"explained with {get_field(exp, 'method', 'SHAP')}" + (
-        f" on {n:,} rows" if isinstance(n, int) else ""
-    )
+    ran = f"explained with {exp.method} on {exp.n_explained:,} rows"
     if not shares:
         why = f"{ran}; no sensitive or prohibited input and no detected proxy to weigh"
         return rule_result(rule, "pass", why, value=0.0, threshold=limit)

@@ -98,7 +98,7 @@ def run_demo(
         result = run_audit(
             record.artifact_path,
             work / "audit.parquet",
-            registry.filing(DEMO_MODEL, version),
+            registry.filing_object(DEMO_MODEL, version),
             policy or filing.get("policy") or "default",
             seed=seed,
             out_dir=out_dir,

@@ -112,11 +112,11 @@ def test_audit_result_is_reproducible_bit_for_bit(case, tmp_path):
 
 
 def test_large_parquet_path_gives_the_same_numbers(case, tmp_path, monkeypatch):
-    from fairgate.audit.pipeline import run as runner
+    from fairgate.audit.pipeline import score as scoring
 
     model, data, spec = case
     small = run_audit(model, data, spec, seed=0)
-    monkeypatch.setattr(runner, "LARGE_ROWS", 100)
+    monkeypatch.setattr(scoring, "LARGE_ROWS", 100)
     batched = run_audit(model, data, spec, seed=0)
     assert batched.reports == small.reports
     assert batched.verdict == small.verdict

@@ -29,18 +29,18 @@ from fairgate.errors import (
     PermissionDeniedError,
     ValidationError,
 )
-from fairgate.registry.api.app import role_dependency
 from fairgate.registry.api.auth import ROLES, Principal
+from fairgate.registry.api.deps import require_role
 
 __all__ = ["router"]
 
 _log = logging.getLogger("fairgate.service")
 
 router = APIRouter()
-_vendor = role_dependency("vendor")
-_reader = role_dependency("vendor", "committee")
-_committee = role_dependency("committee")
-_admin = role_dependency()
+_vendor = require_role("vendor")
+_reader = require_role("vendor", "committee")
+_committee = require_role("committee")
+_admin = require_role()
 VendorP = Annotated[Principal, Depends(_vendor)]
 ReaderP = Annotated[Principal, Depends(_reader)]
 CommitteeP = Annotated[Principal, Depends(_committee)]
@@ -238,7 +238,7 @@ def _run_audit_task(
         result = run_audit(
             model,
             data,
-            registry.filing(name, version),
+            registry.filing_object(name, version),
             body.policy,
             out_dir=out_dir,
             lang=body.lang,
