@@ -18,6 +18,7 @@ from fairgate.audit.policy import (
     evaluate,
     load_policy,
 )
+from fairgate.audit.policy.detector_checks import proxy_threshold
 from fairgate.errors import ModelLoadError, ValidationError
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ __all__ = [
     "explain",
     "explanation_dict",
     "judge",
+    "proxy_features",
     "reports",
     "resolve_policy",
     "write_outputs",
@@ -117,12 +119,26 @@ def _detect(model: Any, scored: Scored, spec: Any, policy: Policy, seed: int) ->
     sample = scored.sample
     features = _features(spec, sample)
     X = sample[features]
-    prohibited = det.find_prohibited(X, prohibited=policy.prohibited or None, seed=seed)
+    declared = list(spec.sensitive)
+    prohibited = det.find_prohibited(
+        X,
+        prohibited=policy.prohibited or None,
+        sensitive=declared,
+        extra_names=policy.sensitive_names or None,
+        descriptions=spec.extra.get("feature_descriptions") or None,
+        dictionary=spec.extra.get("data_dictionary") or None,
+        reference=sample[declared],
+        seed=seed,
+    )
     others = [c for c in features if c not in spec.sensitive]
     proxies = det.scan_proxies(
-        sample[others], sample[list(spec.sensitive)], threshold=policy.proxy_threshold, seed=seed
+        sample[others], sample[declared], threshold=proxy_threshold(policy), seed=seed
     )
-    flips = tuple(det.flip_test(model, X, a, seed=seed) for a in spec.sensitive if a in features)
+    flips = tuple(
+        det.flip_test(model, X, a, min_n=policy.min_group_size, seed=seed)
+        for a in spec.sensitive
+        if a in features
+    )
     shares = policy.reference_shares
     represented = tuple(
         det.representation(sample[a], shares[a]) for a in spec.sensitive if a in shares
@@ -130,14 +146,30 @@ def _detect(model: Any, scored: Scored, spec: Any, policy: Policy, seed: int) ->
     return Detections(tuple(prohibited), proxies, flips, represented)
 
 
-def explain(model: Any, scored: Scored, spec: Any, seed: int, size: int) -> Explanation:
-    """SHAP global and per-group importance on a bounded sample."""
+def proxy_features(detections: Detections, policy: Policy) -> list[str]:
+    """Inputs the proxy scan flagged (at the proxy rule's threshold), for the explanation."""
+    if detections.proxies is None:
+        return []
+    threshold = proxy_threshold(policy)
+    found = detections.proxies.findings
+    return list(dict.fromkeys(f for p in found if p.score >= threshold for f in p.features))
+
+
+def explain(
+    model: Any, scored: Scored, spec: Any, seed: int, size: int, proxies: list[str]
+) -> Explanation:
+    """SHAP global and per-group importance on a bounded sample, weighing the given proxies."""
     from fairgate.audit.explain import explain as shap_explain
 
     sample = scored.sample
     X = sample[_features(spec, sample)]
     return shap_explain(
-        model, X, sensitive=sample[list(spec.sensitive)], seed=seed, sample_size=size
+        model,
+        X,
+        sensitive=sample[list(spec.sensitive)],
+        proxies=proxies,
+        seed=seed,
+        sample_size=size,
     )
 
 

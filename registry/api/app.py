@@ -25,6 +25,7 @@ from fastapi import FastAPI
 from fairgate.registry.api.fast_path import StatusFastPath
 from fairgate.registry.api.handlers import install_error_handlers
 from fairgate.registry.api.routers import models as routes_models
+from fairgate.registry.api.routers import names as routes_names
 from fairgate.registry.api.routers import ops as routes_ops
 from fairgate.registry.api.service import POLICY_ENV, PolicySource, Service, load_breaker_policy
 from fairgate.settings import Settings
@@ -97,6 +98,7 @@ def create_app(
     app.state.ready = False
     install_error_handlers(app)
     app.include_router(routes_models.router)
+    app.include_router(routes_names.router)
     app.include_router(routes_ops.router)
     app.add_middleware(StatusFastPath)
     fast = _find_fast_path(app)
