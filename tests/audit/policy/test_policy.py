@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import ast
 import json
 from importlib import resources
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -36,7 +34,6 @@ from fairgate.detectors import (
 )
 from fairgate.errors import PolicyError
 
-SERVICE_CONFTEST = Path(__file__).parents[1] / "service" / "conftest.py"
 POLICIES = resources.files("fairgate.audit.policy") / "builtin"
 
 
@@ -170,14 +167,9 @@ def test_builtin_policies_load_round_trip_and_match_the_schema():
 
 def test_service_breaker_policy_loads_with_what_the_breaker_reads():
     from fairgate.registry.monitor.breaker import rule_metrics
+    from tests.fixtures.service import POLICY_YAML
 
-    module = ast.parse(SERVICE_CONFTEST.read_text(encoding="utf-8"))
-    text = next(
-        node.value.value
-        for node in module.body
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "POLICY_YAML"
-    )
-    policy = load_policy(yaml.safe_load(text))
+    policy = load_policy(yaml.safe_load(POLICY_YAML))
     live_dp, live_tpr = policy.breaker
     assert (live_dp.id, live_dp.metric, live_dp.kind, live_dp.threshold) == (
         "live_dp",
