@@ -5,9 +5,7 @@ writes ``audit.json`` (the :class:`~fairgate.audit.report.result.AuditResult`), 
 (English or 简体中文) and ``audit.ipynb`` (a notebook that re-runs the audit from the files on
 disk) into a temporary folder first and moves them into place only when every step succeeded.
 
-Steps that depend on the detectors, explainability and policy modules run when those modules are
-installed; otherwise the result records the step as skipped, with the reason, and a built-in
-policy (four-fifths rule, equal opportunity) gives the verdict.
+The policy is loaded first: a policy that cannot be loaded stops the audit with an error naming it.
 """
 
 from __future__ import annotations
@@ -25,13 +23,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairgate.audit.pipeline import score as scoring
+from fairgate.audit.pipeline import steps
 from fairgate.audit.report.result import SCHEMA_VERSION, AuditResult, library_versions
 from fairgate.errors import ValidationError
 
 __all__ = ["AuditSpec", "run_audit"]
-
-LARGE_ROWS = 500_000
-"""Parquet inputs with more rows are scored in batches and counted by DuckDB."""
 
 
 @dataclass(frozen=True)
@@ -71,10 +68,6 @@ class AuditSpec:
             return spec
         if callable(getattr(spec, "audit_spec", None)):  # a registry Filing
             spec = spec.audit_spec()
-        elif isinstance(spec, Mapping) and "schema_version" in spec and "target" in spec:
-            from fairgate.registry.store.filing import parse_filing  # a filing as stored
-
-            spec = parse_filing(spec).audit_spec()
         if not isinstance(spec, Mapping):
             spec = {k: getattr(spec, k) for k in dir(spec) if not k.startswith("_")}
             spec = {k: v for k, v in spec.items() if not callable(v)}
@@ -211,9 +204,6 @@ def run_audit(
     ------
     MissingColumnError, ModelLoadError, UnsafeModelError, PolicyError, ValidationError
     """
-    from fairgate.audit.pipeline import score as scoring
-    from fairgate.audit.pipeline import steps
-
     spec = AuditSpec.coerce(filing_or_spec)
     if lang not in ("en", "zh"):
         raise ValidationError(f"lang={lang!r}: use 'en' (English) or 'zh' (简体中文).")
@@ -230,17 +220,17 @@ def run_audit(
                 loaded, model_info = scoring.load(model, model_path, allow_pickle)
             with timer.step("hash data"):
                 data_info = scoring.describe_data(data, data_path)
-            pol = steps.resolve_policy(policy, spec)
+            pol = steps.resolve_policy(policy)
             scored = scoring.score(loaded, data, data_path, spec, timer, sample_size, seed, tmp)
             with timer.step("group metrics and intervals"):
-                reports = steps.reports(scored, spec, pol, seed)
+                reports = steps.reports(scored, pol, seed)
             with timer.step("detectors", total=3):
-                detectors = steps.detect(loaded, scored, spec, pol, seed)
+                detections = steps.detect(loaded, scored, spec, pol, seed)
             with timer.step("explainability (SHAP)"):
-                proxies = steps.proxy_features(detectors, pol)
+                proxies = steps.proxy_features(detections, pol)
                 explanation = steps.explain(loaded, scored, spec, seed, explain_size, proxies)
             with timer.step("policy"):
-                verdict = steps.judge(pol, reports, scored, detectors, explanation, spec)
+                verdict = steps.judge(pol, reports, scored, detections, explanation, spec)
             result = AuditResult(
                 schema_version=SCHEMA_VERSION,
                 created_at=_dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat(),
@@ -249,11 +239,11 @@ def run_audit(
                 filing=spec.to_dict(),
                 model=model_info,
                 data=data_info,
-                policy=steps.policy_dict(pol),
+                policy=pol.to_dict(),
                 reports={" x ".join(k): v.to_dict() for k, v in reports.items()},
-                detectors=detectors,
-                explanation=explanation,
-                verdict=verdict,
+                detectors=detections.to_dict(),
+                explanation=steps.explanation_dict(explanation),
+                verdict=verdict.to_dict(),
             )
             if tmp is not None and final is not None:
                 with timer.step("report and notebook"):

@@ -19,7 +19,10 @@ from fairgate.audit.pipeline.predict import (
 )
 from fairgate.errors import ModelLoadError, ValidationError
 
-__all__ = ["Scored", "describe_data", "load", "materialize", "score"]
+__all__ = ["LARGE_ROWS", "Scored", "describe_data", "load", "materialize", "score"]
+
+LARGE_ROWS = 500_000
+"""Parquet inputs with more rows are scored in batches and counted by DuckDB."""
 
 
 @dataclass
@@ -134,7 +137,7 @@ def score(model, data, data_path, spec, timer, sample_size: int, seed: int, tmp)
     large = (
         data_path is not None
         and data_path.suffix.lower() == ".parquet"
-        and _parquet_rows(data_path) > _large_rows()
+        and _parquet_rows(data_path) > LARGE_ROWS
     )
     if large:
         import pyarrow.parquet as pq
@@ -189,12 +192,6 @@ def score(model, data, data_path, spec, timer, sample_size: int, seed: int, tmp)
     rows = np.sort(rng.choice(n, size=min(sample_size, n), replace=False))
     sample = frame.iloc[rows].reset_index(drop=True).assign(**{PRED_COLUMN: pred[rows]})
     return Scored(counts, sample, n)
-
-
-def _large_rows() -> int:
-    from fairgate.audit.pipeline import run as runner
-
-    return runner.LARGE_ROWS
 
 
 def _parquet_rows(path: Path) -> int:
