@@ -217,6 +217,11 @@ class SandboxedModel:
         return lambda X: self._call("predict_proba", X).astype(np.float64)
 
     @property
+    def pid(self) -> int:
+        """The worker's process id (for monitoring its resource use)."""
+        return self._proc.pid
+
+    @property
     def running(self) -> bool:
         """Whether the worker process is alive."""
         return self._proc.poll() is None
