@@ -14,7 +14,13 @@ from pydantic import (
     model_validator,
 )
 
-from fairgate.audit.core.metrics import _ALIASES, METRICS, resolve_metric
+from fairgate.audit.core.vocabulary import (
+    CRITERIA,
+    RULE_METRICS,
+    resolve_rule_metric,
+)
+from fairgate.audit.core.vocabulary import needs_outcome as _needs_outcome
+from fairgate.errors import ValidationError
 
 __all__ = [
     "DERIVED_METRICS",
@@ -30,16 +36,8 @@ __all__ = [
     "canonical_metric",
 ]
 
-DERIVED_METRICS: dict[str, tuple[str, ...]] = {
-    "demographic_parity": ("selection_rate",),
-    "equal_opportunity": ("true_positive_rate",),
-    "equalized_odds": ("true_positive_rate", "false_positive_rate"),
-    "predictive_parity": ("precision",),
-}
-"""Named fairness criteria and the rates they compare (fairlearn's definitions)."""
-
-RULE_METRICS: tuple[str, ...] = (*METRICS, *DERIVED_METRICS)
-"""Metric names a rule may use (aliases such as ``tpr`` or ``recall`` are accepted too)."""
+DERIVED_METRICS: dict[str, tuple[str, ...]] = {c.name: c.rates for c in CRITERIA}
+"""Named fairness criteria and the rates they compare (from the metric vocabulary)."""
 
 RULE_KINDS: tuple[str, ...] = (
     "ratio",
@@ -52,37 +50,25 @@ RULE_KINDS: tuple[str, ...] = (
 )
 """What a rule checks; see :class:`MetricRule`."""
 
-_OUTCOME_FREE = {"selection_rate", "demographic_parity"}
 ID_PATTERN = r"^[A-Za-z0-9_.-]+$"
 
 
 def canonical_metric(name: str) -> str:
-    """The canonical name of a rule's metric.
+    """The canonical name of a rule's metric (see :mod:`fairgate.audit.core.vocabulary`).
 
-    Accepts the rate metrics of :data:`fairgate.audit.core.metrics.METRICS`, their aliases (``tpr``,
-    ``recall``, ...), the criteria of :data:`DERIVED_METRICS` and fairlearn's aggregate names
-    (``demographic_parity_difference``, ``equalized_odds_ratio``, ...), which map to the
-    criterion.
+    Accepts the comparable rate metrics, their aliases (``tpr``, ``recall``, ...), the criteria
+    of :data:`DERIVED_METRICS` and fairlearn's aggregate names (``demographic_parity_difference``,
+    ``equalized_odds_ratio``, ...), which map to the criterion.
 
     Raises
     ------
     ValueError
         For an unknown name; the message lists the allowed ones.
     """
-    text = str(name).strip()
-    base = text.removesuffix("_difference").removesuffix("_ratio")
-    if text in DERIVED_METRICS or base in DERIVED_METRICS:
-        return text if text in DERIVED_METRICS else base
     try:
-        canonical = resolve_metric(text)
-    except Exception:
-        canonical = None
-    if canonical not in RULE_METRICS:
-        aliases = ", ".join(sorted(a for a in _ALIASES if _ALIASES[a] in METRICS))
-        raise ValueError(
-            f"unknown metric; use one of {', '.join(RULE_METRICS)} (or an alias: {aliases})"
-        )
-    return str(canonical)
+        return resolve_rule_metric(name)
+    except ValidationError as exc:
+        raise ValueError(exc.message) from None
 
 
 class StrictModel(BaseModel):
@@ -254,7 +240,7 @@ class BreakerRule(StrictModel):
     @property
     def needs_outcome(self) -> bool:
         """Whether the metric needs the true outcome (all but the selection rate do)."""
-        return self.metric not in _OUTCOME_FREE
+        return _needs_outcome(self.metric)
 
 
 class DriftRule(StrictModel):

@@ -151,6 +151,8 @@ class RegistryReader:
             report_path=r.report_path,
             actor=r.actor,
             created_at=utc(r.created_at),
+            status=r.status,
+            error=r.error,
         )
 
     def status(self, name: str, version: str) -> StatusRecord:

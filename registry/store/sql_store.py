@@ -33,6 +33,8 @@ from fairgate.registry.store.lifecycle import (
 )
 from fairgate.registry.store.reader import RegistryReader
 from fairgate.registry.store.records import (
+    AUDIT_COMPLETED,
+    AUDIT_FAILED,
     BREAKER_ACTOR,
     REASONS,
     AuditRecord,
@@ -236,39 +238,27 @@ class Registry(RegistryReader):
                 outcome = "passed" if passed else "failed"
                 reason = f"audited ({outcome}, verdict {verdict}); awaiting the committee"
             self._move(conn, row, target, reason=reason, now=now)
-            audit_id = conn.execute(
-                audits.insert().values(
-                    model_id=row.id,
-                    artifact_sha256=artifact_sha256,
-                    passed=bool(passed),
-                    verdict=str(verdict),
-                    result=body,
-                    result_sha256=result_sha,
-                    report_path=report_path,
-                    actor=actor,
-                    created_at=now,
-                )
-            ).inserted_primary_key[0]
-            ledger.append(
+            return self._insert_audit(
                 conn,
+                row,
                 "audit",
-                actor=actor,
-                name=row.name,
-                version=row.version,
-                payload={
-                    "audit_id": audit_id,
+                {
+                    "artifact_sha256": artifact_sha256,
                     "passed": bool(passed),
                     "verdict": str(verdict),
-                    "artifact_sha256": artifact_sha256,
+                    "result": body,
+                    "result_sha256": result_sha,
+                    "report_path": report_path,
+                    "actor": actor,
+                    "created_at": now,
+                    "status": AUDIT_COMPLETED,
+                },
+                {
                     "artifact_matches": artifact_sha256 == row.artifact_sha256
                     if row.artifact_sha256
                     else None,
-                    "result_sha256": result_sha,
-                    "report_path": report_path,
                 },
             )
-            record = conn.execute(sa.select(audits).where(audits.c.id == audit_id)).one()
-            return self._audit(record, row)
 
     def record_result(
         self, name: str, version: str, result: Any, *, report_path: str | None, actor: str
@@ -285,10 +275,68 @@ class Registry(RegistryReader):
             actor=actor,
         )
 
+    def record_failed_audit(
+        self, name: str, version: str, *, artifact_sha256: str | None, error: str, actor: str
+    ) -> AuditRecord:
+        """Record an audit that stopped with ``error``; the model's state does not change.
+
+        The record has ``status`` "failed", the message as ``error``, ``passed`` false and
+        verdict "error"; the ledger gets an ``audit_failed`` event with the message.
+
+        Raises
+        ------
+        NotFoundError
+        """
+        message = (error or "").strip() or "the audit stopped without a message"
+        body = ledger.canonical_json({"error": message})
+        now = time.time()
+        with self.engine.begin() as conn:
+            row = self._row(conn, name, version)
+            return self._insert_audit(
+                conn,
+                row,
+                "audit_failed",
+                {
+                    "artifact_sha256": artifact_sha256,
+                    "passed": False,
+                    "verdict": "error",
+                    "result": body,
+                    "result_sha256": hashlib.sha256(body.encode("utf-8")).hexdigest(),
+                    "report_path": None,
+                    "actor": actor,
+                    "created_at": now,
+                    "status": AUDIT_FAILED,
+                    "error": message,
+                },
+                {},
+            )
+
+    def _insert_audit(
+        self,
+        conn: Connection,
+        row: Any,
+        kind: str,
+        values: dict[str, Any],
+        extra: dict[str, Any],
+    ) -> AuditRecord:
+        """Insert an audit row and its ledger event (``kind``) in the caller's transaction."""
+        audit_id = conn.execute(
+            audits.insert().values(model_id=row.id, **values)
+        ).inserted_primary_key[0]
+        payload = {"audit_id": audit_id, **values, **extra}
+        for key in ("result", "actor", "created_at", "status"):
+            payload.pop(key)
+        ledger.append(
+            conn, kind, actor=values["actor"], name=row.name, version=row.version, payload=payload
+        )
+        record = conn.execute(sa.select(audits).where(audits.c.id == audit_id)).one()
+        return self._audit(record, row)
+
     def _latest_audit(self, conn: Connection, model_id: int) -> Any:
+        """The newest audit that reached a verdict (a failed run is no evidence)."""
         return conn.execute(
             sa.select(audits)
-            .where(audits.c.model_id == model_id)
+            .where(audits.c.model_id == model_id, audits.c.status == AUDIT_COMPLETED)
             .order_by(audits.c.id.desc())
             .limit(1)
         ).first()
