@@ -180,11 +180,18 @@ def file_model(registry: Registry, request: FileRequest) -> ModelVersion:
     Returns
     -------
     ModelVersion
-        In state FILED.
+        In state FILED; ``findings`` names declared inputs the policy prohibits.
 
     Raises
     ------
-    FilingError, ConflictError, ModelLoadError, UnsafeModelError, ValidationError
+    FilingError
+        A malformed filing, or an artifact whose inputs differ from the declared features.
+    ModelLoadError, UnsafeModelError
+        An artifact the sandbox refuses (corrupt, over a bound, outside the skops allowlist,
+        pickle while not allowed); checked before anything is stored.
+    PermissionDeniedError
+        The name belongs to another vendor.
+    ConflictError, ValidationError
     """
     return registry.file(
         request.filing, request.artifact, actor=request.actor, vendor=request.vendor
