@@ -33,6 +33,7 @@ __all__ = [
     "FileRequest",
     "PreparedAudit",
     "audit_filed_model",
+    "check_auditable",
     "decide",
     "file_model",
     "prepare_audit",
@@ -262,6 +263,34 @@ def _policy_of(request: AuditRequest, filing: Filing) -> tuple[Policy, str]:
     return _load_policy(ref, f"the filing of {what} names"), ref
 
 
+def check_auditable(registry: Registry, name: str, version: str) -> ModelVersion:
+    """The filed version, if its state allows an audit and it has an artifact on file.
+
+    Parameters
+    ----------
+    registry : Registry
+        Where the version is filed.
+    name, version : str
+        The version.
+
+    Returns
+    -------
+    ModelVersion
+
+    Raises
+    ------
+    NotFoundError, TransitionError, ConflictError
+    """
+    record = registry.get(name, version)
+    check_transition(record.state, "audit")
+    if record.artifact_sha256 is None:
+        raise ConflictError(
+            f"{record.name}@{record.version} was filed without an artifact; file a new version "
+            "with its artifact."
+        )
+    return record
+
+
 def prepare_audit(registry: Registry, request: AuditRequest) -> PreparedAudit:
     """Check everything an audit of a filed version needs before it runs.
 
@@ -293,13 +322,7 @@ def prepare_audit(registry: Registry, request: AuditRequest) -> PreparedAudit:
     PolicyError
         The policy cannot be loaded (it is named; the default is never used instead).
     """
-    record = registry.get(request.name, request.version)
-    what = f"{record.name}@{record.version}"
-    check_transition(record.state, "audit")
-    if record.artifact_sha256 is None:
-        raise ConflictError(
-            f"{what} was filed without an artifact; file a new version with its artifact."
-        )
+    record = check_auditable(registry, request.name, request.version)
     model_path = registry.verify_artifact(record.name, record.version)
     filing = registry.filing_object(record.name, record.version)
     policy, policy_ref = _policy_of(request, filing)

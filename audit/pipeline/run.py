@@ -179,8 +179,9 @@ def run_audit(
     Parameters
     ----------
     model : str, Path or estimator
-        A model file (``.skops``, ``.onnx``, MLflow folder; pickle/joblib with ``allow_pickle``)
-        or an in-memory estimator (saved with skops next to the report when ``out_dir`` is set).
+        A model file (``.skops``, ``.onnx``, MLflow folder; pickle/joblib with ``allow_pickle``),
+        loaded and scored in a sandbox worker process, or a trusted caller's in-memory
+        estimator (saved with skops next to the report when ``out_dir`` is set).
     data : str, Path or pandas.DataFrame
         A Parquet or CSV file, or a frame (saved as Parquet when ``out_dir`` is set).
     filing_or_spec : AuditSpec, mapping or filing
@@ -221,6 +222,7 @@ def run_audit(
     if final is not None:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".fairgate-audit-", dir=final.parent))
+    loaded = None
     try:
         with _Steps(progress) as timer:
             model_path, data_path = scoring.materialize(model, data, tmp, final)
@@ -263,6 +265,8 @@ def run_audit(
             tmp = None
         return result
     finally:
+        if loaded is not None and loaded is not model:
+            loaded.close()  # the sandbox worker of a vendor's file
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
 

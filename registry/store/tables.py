@@ -9,6 +9,7 @@ __all__ = [
     "decisions",
     "ledger_events",
     "metadata",
+    "model_names",
     "model_versions",
     "observation_batches",
     "service_tokens",
@@ -114,3 +115,12 @@ observation_batches = sa.Table(
     sa.Index("ix_observation_batches_model_version", "model", "version", "id"),
 )
 """The ``observation_batches`` table (created by migration ``0002_service``)."""
+model_names = sa.Table(
+    "model_names",
+    metadata,
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("vendor", sa.String(500), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+"""Who owns each model name: the first vendor to file it, until an admin transfers it."""

@@ -294,7 +294,7 @@ def start_audit(
     service = request.app.state.service
     if isinstance(body.policy, str) and not body.policy.replace("-", "").replace("_", "").isalnum():
         raise ValidationError(f"policy={body.policy!r}: name a built-in policy or send it inline.")
-    service.registry.get(name, version)
+    usecases.check_auditable(service.registry, name, version)
     data = _upload_path(service, principal, body.data_upload_id)
     prepared = usecases.prepare_audit(
         service.registry,
