@@ -16,26 +16,22 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from fairgate.audit.core.counts import CELLS, GroupCounts
-from fairgate.audit.core.metrics import (
-    DEFAULT_METRICS,
-    difference,
-    metric_values,
-    ratio,
-    resolve_metric,
-    undefined_reason,
+from fairgate.audit.core.estimates import (
+    Mean,
+    Proportion,
+    check_alpha,
+    estimate_interval,
+    estimate_p_values,
 )
-from fairgate.audit.core.uncertainty import (
-    _percentiles,
-    bootstrap_cells,
-    group_significance,
-    wilson_interval,
-)
+from fairgate.audit.core.grouped import GroupedCounts
+from fairgate.audit.core.kinds import estimate, group_record, metric_names, resamplable
+from fairgate.audit.core.metrics import difference, ratio
+from fairgate.audit.core.uncertainty import bootstrap_cells, percentiles
 from fairgate.errors import ValidationError
 
 __all__ = ["GroupReport", "group_report"]
 
-CIMethod = Literal["wilson", "bootstrap", "none"]
+CIMethod = Literal["analytic", "wilson", "normal", "bootstrap", "none"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,7 +61,7 @@ class GroupReport:
     """
 
     attributes: tuple[str, ...]
-    counts: GroupCounts
+    counts: GroupedCounts
     metrics: tuple[str, ...]
     by_group: pd.DataFrame
     overall: pd.Series
@@ -82,7 +78,7 @@ class GroupReport:
     _boot: np.ndarray | None = field(default=None, repr=False)
 
     def _included(self) -> np.ndarray:
-        sizes = self.counts.cells.reshape(-1, 4).sum(axis=1)
+        sizes = self.counts.group_sizes()
         return (sizes > 0) & ~self.insufficient.to_numpy()
 
     def difference(
@@ -128,11 +124,16 @@ class GroupReport:
         """
         if self._boot is None:
             return float("nan"), float("nan")
-        key = resolve_metric(metric)
-        values = metric_values(key, self._boot.reshape(self._boot.shape[0], -1, 4))
+        key = metric_names(self.counts, [metric])[0]
+        draws = self._boot.shape[0]
+        flat = {"cells": self._boot.reshape(draws * len(self.by_group), *self._boot.shape[2:])}
+        if key == "count":
+            values = flat["cells"].reshape(draws, len(self.by_group), -1).sum(axis=-1)
+        else:
+            values = estimate(self.counts, key, flat).values.reshape(draws, -1)
         fn = difference if kind == "difference" else ratio
         stat = fn(values, None, method="between_groups", include=self._included())
-        low, high = _percentiles(np.asarray(stat)[:, None], self.alpha)
+        low, high = percentiles(np.asarray(stat)[:, None], self.alpha)
         return float(low[0]), float(high[0])
 
     def to_frame(self) -> pd.DataFrame:
@@ -145,14 +146,14 @@ class GroupReport:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (NaN becomes ``None``)."""
-        keys, cells = self.counts.flat()
+        keys = self.counts.keys()
         groups = []
         for i, key in enumerate(keys):
             row = self.by_group.iloc[i]
             groups.append(
                 {
                     "group": dict(zip(self.attributes, map(_jsonable, key), strict=True)),
-                    "counts": dict(zip(CELLS, map(int, cells[i]), strict=True)),
+                    "counts": group_record(self.counts, i),
                     "insufficient": bool(self.insufficient.iloc[i]),
                     "metrics": {m: _num(row[m]) for m in self.metrics},
                     "ci_low": {m: _num(self.ci_low.iloc[i][m]) for m in self.metrics},
@@ -162,6 +163,7 @@ class GroupReport:
                 }
             )
         return {
+            "kind": self.counts.kind,
             "attributes": list(self.attributes),
             "metrics": list(self.metrics),
             "min_group_size": self.min_group_size,
@@ -190,12 +192,12 @@ def _jsonable(value: Any) -> Any:
 
 
 def group_report(
-    counts: GroupCounts,
+    counts: GroupedCounts,
     *,
     attributes: str | Sequence[str] | None = None,
-    metrics: Sequence[str] = DEFAULT_METRICS,
+    metrics: Sequence[str] | None = None,
     min_group_size: int = 30,
-    ci: CIMethod = "wilson",
+    ci: CIMethod = "analytic",
     alpha: float = 0.05,
     n_boot: int = 1000,
     reference: Any = None,
@@ -203,20 +205,25 @@ def group_report(
 ) -> GroupReport:
     """Per-group metrics with confidence intervals, small-group flags and significance tests.
 
+    Works for every kind of counts (binary, multiclass, regression); every interval and test is
+    computed for all groups at once.
+
     Parameters
     ----------
-    counts : GroupCounts
+    counts : GroupCounts, MulticlassCounts or RegressionCounts
         From :func:`~fairgate.audit.core.counts.group_counts` or
-        :func:`~fairgate.audit.core.counts.counts_from_file`.
+        :func:`~fairgate.audit.core.counts_file.counts_from_file`.
     attributes : str or sequence of str, optional
         The attribute or intersection to report on (default: all counted attributes).
-    metrics : sequence of str
-        Metric names or aliases (see :data:`fairgate.audit.core.metrics.METRICS`).
+    metrics : sequence of str, optional
+        Metric names or aliases of the counts' kind (default: the kind's defaults).
     min_group_size : int, default 30
         Groups with fewer rows are flagged ``insufficient`` and left out of differences/ratios.
-    ci : {"wilson", "bootstrap", "none"}, default "wilson"
-        Wilson score intervals per rate, or percentile intervals from the cell bootstrap
-        (which also gives intervals for differences: :meth:`GroupReport.disparity_interval`).
+    ci : {"analytic", "wilson", "normal", "bootstrap", "none"}, default "analytic"
+        ``analytic``: Wilson score intervals for rates and Student-t intervals for means.
+        ``wilson`` / ``normal`` insist on one of them (a metric of the other shape is refused).
+        ``bootstrap``: percentile intervals from the cell bootstrap (binary and multiclass;
+        also gives intervals for differences: :meth:`GroupReport.disparity_interval`).
     alpha : float, default 0.05
         One minus the interval coverage; also the significance level used by policies.
     n_boot : int, default 1000
@@ -232,62 +239,69 @@ def group_report(
     """
     if min_group_size < 0:
         raise ValidationError(f"min_group_size={min_group_size!r}: expected 0 or more, e.g. 30.")
-    if ci not in ("wilson", "bootstrap", "none"):
-        raise ValidationError(f"ci={ci!r}: use 'wilson', 'bootstrap' or 'none'.")
-    sub = counts if attributes is None else counts.marginal(attributes)
-    names = tuple(resolve_metric(m) for m in metrics)
-    if not names:
+    if ci not in ("analytic", "wilson", "normal", "bootstrap", "none"):
+        raise ValidationError(
+            f"ci={ci!r}: use 'analytic', 'wilson', 'normal', 'bootstrap' or 'none'."
+        )
+    check_alpha(alpha)
+    if metrics is not None and not list(metrics):
         raise ValidationError("metrics: empty; name at least one metric, e.g. 'selection_rate'.")
-    keys, groups = sub.flat()
+    if ci == "bootstrap" and not resamplable(counts):
+        raise ValidationError(
+            f"ci='bootstrap': the cell bootstrap resamples counts of rows, which a {counts.kind} "
+            "audit does not keep; use ci='analytic' (Student-t intervals on the moments)."
+        )
+    sub = counts if attributes is None else counts.marginal(attributes)
+    names = metric_names(sub, metrics)
+    keys = sub.keys()
     index = sub.index()
-    sizes = groups.sum(axis=1)
+    sizes = sub.group_sizes()
     insufficient = pd.Series(sizes < min_group_size, index=index, name="insufficient")
-
-    values = {m: metric_values(m, groups) for m in names}
-    by_group = pd.DataFrame(values, index=index)
-    overall = pd.Series({m: float(metric_values(m, sub.overall)) for m in names})
-    reasons = pd.DataFrame({m: undefined_reason(m, groups) for m in names}, index=index)
-    reasons = reasons.where(reasons != "", "")
-    empty = sizes == 0
-    for m in names:
-        reasons.loc[empty, m] = "empty group (no rows)" if m != "count" else ""
-
+    flat = sub.flat_arrays()
+    whole = sub.overall_arrays()
     rate_names = [m for m in names if m != "count"]
+    estimates = {m: estimate(sub, m, flat) for m in rate_names}
+
+    values = {m: sizes.astype(np.float64) if m == "count" else estimates[m].values for m in names}
+    by_group = pd.DataFrame(values, index=index)
+    overall = pd.Series(
+        {
+            m: float(sub.n) if m == "count" else float(estimate(sub, m, whole).values[0])
+            for m in names
+        }
+    )
+    empty = sizes == 0
+    reasons = pd.DataFrame(
+        {
+            m: np.full(len(sizes), "", dtype=object)
+            if m == "count"
+            else np.where(empty, "empty group (no rows)", estimates[m].reasons).astype(object)
+            for m in names
+        },
+        index=index,
+    )
+
     low = pd.DataFrame(np.nan, index=index, columns=list(names))
     high = pd.DataFrame(np.nan, index=index, columns=list(names))
     boot = None
-    if ci == "wilson":
-        from fairgate.audit.core.metrics import METRICS
-
+    if ci == "bootstrap":
+        cells = flat["cells"]
+        boot = bootstrap_cells(cells, n_boot, seed=seed)
+        drawn = {"cells": boot.reshape(n_boot * len(cells), *cells.shape[1:])}
         for m in rate_names:
-            num, den = METRICS[m].parts(groups)
-            lo, hi = wilson_interval(num, den, alpha)
+            lo, hi = percentiles(estimate(sub, m, drawn).values.reshape(n_boot, -1), alpha)
             low[m], high[m] = lo, hi
-    elif ci == "bootstrap":
-        boot = bootstrap_cells(groups, n_boot, seed=seed)
+    elif ci != "none":
         for m in rate_names:
-            lo, hi = _percentiles(metric_values(m, boot), alpha)
+            _check_interval_shape(ci, m, estimates[m])
+            lo, hi = estimate_interval(estimates[m], alpha)
             low[m], high[m] = lo, hi
 
-    sufficient = np.flatnonzero(~insufficient.to_numpy() & (sizes > 0))
-    if reference is not None:
-        ref_key = reference if isinstance(reference, tuple) else (reference,)
-        if ref_key not in keys:
-            raise ValidationError(
-                f"reference={reference!r} is not a group of {list(sub.attributes)}; "
-                f"use one of {[k if len(k) > 1 else k[0] for k in keys][:20]}."
-            )
-        ref_idx: int | None = keys.index(ref_key)
-    elif sufficient.size:
-        ref_idx = int(sufficient[np.argmax(sizes[sufficient])])
-    elif sizes.sum() > 0:
-        ref_idx = int(np.argmax(sizes))
-    else:
-        ref_idx = None
+    ref_idx = _reference(keys, sub, sizes, insufficient.to_numpy(), reference)
     p_values = pd.DataFrame(np.nan, index=index, columns=rate_names)
     if ref_idx is not None:
         for m in rate_names:
-            p_values[m] = group_significance(groups, m, reference=ref_idx).p_values
+            p_values[m] = estimate_p_values(estimates[m], ref_idx)
 
     return GroupReport(
         attributes=sub.attributes,
@@ -307,3 +321,37 @@ def group_report(
         n_boot=n_boot if ci == "bootstrap" else 0,
         _boot=boot,
     )
+
+
+def _check_interval_shape(ci: str, metric: str, est: Any) -> None:
+    wanted = {"wilson": Proportion, "normal": Mean}.get(ci)
+    if wanted is not None and not isinstance(est, wanted):
+        raise ValidationError(
+            f"ci={ci!r} does not apply to {metric!r} (not a "
+            f"{'rate' if ci == 'wilson' else 'mean'}); use ci='analytic', which picks the "
+            "interval of each metric's shape."
+        )
+
+
+def _reference(
+    keys: list[tuple[Any, ...]],
+    sub: GroupedCounts,
+    sizes: np.ndarray,
+    insufficient: np.ndarray,
+    reference: Any,
+) -> int | None:
+    """Index of the reference group: the one named, else the largest sufficient group."""
+    sufficient = np.flatnonzero(~insufficient & (sizes > 0))
+    if reference is not None:
+        ref_key = reference if isinstance(reference, tuple) else (reference,)
+        if ref_key not in keys:
+            raise ValidationError(
+                f"reference={reference!r} is not a group of {list(sub.attributes)}; "
+                f"use one of {[k if len(k) > 1 else k[0] for k in keys][:20]}."
+            )
+        return keys.index(ref_key)
+    if sufficient.size:
+        return int(sufficient[np.argmax(sizes[sufficient])])
+    if sizes.sum() > 0:
+        return int(np.argmax(sizes))
+    return None

@@ -139,7 +139,7 @@ def _read(data: Any, data_path: Path | None) -> pd.DataFrame:
 
 def score(model, data, data_path, spec, timer, sample_size: int, seed: int, tmp) -> Scored:
     """Score every row and count; keep a bounded sample for detectors and explanations."""
-    from fairgate.audit.core.counts import counts_from_file, group_counts
+    from fairgate.audit.core import counts_from_file, group_counts
 
     large = (
         data_path is not None
