@@ -208,6 +208,7 @@ def run_audit(
     ------
     MissingColumnError, ModelLoadError, UnsafeModelError, PolicyError, ValidationError
     """
+    from fairgate.audit.pipeline import score as scoring
     from fairgate.audit.pipeline import steps
 
     spec = AuditSpec.coerce(filing_or_spec)
@@ -220,13 +221,13 @@ def run_audit(
         tmp = Path(tempfile.mkdtemp(prefix=".fairgate-audit-", dir=final.parent))
     try:
         with _Steps(progress) as timer:
-            model_path, data_path = steps.materialize(model, data, tmp, final)
+            model_path, data_path = scoring.materialize(model, data, tmp, final)
             with timer.step("load model"):
-                loaded, model_info = steps.load(model, model_path, allow_pickle)
+                loaded, model_info = scoring.load(model, model_path, allow_pickle)
             with timer.step("hash data"):
-                data_info = steps.describe_data(data, data_path)
+                data_info = scoring.describe_data(data, data_path)
             pol = steps.resolve_policy(policy, spec)
-            scored = steps.score(loaded, data, data_path, spec, timer, sample_size, seed, tmp)
+            scored = scoring.score(loaded, data, data_path, spec, timer, sample_size, seed, tmp)
             with timer.step("group metrics and intervals"):
                 reports = steps.reports(scored, spec, pol, seed)
             with timer.step("detectors", total=3):
