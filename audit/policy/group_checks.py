@@ -8,8 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from fairgate.audit.core.metrics import difference, metric_values, ratio
-from fairgate.audit.policy.rules import DERIVED_METRICS, MetricRule
+from fairgate.audit.core.metrics import difference, ratio
+from fairgate.audit.policy.absolute_checks import report_metric, rule_rates
+from fairgate.audit.policy.rules import MetricRule
 from fairgate.audit.policy.schema import Policy
 from fairgate.audit.policy.verdict import (
     AuditEvidence,
@@ -39,11 +40,11 @@ def _targets(
 
 
 def _groups(rep: Any) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Group labels, their confusion cells, and which groups the report includes."""
-    keys, cells = rep.counts.flat()
-    sizes = cells.sum(axis=1)
+    """Group labels, their sizes, and which groups the report includes (any kind)."""
+    keys = rep.counts.keys()
+    sizes = rep.counts.group_sizes()
     include = (sizes > 0) & ~np.asarray(rep.insufficient.to_numpy(), dtype=bool)
-    return [group_label(k if len(k) > 1 else k[0]) for k in keys], cells, include
+    return [group_label(k if len(k) > 1 else k[0]) for k in keys], sizes, include
 
 
 @dataclass
@@ -58,8 +59,10 @@ class _Measure:
 
 
 def _measure_rate(rule: MetricRule, rate: str, rep: Any) -> _Measure | None:
-    labels, cells, include = _groups(rep)
-    values = np.asarray(metric_values(rate, cells), dtype=np.float64)
+    labels, _, include = _groups(rep)
+    values = report_metric(rep, rate)
+    if values is None:
+        return None
     ok = include & ~np.isnan(values)
     if ok.sum() < 2:
         return None
@@ -100,10 +103,9 @@ def metric_results(policy: Policy, rule: MetricRule, ev: AuditEvidence) -> list[
 
 
 def _metric_result(rule: MetricRule, key: tuple[str, ...], rep: Any) -> RuleResult:
-    rates = DERIVED_METRICS.get(str(rule.metric), (str(rule.metric),))
+    rates = rule_rates(str(rule.metric), rep)
     measured = [m for m in (_measure_rate(rule, r, rep) for r in rates) if m is not None]
-    labels, cells, include = _groups(rep)
-    sizes = cells.sum(axis=1)
+    labels, sizes, include = _groups(rep)
     left_out = [labels[i] for i in np.flatnonzero((sizes > 0) & ~include)]
     note = (
         f"; left out: {', '.join(left_out)} (under {rep.min_group_size} people)" if left_out else ""
@@ -163,8 +165,7 @@ def group_size_results(rule: MetricRule, ev: AuditEvidence) -> list[RuleResult]:
     """Groups too small to judge, per attribute set."""
     out = []
     for key, rep in ev.reports.items():
-        labels, cells, include = _groups(rep)
-        sizes = cells.sum(axis=1)
+        labels, sizes, include = _groups(rep)
         small = [i for i in np.flatnonzero((sizes > 0) & ~include)]
         names = [labels[i] for i in small]
         enough = int(include.sum())
