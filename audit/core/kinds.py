@@ -95,13 +95,21 @@ def resamplable(counts: GroupedCounts) -> bool:
 
 
 def group_record(counts: GroupedCounts, i: int) -> dict[str, Any]:
-    """The sufficient statistics of flat group ``i`` as a JSON-ready dict."""
+    """The sufficient statistics of flat group ``i`` as a JSON-ready dict of numbers.
+
+    Multiclass: one entry per ``"true→predicted"`` pair of the confusion matrix.
+    """
     if isinstance(counts, RegressionCounts):
         stats = counts.stats.reshape(-1, len(STATS))[i]
         return {name: float(v) for name, v in zip(STATS, stats, strict=True)}
     if isinstance(counts, MulticlassCounts):
         k = len(counts.classes)
-        return {"confusion_matrix": counts.cells.reshape(-1, k, k)[i].astype(int).tolist()}
+        matrix = counts.cells.reshape(-1, k, k)[i]
+        return {
+            f"{t}→{p}": int(matrix[a, b])
+            for a, t in enumerate(counts.classes)
+            for b, p in enumerate(counts.classes)
+        }
     cells = counts.cells.reshape(-1, 4)[i]
     return dict(zip(CELLS, map(int, cells), strict=True))
 
