@@ -151,9 +151,9 @@ def wilson_interval(
     denom = 1 + z2 / safe_n
     centre = (p + z2 / (2 * safe_n)) / denom
     half = z * np.sqrt(np.maximum(p * (1 - p) / safe_n + z2 / (4 * safe_n * safe_n), 0)) / denom
-    low = np.where(valid, np.clip(centre - half, 0, 1), np.nan)
-    high = np.where(valid, np.clip(centre + half, 0, 1), np.nan)
-    return low, high
+    low = np.where(k <= 0, 0.0, np.clip(centre - half, 0, 1))  # exact at the ends, no 1e-17
+    high = np.where(k >= n, 1.0, np.clip(centre + half, 0, 1))
+    return np.where(valid, low, np.nan), np.where(valid, high, np.nan)
 
 
 def _t_interval(est: Mean, alpha: float) -> tuple[np.ndarray, np.ndarray]:

@@ -26,12 +26,12 @@ from fairgate.audit.core.estimates import (
 from fairgate.audit.core.grouped import GroupedCounts
 from fairgate.audit.core.kinds import estimate, group_record, metric_names, resamplable
 from fairgate.audit.core.metrics import difference, ratio
-from fairgate.audit.core.uncertainty import bootstrap_cells, percentiles
+from fairgate.audit.core.uncertainty import bootstrap_cells, jeffreys_interval, percentiles
 from fairgate.errors import ValidationError
 
 __all__ = ["GroupReport", "group_report"]
 
-CIMethod = Literal["analytic", "wilson", "normal", "bootstrap", "none"]
+CIMethod = Literal["analytic", "wilson", "jeffreys", "normal", "bootstrap", "none"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -51,7 +51,19 @@ class GroupReport:
     ci_low, ci_high : pandas.DataFrame
         Interval bounds, same shape as ``by_group`` (NaN where undefined, and for ``count``).
     insufficient : pandas.Series of bool
-        Groups smaller than ``min_group_size``: shown, but left out of differences and ratios.
+        Groups smaller than ``min_group_size`` (rows): shown, but left out of every difference
+        and ratio.
+    insufficient_for : pandas.DataFrame of bool
+        Per metric, groups whose denominator for that metric (actual positives for TPR/FNR,
+        actual negatives for FPR/TNR, predicted positives for precision, the rows for a mean or
+        the selection rate) is under ``min_group_size``: left out of that metric's differences
+        and ratios. Implies ``insufficient``.
+    denominators : pandas.DataFrame of int
+        Each metric's denominator per group.
+    ci_methods : pandas.DataFrame of str
+        Which method gave each interval: ``wilson``, ``jeffreys``, ``t`` (a mean), ``bootstrap``,
+        or ``wilson (bootstrap degenerate)`` where the bootstrap would collapse to a point (a rate
+        of 0 or 1, or a zero-width percentile interval); ``""`` where there is no interval.
     reasons : pandas.DataFrame of str
         Why each NaN in ``by_group`` is NaN (``""`` where defined).
     p_values : pandas.DataFrame
@@ -76,21 +88,39 @@ class GroupReport:
     ci_method: str
     n_boot: int = 0
     _boot: np.ndarray | None = field(default=None, repr=False)
+    insufficient_for: pd.DataFrame | None = None
+    denominators: pd.DataFrame | None = None
+    ci_methods: pd.DataFrame | None = None
+
+    def included(self, metric: str | None = None) -> np.ndarray:
+        """Groups a difference or ratio of ``metric`` is taken over (all metrics: by size).
+
+        A group is included when it is non-empty, has at least ``min_group_size`` rows and, for
+        a metric, at least ``min_group_size`` in that metric's denominator.
+        """
+        sizes = self.counts.group_sizes()
+        ok = (sizes > 0) & ~self.insufficient.to_numpy()
+        if metric is not None and self.insufficient_for is not None:
+            key = metric_names(self.counts, [metric])[0]
+            if key in self.insufficient_for.columns:
+                ok &= ~self.insufficient_for[key].to_numpy()
+        return ok
 
     def _included(self) -> np.ndarray:
-        sizes = self.counts.group_sizes()
-        return (sizes > 0) & ~self.insufficient.to_numpy()
+        return self.included()
 
     def difference(
         self, method: Literal["between_groups", "to_overall"] = "between_groups"
     ) -> pd.Series:
         """Largest difference per metric over the sufficient groups."""
-        include = self._included()
         return pd.Series(
             {
                 m: float(
                     difference(
-                        self.by_group[m].to_numpy(), self.overall[m], method=method, include=include
+                        self.by_group[m].to_numpy(),
+                        self.overall[m],
+                        method=method,
+                        include=self.included(m),
                     )
                 )
                 for m in self.metrics
@@ -102,12 +132,14 @@ class GroupReport:
         self, method: Literal["between_groups", "to_overall"] = "between_groups"
     ) -> pd.Series:
         """Smallest ratio per metric over the sufficient groups."""
-        include = self._included()
         return pd.Series(
             {
                 m: float(
                     ratio(
-                        self.by_group[m].to_numpy(), self.overall[m], method=method, include=include
+                        self.by_group[m].to_numpy(),
+                        self.overall[m],
+                        method=method,
+                        include=self.included(m),
                     )
                 )
                 for m in self.metrics
@@ -132,7 +164,7 @@ class GroupReport:
         else:
             values = estimate(self.counts, key, flat).values.reshape(draws, -1)
         fn = difference if kind == "difference" else ratio
-        stat = fn(values, None, method="between_groups", include=self._included())
+        stat = fn(values, None, method="between_groups", include=self.included(key))
         low, high = percentiles(np.asarray(stat)[:, None], self.alpha)
         return float(low[0]), float(high[0])
 
@@ -160,6 +192,9 @@ class GroupReport:
                     "ci_high": {m: _num(self.ci_high.iloc[i][m]) for m in self.metrics},
                     "reasons": {m: r for m in self.metrics if (r := self.reasons.iloc[i][m])},
                     "p_values": {m: _num(self.p_values.iloc[i][m]) for m in self.p_values.columns},
+                    "insufficient_for": _flags(self.insufficient_for, i),
+                    "denominators": _ints(self.denominators, i),
+                    "ci_methods": _texts(self.ci_methods, i),
                 }
             )
         return {
@@ -176,6 +211,25 @@ class GroupReport:
             "ratio": {k: _num(v) for k, v in self.ratio().items()},
             "groups": groups,
         }
+
+
+def _flags(frame: pd.DataFrame | None, i: int) -> list[str]:
+    if frame is None:
+        return []
+    row = frame.iloc[i]
+    return [str(m) for m in frame.columns if bool(row[m])]
+
+
+def _ints(frame: pd.DataFrame | None, i: int) -> dict[str, int]:
+    if frame is None:
+        return {}
+    return {str(m): int(v) for m, v in frame.iloc[i].items()}
+
+
+def _texts(frame: pd.DataFrame | None, i: int) -> dict[str, str]:
+    if frame is None:
+        return {}
+    return {str(m): str(v) for m, v in frame.iloc[i].items() if v}
 
 
 def _num(value: Any) -> float | None:
@@ -218,12 +272,17 @@ def group_report(
     metrics : sequence of str, optional
         Metric names or aliases of the counts' kind (default: the kind's defaults).
     min_group_size : int, default 30
-        Groups with fewer rows are flagged ``insufficient`` and left out of differences/ratios.
-    ci : {"analytic", "wilson", "normal", "bootstrap", "none"}, default "analytic"
+        Groups with fewer rows are flagged ``insufficient`` and left out of differences/ratios;
+        a group whose denominator for a metric is under it is left out of that metric's
+        (``insufficient_for``).
+    ci : {"analytic", "wilson", "jeffreys", "normal", "bootstrap", "none"}, default "analytic"
         ``analytic``: Wilson score intervals for rates and Student-t intervals for means.
-        ``wilson`` / ``normal`` insist on one of them (a metric of the other shape is refused).
-        ``bootstrap``: percentile intervals from the cell bootstrap (binary and multiclass;
-        also gives intervals for differences: :meth:`GroupReport.disparity_interval`).
+        ``wilson`` / ``jeffreys`` / ``normal`` insist on one of them (a metric of another shape
+        is refused). ``bootstrap``: percentile intervals from the cell bootstrap (binary and
+        multiclass; also gives intervals for differences:
+        :meth:`GroupReport.disparity_interval`); where the bootstrap would collapse to a point
+        (a rate of 0 or 1, or a zero-width interval) the Wilson interval is used instead, and
+        ``ci_methods`` says so.
     alpha : float, default 0.05
         One minus the interval coverage; also the significance level used by policies.
     n_boot : int, default 1000
@@ -239,9 +298,9 @@ def group_report(
     """
     if min_group_size < 0:
         raise ValidationError(f"min_group_size={min_group_size!r}: expected 0 or more, e.g. 30.")
-    if ci not in ("analytic", "wilson", "normal", "bootstrap", "none"):
+    if ci not in ("analytic", "wilson", "jeffreys", "normal", "bootstrap", "none"):
         raise ValidationError(
-            f"ci={ci!r}: use 'analytic', 'wilson', 'normal', 'bootstrap' or 'none'."
+            f"ci={ci!r}: use 'analytic', 'wilson', 'jeffreys', 'normal', 'bootstrap' or 'none'."
         )
     check_alpha(alpha)
     if metrics is not None and not list(metrics):
@@ -281,21 +340,44 @@ def group_report(
         index=index,
     )
 
+    dens = {m: sizes if m == "count" else _denominator(estimates[m], sizes) for m in names}
+    denominators = pd.DataFrame(dens, index=index).astype(np.int64)
+    insufficient_for = pd.DataFrame(
+        {m: (dens[m] < min_group_size) | (sizes < min_group_size) for m in names}, index=index
+    )
     low = pd.DataFrame(np.nan, index=index, columns=list(names))
     high = pd.DataFrame(np.nan, index=index, columns=list(names))
+    methods = pd.DataFrame("", index=index, columns=list(names))
     boot = None
+    drawn = None
     if ci == "bootstrap":
         cells = flat["cells"]
         boot = bootstrap_cells(cells, n_boot, seed=seed)
         drawn = {"cells": boot.reshape(n_boot * len(cells), *cells.shape[1:])}
-        for m in rate_names:
+    for m in rate_names if ci != "none" else []:
+        est = estimates[m]
+        _check_interval_shape(ci, m, est)
+        if not isinstance(est, (Proportion, Mean)):
+            continue  # R², macro averages, shares: no interval
+        if ci == "jeffreys":
+            lo, hi = jeffreys_interval(est.num, est.den, alpha)
+            label = np.full(len(sizes), "jeffreys", dtype=object)
+        else:
+            lo, hi = estimate_interval(est, alpha)
+            name = {Proportion: "wilson", Mean: "t"}.get(type(est), "")
+            label = np.full(len(sizes), name, dtype=object)
+        if drawn is not None and isinstance(est, Proportion):
+            b_lo, b_hi = percentiles(estimate(sub, m, drawn).values.reshape(n_boot, -1), alpha)
+            num, den = np.asarray(est.num), np.asarray(est.den)
+            degenerate = (num == 0) | (num == den) | ~(b_hi > b_lo)
+            use_boot = (den > 0) & ~degenerate
+            lo, hi = np.where(use_boot, b_lo, lo), np.where(use_boot, b_hi, hi)
+            label = np.where(use_boot, "bootstrap", "wilson (bootstrap degenerate)")
+        elif drawn is not None:
             lo, hi = percentiles(estimate(sub, m, drawn).values.reshape(n_boot, -1), alpha)
-            low[m], high[m] = lo, hi
-    elif ci != "none":
-        for m in rate_names:
-            _check_interval_shape(ci, m, estimates[m])
-            lo, hi = estimate_interval(estimates[m], alpha)
-            low[m], high[m] = lo, hi
+            label = np.full(len(sizes), "bootstrap", dtype=object)
+        low[m], high[m] = lo, hi
+        methods[m] = np.where(np.isfinite(lo) | np.isfinite(hi), label, "")
 
     ref_idx = _reference(keys, sub, sizes, insufficient.to_numpy(), reference)
     p_values = pd.DataFrame(np.nan, index=index, columns=rate_names)
@@ -320,15 +402,27 @@ def group_report(
         ci_method=ci,
         n_boot=n_boot if ci == "bootstrap" else 0,
         _boot=boot,
+        insufficient_for=insufficient_for,
+        denominators=denominators,
+        ci_methods=methods,
     )
 
 
+def _denominator(est: Any, sizes: np.ndarray) -> np.ndarray:
+    """The count a metric's value rests on: a rate's denominator, a mean's rows, else the rows."""
+    if isinstance(est, Proportion):
+        return np.asarray(est.den)
+    if isinstance(est, Mean):
+        return np.asarray(est.n)
+    return sizes
+
+
 def _check_interval_shape(ci: str, metric: str, est: Any) -> None:
-    wanted = {"wilson": Proportion, "normal": Mean}.get(ci)
-    if wanted is not None and not isinstance(est, wanted):
+    wanted = {"wilson": Proportion, "jeffreys": Proportion, "normal": Mean}.get(ci)
+    if wanted is not None and isinstance(est, (Proportion, Mean)) and not isinstance(est, wanted):
         raise ValidationError(
             f"ci={ci!r} does not apply to {metric!r} (not a "
-            f"{'rate' if ci == 'wilson' else 'mean'}); use ci='analytic', which picks the "
+            f"{'mean' if ci == 'normal' else 'rate'}); use ci='analytic', which picks the "
             "interval of each metric's shape."
         )
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
 
 from fairgate.audit.core.estimates import check_alpha, two_proportion_p_values, wilson_interval
 from fairgate.audit.core.metrics import METRICS, RateMetric, metric_values, resolve_metric
@@ -23,9 +24,40 @@ __all__ = [
     "bootstrap_cells",
     "bootstrap_interval",
     "group_significance",
+    "jeffreys_interval",
     "percentiles",
     "wilson_interval",
 ]
+
+
+def jeffreys_interval(
+    successes: np.ndarray, trials: np.ndarray, alpha: float = 0.05
+) -> tuple[np.ndarray, np.ndarray]:
+    """Jeffreys interval: the equal-tailed Beta(k + 1/2, n - k + 1/2) posterior interval.
+
+    The lower bound is 0 when ``k == 0`` and the upper bound is 1 when ``k == n`` (Brown, Cai and
+    DasGupta 2001), so the interval never collapses to a point.
+
+    Parameters
+    ----------
+    successes, trials : array-like of int
+        Numerator and denominator counts (any matching shapes).
+    alpha : float, default 0.05
+        One minus the coverage.
+
+    Returns
+    -------
+    (low, high) : tuple of numpy.ndarray
+        NaN where ``trials == 0``.
+    """
+    check_alpha(alpha)
+    k = np.asarray(successes, dtype=np.float64)
+    n = np.asarray(trials, dtype=np.float64)
+    valid = n > 0
+    a, b = k + 0.5, np.maximum(n - k, 0) + 0.5
+    low = np.where(k > 0, stats.beta.ppf(alpha / 2, a, b), 0.0)
+    high = np.where(k < n, stats.beta.ppf(1 - alpha / 2, a, b), 1.0)
+    return np.where(valid, low, np.nan), np.where(valid, high, np.nan)
 
 
 def bootstrap_cells(

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairgate.audit.pipeline.model_io import load_model, sha256_path
+from fairgate.audit.pipeline.model_io import sha256_path
 from fairgate.audit.pipeline.predict import (
     PRED_COLUMN,
     check_columns,
@@ -61,7 +61,12 @@ def load(model: Any, model_path: Path | None, allow_pickle: bool) -> tuple[Any, 
         return model, {"file": None, "kind": "in-memory", "sha256": hashlib.sha256(raw).hexdigest()}
     from fairgate.audit.pipeline.model_io import detect_kind
 
-    loaded = load_model(model_path, allow_pickle=allow_pickle)
+    if isinstance(model, (str, Path)):  # a vendor's file: load and score it in the sandbox
+        from fairgate.audit.pipeline.sandbox import SandboxedModel
+
+        loaded = SandboxedModel(model_path, allow_pickle=allow_pickle)
+    else:  # a trusted caller's own estimator, saved next to the report for the notebook
+        loaded = model
     if not hasattr(loaded, "predict"):
         raise ModelLoadError(
             f"model={str(model_path)!r}: the loaded object has no predict method; save a fitted "

@@ -143,20 +143,26 @@ def _detect(model: Any, scored: Scored, spec: Any, pol: Any, seed: int) -> dict[
     sample = scored.sample
     features = _features(spec, sample)
     X = sample[features]
+    declared = list(spec.sensitive)
     prohibited = det.find_prohibited(
-        X, prohibited=_pget(pol, "prohibited", None) or None, seed=seed
+        X,
+        prohibited=_pget(pol, "prohibited", None) or None,
+        sensitive=declared,
+        extra_names=_pget(pol, "sensitive_names", None) or None,
+        descriptions=spec.extra.get("feature_descriptions") or None,
+        dictionary=spec.extra.get("data_dictionary") or None,
+        reference=sample[declared],
+        seed=seed,
     )
     others = [c for c in features if c not in spec.sensitive]
     proxies = det.scan_proxies(
-        sample[others],
-        sample[list(spec.sensitive)],
-        threshold=float(_pget(pol, "proxy_threshold", 0.3)),
-        seed=seed,
+        sample[others], sample[declared], threshold=_proxy_threshold(pol), seed=seed
     )
+    min_n = int(_pget(pol, "min_group_size", 30))
     flips = []
     for attr in spec.sensitive:
         if attr in features:
-            flips.append(det.flip_test(model, X, attr, seed=seed).to_dict())
+            flips.append(det.flip_test(model, X, attr, min_n=min_n, seed=seed).to_dict())
     shares = _pget(pol, "reference_shares", None) or {}
     represented = [
         det.representation(sample[attr], shares[attr]).to_dict()
@@ -172,14 +178,36 @@ def _detect(model: Any, scored: Scored, spec: Any, pol: Any, seed: int) -> dict[
     }
 
 
-def explain(model: Any, scored: Scored, spec: Any, seed: int, size: int) -> dict[str, Any] | None:
-    """SHAP global and per-group importance on a bounded sample."""
+def _proxy_threshold(pol: Any) -> float:
+    if isinstance(pol, dict):
+        return float(pol.get("proxy_threshold", 0.3))
+    from fairgate.audit.policy.detector_checks import proxy_threshold
+
+    return proxy_threshold(pol)
+
+
+def proxy_features(detectors: dict[str, Any], pol: Any) -> list[str]:
+    """Inputs the proxy scan flagged (at the proxy rule's threshold), for the explanation."""
+    threshold = _proxy_threshold(pol)
+    found = (detectors.get("proxies") or {}).get("findings", [])
+    return list(dict.fromkeys(f for p in found if p["score"] >= threshold for f in p["features"]))
+
+
+def explain(
+    model: Any, scored: Scored, spec: Any, seed: int, size: int, proxies: list[str] | None = None
+) -> dict[str, Any] | None:
+    """SHAP global and per-group importance on a bounded sample, weighing the given proxies."""
     from fairgate.audit.explain import explain as shap_explain
 
     sample = scored.sample
     X = sample[_features(spec, sample)]
     result = shap_explain(
-        model, X, sensitive=sample[list(spec.sensitive)], seed=seed, sample_size=size
+        model,
+        X,
+        sensitive=sample[list(spec.sensitive)],
+        proxies=proxies or (),
+        seed=seed,
+        sample_size=size,
     )
     body = result.to_dict()
     body.pop("values", None)

@@ -57,88 +57,84 @@ def absolute_results(policy: Policy, rule: MetricRule, ev: AuditEvidence) -> lis
     """
     targets = _targets(policy, rule, ev)
     if not targets:
-        return [
-            rule_result(
-                rule,
-                "warn",
-                f"not measured: none of {rule.attributes} was audited",
-                threshold=rule.threshold,
-            )
-        ]
+        wanted = [a if isinstance(a, str) else " x ".join(a) for a in rule.attributes or []]
+        params = {"attributes": wanted}
+        return [rule_result(rule, "warn", "absolute.not_audited", params, threshold=rule.threshold)]
     return [_one(rule, key, rep) for key, rep in targets]
 
 
 def _one(rule: MetricRule, key: tuple[str, ...], rep: Any) -> RuleResult:
     threshold = float(rule.threshold)
     metric = str(rule.metric)
+    where = " x ".join(key)
     values = report_metric(rep, metric)
     if values is None:
+        params = {"metric": metric, "kind": rep.counts.kind}
         return rule_result(
-            rule,
-            "warn",
-            f"not measured: {metric} is not a metric of a {rep.counts.kind} audit",
-            attributes=key,
-            threshold=threshold,
+            rule, "warn", "absolute.other_kind", params, attributes=key, threshold=threshold
         )
     keys = rep.counts.keys()
     labels = [group_label(k if len(k) > 1 else k[0]) for k in keys]
     sizes = rep.counts.group_sizes()
-    judged = (sizes > 0) & ~np.asarray(rep.insufficient.to_numpy(), dtype=bool)
+    judged = np.asarray(rep.included(), dtype=bool)
     defined = judged & ~np.isnan(values)
-    low = rep.ci_low[metric].to_numpy() if metric in rep.ci_low else np.full(len(values), np.nan)
-    high = rep.ci_high[metric].to_numpy() if metric in rep.ci_high else low
-    sign = 1.0 if rule.kind == "minimum" else -1.0
-    margin = sign * (values - threshold)  # negative: past the threshold
+    nan = np.full(len(values), np.nan)
+    low = rep.ci_low[metric].to_numpy() if metric in rep.ci_low else nan
+    high = rep.ci_high[metric].to_numpy() if metric in rep.ci_high else nan
+    margin = (1.0 if rule.kind == "minimum" else -1.0) * (values - threshold)  # < 0: past it
     bad = defined & (margin < 0)
     near = defined & ~bad & (margin < rule.warn_margin)
+    notes = []
     small = [f"{labels[i]} ({int(sizes[i])})" for i in np.flatnonzero((sizes > 0) & ~judged)]
+    if small:
+        notes.append(
+            {
+                "code": "note.left_out_small",
+                "params": {"groups": small, "min_group_size": rep.min_group_size},
+            }
+        )
     unmeasured = [labels[i] for i in np.flatnonzero(judged & np.isnan(values))]
-    word = "at least" if rule.kind == "minimum" else "at most"
+    if unmeasured:
+        notes.append({"code": "note.undefined", "params": {"metric": metric, "groups": unmeasured}})
     if not defined.any():
+        params = {
+            "attributes": where,
+            "metric": metric,
+            "min_group_size": rep.min_group_size,
+            "notes": notes,
+        }
         return rule_result(
-            rule,
-            "warn",
-            f"not measurable on {' x '.join(key)}: no group has at least {rep.min_group_size} "
-            f"people and a defined {metric}",
-            attributes=key,
-            threshold=threshold,
+            rule, "warn", "absolute.unmeasurable", params, attributes=key, threshold=threshold
         )
     worst = int(np.flatnonzero(defined)[np.argmin(margin[defined])])
 
     def describe(i: int) -> str:
-        interval = f", 95% interval {low[i]:.3f}-{high[i]:.3f}" if np.isfinite(low[i]) else ""
+        interval = f", interval {low[i]:.3f}-{high[i]:.3f}" if np.isfinite(low[i]) else ""
         return f"{labels[i]} {values[i]:.3f} (n={int(sizes[i])}{interval})"
 
     if bad.any():
-        failing = np.flatnonzero(bad)
-        why = (
-            f"{metric} must be {word} {threshold:g} in every group of {' x '.join(key)}; "
-            f"{len(failing)} group(s) are not: " + "; ".join(describe(i) for i in failing)
-        )
-        outcome, involved = rule.severity, [labels[i] for i in failing]
+        shown, code, outcome = np.flatnonzero(bad), "absolute.fail", rule.severity
     elif near.any():
-        close = np.flatnonzero(near)
-        why = (
-            f"{metric} is {word} {threshold:g} in every group of {' x '.join(key)}, but within "
-            f"the warning margin of {rule.warn_margin:g}: " + "; ".join(describe(i) for i in close)
-        )
-        outcome, involved = "warn", [labels[i] for i in close]
+        shown, code, outcome = np.flatnonzero(near), "absolute.near", "warn"
     else:
-        why = (
-            f"{metric} is {word} {threshold:g} in every group of {' x '.join(key)} "
-            f"(closest: {describe(worst)})"
-        )
-        outcome, involved = "pass", []
-    if small:
-        why += f"; left out: {', '.join(small)} (under {rep.min_group_size} people)"
-    if unmeasured:
-        why += f"; {metric} undefined for {', '.join(unmeasured)}"
+        shown, code, outcome = np.array([worst]), "absolute.pass", "pass"
+    params = {
+        "metric": metric,
+        "bound": "at least" if rule.kind == "minimum" else "at most",
+        "threshold": threshold,
+        "attributes": where,
+        "count": len(shown),
+        "groups": [describe(i) for i in shown],
+        "margin": rule.warn_margin,
+        "notes": notes,
+    }
     return rule_result(
         rule,
         outcome,
-        why,
+        code,
+        params,
         attributes=key,
         value=float(values[worst]),
         threshold=threshold,
-        groups_involved=involved,
+        groups_involved=[] if outcome == "pass" else [labels[i] for i in shown],
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -16,12 +15,13 @@ from pydantic import (
     model_validator,
 )
 
-from fairgate.audit.core.metrics import _ALIASES, METRICS, resolve_metric
-from fairgate.audit.core.multiclass_metrics import MACRO_METRICS, PER_CLASS_METRICS
-from fairgate.audit.core.regression_metrics import (
-    REGRESSION_METRICS,
-    resolve_regression_metric,
+from fairgate.audit.core.vocabulary import (
+    CRITERIA,
+    KIND_METRIC_NAMES,
+    RULE_METRICS,
+    resolve_rule_metric,
 )
+from fairgate.audit.core.vocabulary import needs_outcome as _needs_outcome
 from fairgate.errors import ValidationError
 
 __all__ = [
@@ -38,24 +38,8 @@ __all__ = [
     "canonical_metric",
 ]
 
-DERIVED_METRICS: dict[str, tuple[str, ...]] = {
-    "demographic_parity": ("selection_rate",),
-    "equal_opportunity": ("true_positive_rate",),
-    "equalized_odds": ("true_positive_rate", "false_positive_rate"),
-    "predictive_parity": ("precision",),
-}
-"""Named fairness criteria and the rates they compare (fairlearn's definitions)."""
-
-RULE_METRICS: tuple[str, ...] = (
-    *METRICS,
-    *DERIVED_METRICS,
-    *(m for m in REGRESSION_METRICS if m != "count"),
-    *MACRO_METRICS,
-)
-"""Metric names a rule may use (aliases such as ``tpr``, ``recall`` or ``mae`` are accepted too,
-and a multiclass per-class rate as ``rate[class]``, e.g. ``true_positive_rate[Gentoo]``)."""
-
-_PER_CLASS = re.compile(r"^(?P<metric>[a-z_]+)\[(?P<cls>[^\]]+)\]$")
+DERIVED_METRICS: dict[str, tuple[str, ...]] = {c.name: c.rates for c in CRITERIA}
+"""Named fairness criteria and the rates they compare (from the metric vocabulary)."""
 
 RULE_KINDS: tuple[str, ...] = (
     "ratio",
@@ -70,53 +54,25 @@ RULE_KINDS: tuple[str, ...] = (
 )
 """What a rule checks; see :class:`MetricRule`."""
 
-_OUTCOME_FREE = {"selection_rate", "demographic_parity"}
 ID_PATTERN = r"^[A-Za-z0-9_.-]+$"
 
 
 def canonical_metric(name: str) -> str:
-    """The canonical name of a rule's metric.
+    """The canonical name of a rule's metric (see :mod:`fairgate.audit.core.vocabulary`).
 
-    Accepts the rate metrics of :data:`fairgate.audit.core.metrics.METRICS`, their aliases (``tpr``,
-    ``recall``, ...), the criteria of :data:`DERIVED_METRICS` and fairlearn's aggregate names
-    (``demographic_parity_difference``, ``equalized_odds_ratio``, ...), which map to the
-    criterion.
+    Accepts the comparable rate metrics, their aliases (``tpr``, ``recall``, ...), the criteria
+    of :data:`DERIVED_METRICS` and fairlearn's aggregate names (``demographic_parity_difference``,
+    ``equalized_odds_ratio``, ...), which map to the criterion.
 
     Raises
     ------
     ValueError
         For an unknown name; the message lists the allowed ones.
     """
-    text = str(name).strip()
-    base = text.removesuffix("_difference").removesuffix("_ratio")
-    if text in DERIVED_METRICS or base in DERIVED_METRICS:
-        return text if text in DERIVED_METRICS else base
-    if text in REGRESSION_METRICS or text in MACRO_METRICS:
-        return text  # canonical already (mean_prediction is also a binary alias)
-    per_class = _PER_CLASS.match(text)
-    if per_class:
-        try:
-            rate = resolve_metric(per_class["metric"])
-        except ValidationError:
-            rate = None
-        if rate in PER_CLASS_METRICS:
-            return f"{rate}[{per_class['cls']}]"
     try:
-        canonical = resolve_metric(text)
-    except Exception:
-        canonical = None
-    if canonical is None:
-        try:
-            canonical = resolve_regression_metric(text)
-        except ValidationError:
-            canonical = text if text in MACRO_METRICS else None
-    if canonical not in RULE_METRICS:
-        aliases = ", ".join(sorted(a for a in _ALIASES if _ALIASES[a] in METRICS))
-        raise ValueError(
-            f"unknown metric; use one of {', '.join(RULE_METRICS)}, a per-class rate such as "
-            f"true_positive_rate[<class>] (or an alias: {aliases}, mae, rmse, r2)"
-        )
-    return str(canonical)
+        return resolve_rule_metric(name)
+    except ValidationError as exc:
+        raise ValueError(exc.message) from None
 
 
 class StrictModel(BaseModel):
@@ -161,6 +117,7 @@ _ACCEPTED = {
     "maximum": {"max"},
 }
 _ABSOLUTE = {"minimum", "maximum"}
+_IN_UNITS = {m.name for m in KIND_METRIC_NAMES if m.model_kind == "regression"}
 _WARN_BY_DEFAULT = {"group_size", "representation"}
 
 
@@ -263,7 +220,7 @@ class MetricRule(StrictModel):
             if value < 0:
                 raise ValueError("Input should be greater than or equal to 0")
             metric = info.data.get("metric")
-            in_units = kind == "difference" and metric in REGRESSION_METRICS
+            in_units = kind == "difference" and metric in _IN_UNITS
             if value > 1 and not in_units:
                 raise ValueError(
                     "Input should be less than or equal to 1 (a rate, a share or a ratio)"
@@ -326,7 +283,7 @@ class BreakerRule(StrictModel):
     @property
     def needs_outcome(self) -> bool:
         """Whether the metric needs the true outcome (all but the selection rate do)."""
-        return self.metric not in _OUTCOME_FREE
+        return _needs_outcome(self.metric)
 
 
 class DriftRule(StrictModel):

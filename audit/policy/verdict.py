@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from fairgate.audit.policy.reasons import HEADLINE_ORDER, reason_text
+
 __all__ = [
     "OUTCOME_ORDER",
     "AuditEvidence",
@@ -103,7 +105,15 @@ class RuleResult:
     groups_involved : list of str
         Groups (or features) that caused a warning or failure.
     why : str
-        A sentence with the numbers.
+        A sentence with the numbers: the English rendering of ``code`` and ``params``.
+    kind : str
+        The rule's kind (``ratio``, ``difference``, ``group_size``, ``prohibited``, ``proxy``,
+        ``flip``, ``representation``, ``explainability``).
+    code : str
+        A stable reason code (:data:`fairgate.audit.policy.reasons.REASONS`), for the message
+        catalogs.
+    params : dict
+        The reason's parameters (plain JSON values; clauses under ``notes``).
     """
 
     rule_id: str
@@ -114,6 +124,9 @@ class RuleResult:
     threshold: float | None
     groups_involved: list[str]
     why: str
+    kind: str = ""
+    code: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with exactly the fields above."""
@@ -132,11 +145,23 @@ class Verdict:
         """The rules that fail."""
         return [r for r in self.rules if r.outcome == "fail"]
 
+    def headline(self) -> list[str]:
+        """The kinds of rule behind the outcome, gravest first: what a headline must name.
+
+        The failing rules' kinds when any fails, else the warning rules' kinds; empty for a
+        pass. A version failing only on prohibited inputs gives ``["prohibited"]``.
+        """
+        worst = [r for r in self.rules if r.outcome == self.outcome and r.outcome != "pass"]
+        kinds = list(dict.fromkeys(r.kind for r in worst))
+        order = {k: i for i, k in enumerate(HEADLINE_ORDER)}
+        return sorted(kinds, key=lambda k: order.get(k, len(order)))
+
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict: ``outcome``, ``policy`` and ``rules``."""
+        """A JSON-ready dict: ``outcome``, ``policy``, ``headline`` and ``rules``."""
         return {
             "outcome": self.outcome,
             "policy": self.policy,
+            "headline": self.headline(),
             "rules": [r.to_dict() for r in self.rules],
         }
 
@@ -148,9 +173,12 @@ class Verdict:
         return pd.DataFrame([r.to_dict() for r in self.rules], columns=columns)
 
 
-def rule_result(rule: Any, outcome: str, why: str, **fields: Any) -> RuleResult:
-    """A RuleResult for ``rule`` with the rule's description."""
+def rule_result(
+    rule: Any, outcome: str, code: str, params: Mapping[str, Any], **fields: Any
+) -> RuleResult:
+    """A RuleResult for ``rule``: the rule's description, the reason code and its sentence."""
     value, threshold = fields.get("value"), fields.get("threshold")
+    plain = _plain(dict(params))
     return RuleResult(
         rule_id=rule.id,
         outcome=outcome,
@@ -159,8 +187,22 @@ def rule_result(rule: Any, outcome: str, why: str, **fields: Any) -> RuleResult:
         value=None if value is None else float(value),
         threshold=None if threshold is None else float(threshold),
         groups_involved=[str(g) for g in fields.get("groups_involved", ())],
-        why=why,
+        why=reason_text(code, plain),
+        kind=str(getattr(rule, "kind", "explainability")),
+        code=code,
+        params=plain,
     )
+
+
+def _plain(value: Any) -> Any:
+    """Params as plain JSON values (numpy scalars become Python numbers)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str):
+        return value.item()
+    return value
 
 
 def _description(rule: Any) -> str:

@@ -151,6 +151,8 @@ class RegistryReader:
             report_path=r.report_path,
             actor=r.actor,
             created_at=utc(r.created_at),
+            status=r.status,
+            error=r.error,
         )
 
     def status(self, name: str, version: str) -> StatusRecord:
@@ -203,5 +205,5 @@ class RegistryReader:
         return self.artifacts.path_of(ref)
 
     def load_model(self, name: str, version: str) -> Any:
-        """Verify the artifact's hash, then load it safely."""
+        """Verify the artifact's hash, then open it in a sandbox worker (close it after use)."""
         return self.artifacts.load(self._ref(name, version))

@@ -8,9 +8,22 @@ from typing import Any
 
 from fairgate.registry.store.lifecycle import State
 
-__all__ = ["BREAKER_ACTOR", "REASONS", "AuditRecord", "ModelVersion", "StatusRecord", "utc"]
+__all__ = [
+    "AUDIT_COMPLETED",
+    "AUDIT_FAILED",
+    "BREAKER_ACTOR",
+    "REASONS",
+    "AuditRecord",
+    "ModelVersion",
+    "StatusRecord",
+    "utc",
+]
 
 BREAKER_ACTOR = "circuit breaker"
+AUDIT_COMPLETED = "completed"
+"""Status of an audit that ran to its verdict."""
+AUDIT_FAILED = "failed"
+"""Status of an audit that stopped with an error (recorded with its message)."""
 
 
 def utc(ts: float) -> _dt.datetime:
@@ -37,11 +50,17 @@ class ModelVersion:
     artifact_path: str | None
     created_at: _dt.datetime
     updated_at: _dt.datetime
+    findings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class AuditRecord:
-    """An audit recorded for a model version."""
+    """An audit recorded for a model version.
+
+    ``status`` is :data:`AUDIT_COMPLETED` for an audit that reached a verdict, or
+    :data:`AUDIT_FAILED` for one that stopped with an error; ``error`` then holds its message
+    (``passed`` is false and ``verdict`` is ``"error"``).
+    """
 
     id: int
     name: str
@@ -54,6 +73,8 @@ class AuditRecord:
     report_path: str | None
     actor: str
     created_at: _dt.datetime
+    status: str = AUDIT_COMPLETED
+    error: str | None = None
 
 
 @dataclass(frozen=True)

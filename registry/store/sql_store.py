@@ -12,6 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from fairgate.errors import ConflictError, ValidationError
-from fairgate.registry.store import ledger
+from fairgate.registry.store import ledger, names
+from fairgate.registry.store.artifact_checks import check_and_store
 from fairgate.registry.store.artifacts import ArtifactRef
+from fairgate.registry.store.db import read_connection
 from fairgate.registry.store.filing import Filing, parse_filing
 from fairgate.registry.store.lifecycle import (
     COMMITTEE_ACTIONS,
@@ -30,6 +33,8 @@ from fairgate.registry.store.lifecycle import (
 )
 from fairgate.registry.store.reader import RegistryReader
 from fairgate.registry.store.records import (
+    AUDIT_COMPLETED,
+    AUDIT_FAILED,
     BREAKER_ACTOR,
     REASONS,
     AuditRecord,
@@ -60,21 +65,6 @@ class Registry(RegistryReader):
     """
 
     # ------------------------------------------------------------------------ writing
-    def _store_artifact(self, artifact: Any, filing: Filing) -> ArtifactRef | None:
-        if artifact is None:
-            return None
-        if isinstance(artifact, ArtifactRef):
-            self.artifacts.verify(artifact)
-            return artifact
-        text = str(artifact)
-        if text.startswith(("models:/", "runs:/")):
-            from fairgate.registry.store.mlflow_bridge import download_model
-
-            tracking = filing.mlflow.tracking_uri if filing.mlflow else None
-            local, meta = download_model(text, tracking_uri=tracking)
-            return self.artifacts.put(local, **meta)
-        return self.artifacts.put(Path(artifact))
-
     def file(
         self,
         filing: Filing | Mapping[str, Any] | str | Path,
@@ -98,15 +88,26 @@ class Registry(RegistryReader):
 
         Raises
         ------
-        FilingError, ConflictError, ModelLoadError, UnsafeModelError
+        FilingError
+            A malformed filing, or an artifact whose inputs differ from the declared features.
+        ModelLoadError, UnsafeModelError
+            An artifact refused by the sandbox (corrupt, over a bound, outside the allowlist,
+            pickle while not allowed).
+        PermissionDeniedError
+            The name belongs to another vendor.
+        ConflictError
+            The version is already filed.
         """
         parsed = parse_filing(filing)
         if not (actor or "").strip():
             raise ValidationError("actor: say who files the model.")
-        ref = self._store_artifact(artifact, parsed)
-        now = time.time()
         owner = vendor or parsed.vendor.name
+        with read_connection(self.engine) as conn:
+            names.check_owner(conn, parsed.name, owner)
+        ref, check = check_and_store(self.artifacts, artifact, parsed)
+        now = time.time()
         with self.engine.begin() as conn:
+            names.claim(conn, parsed.name, owner, now)
             exists = conn.execute(
                 sa.select(model_versions.c.state).where(
                     model_versions.c.name == parsed.name,
@@ -145,10 +146,47 @@ class Registry(RegistryReader):
                     "vendor": owner,
                     "filing_sha256": parsed.sha256(),
                     "artifact": ref.to_dict() if ref else None,
+                    "checks": check.to_dict(),
                 },
             )
             row = self._row(conn, parsed.name, parsed.version)
-            return self._model(row)
+            findings = tuple(p.message() for p in check.prohibited)
+            return replace(self._model(row), findings=findings)
+
+    def name_owner(self, name: str) -> str | None:
+        """The vendor that owns a model name (None when the name was never filed)."""
+        with read_connection(self.engine) as conn:
+            return names.owner_of(conn, name)
+
+    def transfer_name(self, name: str, to_vendor: str, *, rationale: str, actor: str) -> str:
+        """Give a model name, and every version filed under it, to another vendor (admin).
+
+        Parameters
+        ----------
+        name : str
+            The model name.
+        to_vendor : str
+            The new owner.
+        rationale : str
+            Why; recorded in the ledger.
+        actor : str
+            The administrator.
+
+        Returns
+        -------
+        str
+            The previous owner.
+
+        Raises
+        ------
+        NotFoundError
+            The name was never filed.
+        ValidationError
+            An empty vendor, rationale or actor.
+        """
+        text, who = check_rationale(rationale, actor)
+        with self.engine.begin() as conn:
+            return names.transfer(conn, name, to_vendor, rationale=text, actor=who)
 
     def _move(
         self,
@@ -200,39 +238,27 @@ class Registry(RegistryReader):
                 outcome = "passed" if passed else "failed"
                 reason = f"audited ({outcome}, verdict {verdict}); awaiting the committee"
             self._move(conn, row, target, reason=reason, now=now)
-            audit_id = conn.execute(
-                audits.insert().values(
-                    model_id=row.id,
-                    artifact_sha256=artifact_sha256,
-                    passed=bool(passed),
-                    verdict=str(verdict),
-                    result=body,
-                    result_sha256=result_sha,
-                    report_path=report_path,
-                    actor=actor,
-                    created_at=now,
-                )
-            ).inserted_primary_key[0]
-            ledger.append(
+            return self._insert_audit(
                 conn,
+                row,
                 "audit",
-                actor=actor,
-                name=row.name,
-                version=row.version,
-                payload={
-                    "audit_id": audit_id,
+                {
+                    "artifact_sha256": artifact_sha256,
                     "passed": bool(passed),
                     "verdict": str(verdict),
-                    "artifact_sha256": artifact_sha256,
+                    "result": body,
+                    "result_sha256": result_sha,
+                    "report_path": report_path,
+                    "actor": actor,
+                    "created_at": now,
+                    "status": AUDIT_COMPLETED,
+                },
+                {
                     "artifact_matches": artifact_sha256 == row.artifact_sha256
                     if row.artifact_sha256
                     else None,
-                    "result_sha256": result_sha,
-                    "report_path": report_path,
                 },
             )
-            record = conn.execute(sa.select(audits).where(audits.c.id == audit_id)).one()
-            return self._audit(record, row)
 
     def record_result(
         self, name: str, version: str, result: Any, *, report_path: str | None, actor: str
@@ -249,10 +275,68 @@ class Registry(RegistryReader):
             actor=actor,
         )
 
+    def record_failed_audit(
+        self, name: str, version: str, *, artifact_sha256: str | None, error: str, actor: str
+    ) -> AuditRecord:
+        """Record an audit that stopped with ``error``; the model's state does not change.
+
+        The record has ``status`` "failed", the message as ``error``, ``passed`` false and
+        verdict "error"; the ledger gets an ``audit_failed`` event with the message.
+
+        Raises
+        ------
+        NotFoundError
+        """
+        message = (error or "").strip() or "the audit stopped without a message"
+        body = ledger.canonical_json({"error": message})
+        now = time.time()
+        with self.engine.begin() as conn:
+            row = self._row(conn, name, version)
+            return self._insert_audit(
+                conn,
+                row,
+                "audit_failed",
+                {
+                    "artifact_sha256": artifact_sha256,
+                    "passed": False,
+                    "verdict": "error",
+                    "result": body,
+                    "result_sha256": hashlib.sha256(body.encode("utf-8")).hexdigest(),
+                    "report_path": None,
+                    "actor": actor,
+                    "created_at": now,
+                    "status": AUDIT_FAILED,
+                    "error": message,
+                },
+                {},
+            )
+
+    def _insert_audit(
+        self,
+        conn: Connection,
+        row: Any,
+        kind: str,
+        values: dict[str, Any],
+        extra: dict[str, Any],
+    ) -> AuditRecord:
+        """Insert an audit row and its ledger event (``kind``) in the caller's transaction."""
+        audit_id = conn.execute(
+            audits.insert().values(model_id=row.id, **values)
+        ).inserted_primary_key[0]
+        payload = {"audit_id": audit_id, **values, **extra}
+        for key in ("result", "actor", "created_at", "status"):
+            payload.pop(key)
+        ledger.append(
+            conn, kind, actor=values["actor"], name=row.name, version=row.version, payload=payload
+        )
+        record = conn.execute(sa.select(audits).where(audits.c.id == audit_id)).one()
+        return self._audit(record, row)
+
     def _latest_audit(self, conn: Connection, model_id: int) -> Any:
+        """The newest audit that reached a verdict (a failed run is no evidence)."""
         return conn.execute(
             sa.select(audits)
-            .where(audits.c.model_id == model_id)
+            .where(audits.c.model_id == model_id, audits.c.status == AUDIT_COMPLETED)
             .order_by(audits.c.id.desc())
             .limit(1)
         ).first()
