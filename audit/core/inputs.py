@@ -219,9 +219,13 @@ def combined_codes(
 
 
 def _refuse_missing(values: pd.Series, name: str) -> None:
-    if values.isna().any():
-        bad = int(values.isna().sum())
-        first = int(np.flatnonzero(values.isna().to_numpy())[0])
+    _refuse_mask(values.isna().to_numpy(), name)
+
+
+def _refuse_mask(missing: np.ndarray, name: str) -> None:
+    if missing.any():
+        bad = int(missing.sum())
+        first = int(np.flatnonzero(missing)[0])
         raise MissingValueError(
             f"{name}: {bad} missing value(s) (NaN/None), first at row {first}; drop or impute "
             "those rows before auditing, labels and predictions must be complete.",
@@ -274,25 +278,27 @@ def class_codes(
     -------
     (true_codes, pred_codes, classes)
     """
-    _refuse_missing(y_true, "y_true")
-    _refuse_missing(y_pred, "y_pred")
-    both = pd.concat([y_true, y_pred], ignore_index=True)
+    t_codes, t_uniques = pd.factorize(y_true)
+    p_codes, p_uniques = pd.factorize(y_pred)
+    _refuse_mask(t_codes < 0, "y_true")
+    _refuse_mask(p_codes < 0, "y_pred")
+    seen = pd.Index(t_uniques).append(pd.Index(p_uniques)).unique()  # few values: cheap
     if classes is None:
-        codes, uniques = pd.factorize(both, sort=True)
-        labels = tuple(plain_value(u) for u in uniques)
+        labels = tuple(plain_value(u) for u in seen.sort_values())
     else:
         labels = tuple(plain_value(c) for c in classes)
         if len(set(labels)) != len(labels) or len(labels) < 2:
             raise ValidationError(
                 f"classes={list(labels)!r}: expected at least two distinct classes."
             )
-        codes = pd.Index(labels).get_indexer(both)
-        if (codes < 0).any():
-            unknown = [str(v) for v in pd.unique(both[codes < 0])[:5]]
+        unknown = [str(v) for v in seen if v not in set(labels)][:5]
+        if unknown:
             raise LabelError(
                 f"y_true/y_pred: values {unknown} are not among classes={list(labels)!r}; "
                 "add them to classes= or leave classes= out.",
                 details={"unexpected": unknown},
             )
-    codes = np.asarray(codes, dtype=np.int64)
-    return codes[: len(y_true)], codes[len(y_true) :], labels
+    position = pd.Index(labels)
+    t_map = position.get_indexer(pd.Index(t_uniques)).astype(np.int64)
+    p_map = position.get_indexer(pd.Index(p_uniques)).astype(np.int64)
+    return t_map[t_codes], p_map[p_codes], labels
