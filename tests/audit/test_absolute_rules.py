@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from importlib import resources
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,6 +15,7 @@ from sklearn.model_selection import train_test_split
 from fairgate.audit import core as C
 from fairgate.audit.policy import AuditEvidence, evaluate, load_policy
 from fairgate.errors import PolicyError
+from fairgate.registry.store.filing import parse_filing
 
 MODES = np.array(["walk", "bike", "bus", "car"])
 
@@ -45,16 +49,10 @@ def test_per_district_accuracy_floor_fails_for_the_one_district_below_it_named()
     model.fit(train[["distance", "stops"]], train["mode"])
     pred = model.predict(test[["distance", "stops"]])
     counts = C.group_counts(test["mode"], pred, test[["district"]], kind="multiclass")
-    policy = load_policy(
-        {
-            "name": "traffic",
-            "rules": [
-                {"id": "accuracy_floor", "kind": "minimum", "metric": "accuracy", "min": 0.6},
-                {"id": "bus_recall", "kind": "minimum", "metric": "recall[bus]", "min": 0.2},
-                {"id": "parity", "kind": "difference", "metric": "demographic_parity", "max": 0.5},
-            ],
-        }
-    )
+    examples = resources.files("fairgate.registry") / "examples"
+    policy = load_policy(Path(str(examples / "traffic-policy.yaml")))
+    filing = parse_filing(Path(str(examples / "traffic-filing.yaml")))
+    assert filing.target.classes == sorted(MODES.tolist())
     verdict = evaluate(policy, _evidence(counts, [("district",)]))
     by_id = {r.rule_id: r for r in verdict.rules}
     floor = by_id["accuracy_floor"]
@@ -65,8 +63,8 @@ def test_per_district_accuracy_floor_fails_for_the_one_district_below_it_named()
     accuracy = C.group_report(counts).by_group["accuracy"]
     assert (accuracy.drop("Harbourside") > 0.6).all()
     assert by_id["bus_recall"].outcome == "pass"
-    assert by_id["parity"].outcome in ("pass", "fail")  # measured on per-class selection rates
-    assert "selection_rate[" in by_id["parity"].why
+    assert by_id["mode_parity"].outcome in ("pass", "fail")  # on per-class selection rates
+    assert "selection_rate[" in by_id["mode_parity"].why
 
 
 def test_regression_mae_ceiling_and_gap_on_abalone():
