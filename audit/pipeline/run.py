@@ -45,6 +45,16 @@ class AuditSpec:
         Columns the model takes (default: every column but the target).
     pos_label : object
         The favourable decision (default 1).
+    kind : {"binary", "multiclass", "scores", "regression"}
+        What the model outputs (default "binary"); from a filing, its ``algorithm_type``
+        (``regression``; ``ranking`` -> scores at the target's ``threshold``; ``classification``
+        with more than two ``classes`` -> multiclass) selects it.
+    threshold : float or None
+        Decision threshold on the scores (kind "scores").
+    classes : tuple or None
+        Class labels of a multiclass model, in order.
+    favourable : object or None
+        A multiclass model's favourable class: audit it against all others (binary).
     name, version, purpose, owner : str
         Filing summary shown in the report.
     extra : dict
@@ -55,6 +65,10 @@ class AuditSpec:
     sensitive: tuple[str, ...]
     features: tuple[str, ...] | None = None
     pos_label: Any = 1
+    kind: str = "binary"
+    threshold: float | None = None
+    classes: tuple[Any, ...] | None = None
+    favourable: Any = None
     name: str = "model"
     version: str = "1"
     purpose: str = ""
@@ -83,6 +97,7 @@ class AuditSpec:
                 "spec: no 'sensitive' attribute given; name at least one, e.g. sex,race."
             )
         body["sensitive"] = tuple(sensitive)
+        body.update(_kind_of(spec, body))
         if body.get("features") is not None:
             body["features"] = tuple(body["features"])
         extra = {k: _plain(v) for k, v in spec.items() if k not in known and k != "extra"}
@@ -100,8 +115,41 @@ class AuditSpec:
             "sensitive": list(self.sensitive),
             "features": None if self.features is None else list(self.features),
             "pos_label": _plain(self.pos_label),
+            "kind": self.kind,
+            "threshold": self.threshold,
+            "classes": None if self.classes is None else [_plain(c) for c in self.classes],
+            "favourable": _plain(self.favourable),
             "extra": {str(k): _plain(v) for k, v in sorted(self.extra.items())},
         }
+
+
+_KINDS = ("binary", "multiclass", "scores", "regression")
+
+
+def _kind_of(spec: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
+    """The audit kind from ``kind=`` or the filing's ``algorithm_type`` and target."""
+    classes = body.get("classes")
+    out: dict[str, Any] = {"classes": None if classes is None else tuple(classes)}
+    kind = body.get("kind")
+    algorithm = spec.get("algorithm_type")
+    if kind is None:
+        if algorithm == "regression":
+            kind = "regression"
+        elif algorithm == "ranking":
+            kind = "scores"
+        elif classes is not None and len(classes) > 2:
+            kind = "multiclass"
+        else:
+            kind = "binary"
+    if kind not in _KINDS:
+        raise ValidationError(f"spec: kind={kind!r}; use one of {', '.join(_KINDS)}.")
+    if kind == "scores" and body.get("threshold") is None:
+        raise ValidationError(
+            f"spec: a {algorithm or 'scores'} model is audited at its decision threshold; give "
+            "the target's threshold (decisions are score >= threshold)."
+        )
+    out["kind"] = kind
+    return out
 
 
 def _plain(value: Any) -> Any:

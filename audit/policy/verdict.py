@@ -210,6 +210,10 @@ def _description(rule: Any) -> str:
         return f"{rule.metric} ratio between groups of at least {rule.min:g}"
     if kind == "difference":
         return f"{rule.metric} difference between groups of at most {rule.max:g}"
+    if kind == "minimum":
+        return f"{rule.metric} of at least {rule.min:g} in every group"
+    if kind == "maximum":
+        return f"{rule.metric} of at most {rule.max:g} in every group"
     return _DESCRIPTIONS[kind]
 
 

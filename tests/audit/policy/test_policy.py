@@ -508,7 +508,7 @@ def test_a_clean_model_passes():
 
 # --------------------------------------------------------------------- end to end on real data
 def test_policy_and_explain_on_the_toronto_arrests_data():
-    from fairgate.audit.core.metrics import demographic_parity_ratio
+    from fairgate.audit.core import demographic_parity_ratio
     from fairgate.audit.explain import explain
     from fairgate.demo.data import FEATURES, SENSITIVE, TARGET, arrests_model, load_arrests_frame
     from fairgate.detectors import find_prohibited, flip_test, scan_proxies
