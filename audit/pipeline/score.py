@@ -19,7 +19,15 @@ from fairgate.audit.pipeline.predict import (
 )
 from fairgate.errors import ModelLoadError, ValidationError
 
-__all__ = ["LARGE_ROWS", "Scored", "describe_data", "kind_arguments", "load", "materialize", "score"]
+__all__ = [
+    "LARGE_ROWS",
+    "Scored",
+    "describe_data",
+    "kind_arguments",
+    "load",
+    "materialize",
+    "score",
+]
 
 LARGE_ROWS = 500_000
 """Parquet inputs with more rows are scored in batches and counted by DuckDB."""
