@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["MASK", "PATH_FIELDS", "redact"]
+from fairgate.settings import Settings
+
+__all__ = ["MASK", "PATH_FIELDS", "redact", "server_roots"]
 
 PATH_FIELDS: frozenset[str] = frozenset({"artifact_path", "report_path", "out_dir"})
 """Fields that hold a server path; they are left out of answers."""
@@ -37,3 +39,19 @@ def redact(value: Any, roots: tuple[str, ...]) -> Any:
                 value = value.replace(root, MASK)
         return value
     return value
+
+
+def server_roots(settings: Settings) -> tuple[str, ...]:
+    """The server folders that must not appear in answers (the state folder, as given and real).
+
+    Parameters
+    ----------
+    settings : Settings
+        The service's settings (its ``home``).
+
+    Returns
+    -------
+    tuple of str
+    """
+    home = settings.home
+    return tuple(sorted({str(home), str(home.resolve())}, key=len, reverse=True))

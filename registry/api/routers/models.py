@@ -33,9 +33,9 @@ from fairgate.errors import (
     ValidationError,
 )
 from fairgate.registry import usecases
-from fairgate.registry.api.app import role_dependency, server_roots
 from fairgate.registry.api.auth import MAX_EXPIRES_DAYS, ROLES, Principal
-from fairgate.registry.api.redact import redact
+from fairgate.registry.api.deps import require_role
+from fairgate.registry.api.redact import redact, server_roots
 from fairgate.registry.store import AuditRecord
 
 __all__ = ["router"]
@@ -53,10 +53,10 @@ def _private_dir(folder: Path) -> None:
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
-_vendor = role_dependency("vendor")
-_reader = role_dependency("vendor", "committee")
-_committee = role_dependency("committee")
-_admin = role_dependency()
+_vendor = require_role("vendor")
+_reader = require_role("vendor", "committee")
+_committee = require_role("committee")
+_admin = require_role()
 VendorP = Annotated[Principal, Depends(_vendor)]
 ReaderP = Annotated[Principal, Depends(_reader)]
 CommitteeP = Annotated[Principal, Depends(_committee)]

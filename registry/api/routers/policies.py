@@ -9,15 +9,15 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from fairgate.errors import PermissionDeniedError
-from fairgate.registry.api.app import role_dependency
 from fairgate.registry.api.auth import Principal
+from fairgate.registry.api.deps import require_role
 from fairgate.registry.store.policies import POLICY_NAME_PATTERN
 
 __all__ = ["router"]
 
 router = APIRouter()
-_committee = role_dependency("committee")
-_reader = role_dependency("vendor", "committee", "operations")
+_committee = require_role("committee")
+_reader = require_role("vendor", "committee", "operations")
 CommitteeP = Annotated[Principal, Depends(_committee)]
 ReaderP = Annotated[Principal, Depends(_reader)]
 

@@ -73,11 +73,11 @@ def test_builtins_are_published_once_at_first_start(store):
     assert actors == {"fairgate"}
 
 
-def test_assignment_is_ledgered_and_the_newest_wins(store, make_filing):
+def test_assignment_is_ledgered_and_the_newest_wins(store, service_filing):
     registry, policies = store
     policies.publish_builtins()
     policies.publish(LAX, actor="committee:a")
-    body = make_filing("assigned", "1")
+    body = service_filing("assigned", "1")
     registry.file(body, actor="vendor:acme", vendor="acme")
     pinned = policies.governing("assigned", "1", body["policy"])
     assert pinned.name == "default"
@@ -99,7 +99,7 @@ def _file(env, who, body):
         return c.post("/v1/models", json={"filing": body})
 
 
-def test_only_the_committee_publishes_and_assigns(plain_env, make_filing):
+def test_only_the_committee_publishes_and_assigns(plain_env, service_filing):
     env = plain_env
     lax = yaml.safe_load(LAX)
     for who in ("acme", "operations", "public"):
@@ -114,7 +114,7 @@ def test_only_the_committee_publishes_and_assigns(plain_env, make_filing):
         assert r.status_code == 201 and r.json()["version"] == 1, r.text
         r = c.post("/v1/policies", json={"policy": {**lax, "name": "committee-lax"}})
         assert r.status_code == 200 and r.json()["created"] is False
-    assert _file(env, "acme", make_filing("assignable", "1")).status_code == 201
+    assert _file(env, "acme", service_filing("assignable", "1")).status_code == 201
     with env.client("acme") as c:
         r = c.put(
             "/v1/models/assignable/1/policy",
@@ -136,7 +136,7 @@ def test_only_the_committee_publishes_and_assigns(plain_env, make_filing):
         )
 
 
-def test_policy_bypass_is_refused_and_the_breaker_still_trips(plain_env, make_filing):
+def test_policy_bypass_is_refused_and_the_breaker_still_trips(plain_env, service_filing):
     env = plain_env
     # the vendor uploads a lax policy as an "artifact" ...
     with env.client("acme") as c:
@@ -158,7 +158,7 @@ def test_policy_bypass_is_refused_and_the_breaker_still_trips(plain_env, make_fi
     ]
     before = env.registry.events()
     for guess in guesses:
-        body = make_filing("bypass", "1")
+        body = service_filing("bypass", "1")
         body["policy"] = guess
         r = _file(env, "acme", body)
         assert r.status_code == 422, (guess, r.text)
@@ -169,7 +169,7 @@ def test_policy_bypass_is_refused_and_the_breaker_still_trips(plain_env, make_fi
 
     # filed with no policy: the default (committee-published) one governs it
     name, version = "bypass", "1"
-    assert _file(env, "acme", make_filing(name, version)).status_code == 201
+    assert _file(env, "acme", service_filing(name, version)).status_code == 201
     env.record_audit(name, version)
     with env.client("committee") as c:
         r = c.post(
@@ -209,7 +209,7 @@ def test_policy_bypass_is_refused_and_the_breaker_still_trips(plain_env, make_fi
     assert trip["payload"]["evidence"]["policy"] == governing  # name, version and hash recorded
 
 
-def test_a_published_policy_name_can_govern_every_breaker(tmp_path, make_filing):
+def test_a_published_policy_name_can_govern_every_breaker(tmp_path, service_filing):
     registry = Registry(Settings(home=tmp_path / "home"))
     from fairgate.registry.api.app import Service
 
@@ -218,20 +218,20 @@ def test_a_published_policy_name_can_govern_every_breaker(tmp_path, make_filing)
     with pytest.raises(NotFoundError):  # nor is a name nobody published
         Service(Settings(home=tmp_path / "home"), registry, breaker_policy="unpublished")
     service = Service(Settings(home=tmp_path / "home"), registry, breaker_policy="city-example")
-    registry.file(make_filing("every", "1"), actor="vendor:acme", vendor="acme")
+    registry.file(service_filing("every", "1"), actor="vendor:acme", vendor="acme")
     assert service.policy_summary("every", "1")["name"] == "city-example"
     assert service.policy_for("every", "1").breaker[0].id.endswith(".sex")
 
 
-def test_filing_schema_refuses_a_path(tmp_path, make_filing):
+def test_filing_schema_refuses_a_path(tmp_path, service_filing):
     registry = Registry(Settings(home=tmp_path / "home"))
-    body = make_filing("pathy", "1")
+    body = service_filing("pathy", "1")
     body["policy"] = "/etc/fairgate/lax.yaml"
     with pytest.raises(ValidationError, match="policy"):
         registry.file(body, actor="vendor:acme")
 
 
-def test_cli_publishes_lists_and_assigns(tmp_path, monkeypatch, make_filing):
+def test_cli_publishes_lists_and_assigns(tmp_path, monkeypatch, service_filing):
     from click.testing import CliRunner
 
     from fairgate.cli import main
@@ -246,7 +246,7 @@ def test_cli_publishes_lists_and_assigns(tmp_path, monkeypatch, make_filing):
     r = runner.invoke(main, ["policy", "list"])
     assert "lax@1" in r.output and "default@1" in r.output
     registry = Registry(Settings(home=tmp_path / "home"))
-    registry.file(make_filing("cli-model", "1"), actor="vendor:acme", vendor="acme")
+    registry.file(service_filing("cli-model", "1"), actor="vendor:acme", vendor="acme")
     r = runner.invoke(
         main,
         ["policy", "assign", "cli-model@1", "lax", "--rationale", "pilot", "--by", "B. Member"],

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_runner import make_case
 
 from fairgate.audit.pipeline.run import run_audit
 from fairgate.audit.report.html import load_catalog, render_report
+from tests.fixtures.audit import make_case
 
-LOCALES = Path(__file__).resolve().parents[2] / "report_templates" / "locales"
+LOCALES = Path(__file__).resolve().parents[3] / "report_templates" / "locales"
 
 
 class _Page(HTMLParser):

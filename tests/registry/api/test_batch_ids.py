@@ -16,11 +16,11 @@ from fairgate.settings import Settings
 
 
 @pytest.fixture
-def service(tmp_path, make_filing):
+def service(tmp_path, service_filing):
     settings = Settings(home=tmp_path / "home")
     registry = Registry(settings)
     svc = Service(settings, registry, breaker_policy="default")
-    registry.file(make_filing("ids", "1"), actor="vendor:acme", vendor="acme")
+    registry.file(service_filing("ids", "1"), actor="vendor:acme", vendor="acme")
     registry.record_audit(
         "ids", "1", artifact_sha256=None, passed=True, verdict="pass", result={},
         report_path=None, actor="audit-runner",
