@@ -251,7 +251,7 @@ def run_audit(
             )
             if tmp is not None and final is not None:
                 with timer.step("report and notebook"):
-                    steps.write_outputs(result, tmp, final, model_path, data_path, policy, lang)
+                    steps.write_outputs(result, tmp, final, model_path, data_path, lang)
             result.timings = dict(timer.timings)
         if tmp is not None and final is not None:
             result.write(tmp / "audit.json")
