@@ -248,6 +248,7 @@ def run_audit(
                 detectors=detectors,
                 explanation=explanation,
                 verdict=verdict,
+                parameters={"sample_size": sample_size, "explain_size": explain_size},
             )
             if tmp is not None and final is not None:
                 with timer.step("report and notebook"):

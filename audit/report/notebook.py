@@ -1,8 +1,9 @@
 """The notebook written next to every report: it re-runs the audit and checks the fingerprint.
 
 The notebook holds everything it needs: the absolute paths of the model and data files, the
-audit spec, the seed and the policy as it was applied (the full policy, not a name or a path
-that depends on the working directory), so it reproduces the audit unmodified from anywhere.
+audit spec, the seed, the run parameters and the policy as it was applied (the full policy, not
+a name or a path that depends on the working directory), so it reproduces the audit unmodified
+from anywhere.
 """
 
 from __future__ import annotations
@@ -63,11 +64,11 @@ def write_notebook(
             "from fairgate.audit.pipeline.run import run_audit\n"
             "from fairgate.audit.report.result import AuditResult\n\n"
             + "".join(f"{k} = {v!r}\n" for k, v in paths.items())
-            + f"SPEC = {spec!r}\nSEED = {result.seed!r}\n"
+            + f"SPEC = {spec!r}\nSEED = {result.seed!r}\nPARAMETERS = {result.parameters!r}\n"
             + f"POLICY = json.loads({policy!r})"
         ),
         new_code_cell(
-            "result = run_audit(MODEL, DATA, SPEC, POLICY, seed=SEED)\n"
+            "result = run_audit(MODEL, DATA, SPEC, POLICY, seed=SEED, **PARAMETERS)\n"
             "saved = AuditResult.load(SAVED)\n"
             "print('verdict:', result.outcome)\n"
             "print('fingerprint:', result.fingerprint())"
