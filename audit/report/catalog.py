@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -57,7 +58,7 @@ def load_catalog(lang: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in body.items()}
 
 
-def catalog_problems() -> list[str]:
+def catalog_problems(catalogs: Mapping[str, Mapping[str, str]] | None = None) -> list[str]:
     """Every problem of the catalogs, as sentences (empty when they are complete).
 
     A key present in one language and not the other, placeholders that differ between the
@@ -66,11 +67,18 @@ def catalog_problems() -> list[str]:
     Chinese message identical to the English one, unless the key is in
     :data:`SAME_IN_EVERY_LANGUAGE`.
 
+    Parameters
+    ----------
+    catalogs : mapping, optional
+        ``{"en": {...}, "zh": {...}}`` to check instead of the packaged catalogs.
+
     Returns
     -------
     list of str
     """
-    en, zh = load_catalog("en"), load_catalog("zh")
+    if catalogs is None:
+        catalogs = {lang: load_catalog(lang) for lang in LANGUAGES}
+    en, zh = catalogs["en"], catalogs["zh"]
     problems = [f"{k}: missing in zh.yaml" for k in sorted(set(en) - set(zh))]
     problems += [f"{k}: missing in en.yaml" for k in sorted(set(zh) - set(en))]
     for key in sorted(set(en) & set(zh)):
