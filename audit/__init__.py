@@ -53,7 +53,7 @@ from fairgate.audit.core.uncertainty import (
     wilson_interval,
 )
 from fairgate.audit.pipeline.model_io import load_model
-from fairgate.audit.pipeline.run import AuditSpec, run_audit, run_demo_audit
+from fairgate.audit.pipeline.run import AuditSpec, run_audit
 from fairgate.audit.report import render_report, write_notebook, write_report
 from fairgate.audit.report.result import AuditResult
 
@@ -86,7 +86,6 @@ __all__ = [
     "load_model",
     "render_report",
     "run_audit",
-    "run_demo_audit",
     "write_notebook",
     "write_report",
     *sorted(_LAZY),

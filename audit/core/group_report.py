@@ -29,13 +29,14 @@ from fairgate.audit.core.uncertainty import (
     _percentiles,
     bootstrap_cells,
     group_significance,
+    jeffreys_interval,
     wilson_interval,
 )
 from fairgate.errors import ValidationError
 
 __all__ = ["GroupReport", "group_report"]
 
-CIMethod = Literal["wilson", "bootstrap", "none"]
+CIMethod = Literal["wilson", "jeffreys", "bootstrap", "none"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,7 +56,19 @@ class GroupReport:
     ci_low, ci_high : pandas.DataFrame
         Interval bounds, same shape as ``by_group`` (NaN where undefined, and for ``count``).
     insufficient : pandas.Series of bool
-        Groups smaller than ``min_group_size``: shown, but left out of differences and ratios.
+        Groups smaller than ``min_group_size`` (rows): shown, but left out of every difference
+        and ratio.
+    insufficient_for : pandas.DataFrame of bool
+        Per metric, groups whose denominator for that metric (actual positives for TPR/FNR,
+        actual negatives for FPR/TNR, predicted positives for precision, the group size for the
+        selection rate) is under ``min_group_size``: left out of that metric's differences and
+        ratios. Implies ``insufficient``.
+    denominators : pandas.DataFrame of int
+        Each metric's denominator per group.
+    ci_methods : pandas.DataFrame of str
+        Which method gave each interval: ``wilson``, ``jeffreys``, ``bootstrap``, or
+        ``wilson (bootstrap degenerate)`` where the bootstrap would collapse to a point (a rate
+        of 0 or 1, or a zero-width percentile interval); ``""`` where there is no interval.
     reasons : pandas.DataFrame of str
         Why each NaN in ``by_group`` is NaN (``""`` where defined).
     p_values : pandas.DataFrame
@@ -80,21 +93,39 @@ class GroupReport:
     ci_method: str
     n_boot: int = 0
     _boot: np.ndarray | None = field(default=None, repr=False)
+    insufficient_for: pd.DataFrame | None = None
+    denominators: pd.DataFrame | None = None
+    ci_methods: pd.DataFrame | None = None
+
+    def included(self, metric: str | None = None) -> np.ndarray:
+        """Groups a difference or ratio of ``metric`` is taken over (all metrics: by size).
+
+        A group is included when it is non-empty, has at least ``min_group_size`` rows and, for
+        a metric, at least ``min_group_size`` in that metric's denominator.
+        """
+        sizes = self.counts.cells.reshape(-1, 4).sum(axis=1)
+        ok = (sizes > 0) & ~self.insufficient.to_numpy()
+        if metric is not None and self.insufficient_for is not None:
+            key = resolve_metric(metric)
+            if key in self.insufficient_for.columns:
+                ok &= ~self.insufficient_for[key].to_numpy()
+        return ok
 
     def _included(self) -> np.ndarray:
-        sizes = self.counts.cells.reshape(-1, 4).sum(axis=1)
-        return (sizes > 0) & ~self.insufficient.to_numpy()
+        return self.included()
 
     def difference(
         self, method: Literal["between_groups", "to_overall"] = "between_groups"
     ) -> pd.Series:
         """Largest difference per metric over the sufficient groups."""
-        include = self._included()
         return pd.Series(
             {
                 m: float(
                     difference(
-                        self.by_group[m].to_numpy(), self.overall[m], method=method, include=include
+                        self.by_group[m].to_numpy(),
+                        self.overall[m],
+                        method=method,
+                        include=self.included(m),
                     )
                 )
                 for m in self.metrics
@@ -106,12 +137,14 @@ class GroupReport:
         self, method: Literal["between_groups", "to_overall"] = "between_groups"
     ) -> pd.Series:
         """Smallest ratio per metric over the sufficient groups."""
-        include = self._included()
         return pd.Series(
             {
                 m: float(
                     ratio(
-                        self.by_group[m].to_numpy(), self.overall[m], method=method, include=include
+                        self.by_group[m].to_numpy(),
+                        self.overall[m],
+                        method=method,
+                        include=self.included(m),
                     )
                 )
                 for m in self.metrics
@@ -131,7 +164,7 @@ class GroupReport:
         key = resolve_metric(metric)
         values = metric_values(key, self._boot.reshape(self._boot.shape[0], -1, 4))
         fn = difference if kind == "difference" else ratio
-        stat = fn(values, None, method="between_groups", include=self._included())
+        stat = fn(values, None, method="between_groups", include=self.included(key))
         low, high = _percentiles(np.asarray(stat)[:, None], self.alpha)
         return float(low[0]), float(high[0])
 
@@ -154,6 +187,9 @@ class GroupReport:
                     "group": dict(zip(self.attributes, map(_jsonable, key), strict=True)),
                     "counts": dict(zip(CELLS, map(int, cells[i]), strict=True)),
                     "insufficient": bool(self.insufficient.iloc[i]),
+                    "insufficient_for": _flags(self.insufficient_for, i),
+                    "denominators": _ints(self.denominators, i),
+                    "ci_methods": _texts(self.ci_methods, i),
                     "metrics": {m: _num(row[m]) for m in self.metrics},
                     "ci_low": {m: _num(self.ci_low.iloc[i][m]) for m in self.metrics},
                     "ci_high": {m: _num(self.ci_high.iloc[i][m]) for m in self.metrics},
@@ -174,6 +210,25 @@ class GroupReport:
             "ratio": {k: _num(v) for k, v in self.ratio().items()},
             "groups": groups,
         }
+
+
+def _flags(frame: pd.DataFrame | None, i: int) -> list[str]:
+    if frame is None:
+        return []
+    row = frame.iloc[i]
+    return [str(m) for m in frame.columns if bool(row[m])]
+
+
+def _ints(frame: pd.DataFrame | None, i: int) -> dict[str, int]:
+    if frame is None:
+        return {}
+    return {str(m): int(v) for m, v in frame.iloc[i].items()}
+
+
+def _texts(frame: pd.DataFrame | None, i: int) -> dict[str, str]:
+    if frame is None:
+        return {}
+    return {str(m): str(v) for m, v in frame.iloc[i].items() if v}
 
 
 def _num(value: Any) -> float | None:
@@ -213,10 +268,15 @@ def group_report(
     metrics : sequence of str
         Metric names or aliases (see :data:`fairgate.audit.core.metrics.METRICS`).
     min_group_size : int, default 30
-        Groups with fewer rows are flagged ``insufficient`` and left out of differences/ratios.
-    ci : {"wilson", "bootstrap", "none"}, default "wilson"
-        Wilson score intervals per rate, or percentile intervals from the cell bootstrap
-        (which also gives intervals for differences: :meth:`GroupReport.disparity_interval`).
+        Groups with fewer rows are flagged ``insufficient`` and left out of differences/ratios;
+        a group whose denominator for a metric is under it is left out of that metric's
+        (``insufficient_for``).
+    ci : {"wilson", "jeffreys", "bootstrap", "none"}, default "wilson"
+        Wilson score or Jeffreys intervals per rate, or percentile intervals from the cell
+        bootstrap (which also gives intervals for differences:
+        :meth:`GroupReport.disparity_interval`); where the bootstrap would collapse to a point
+        (a rate of 0 or 1, or a zero-width interval) the Wilson interval is used instead, and
+        ``ci_methods`` says so.
     alpha : float, default 0.05
         One minus the interval coverage; also the significance level used by policies.
     n_boot : int, default 1000
@@ -232,8 +292,8 @@ def group_report(
     """
     if min_group_size < 0:
         raise ValidationError(f"min_group_size={min_group_size!r}: expected 0 or more, e.g. 30.")
-    if ci not in ("wilson", "bootstrap", "none"):
-        raise ValidationError(f"ci={ci!r}: use 'wilson', 'bootstrap' or 'none'.")
+    if ci not in ("wilson", "jeffreys", "bootstrap", "none"):
+        raise ValidationError(f"ci={ci!r}: use 'wilson', 'jeffreys', 'bootstrap' or 'none'.")
     sub = counts if attributes is None else counts.marginal(attributes)
     names = tuple(resolve_metric(m) for m in metrics)
     if not names:
@@ -253,21 +313,36 @@ def group_report(
         reasons.loc[empty, m] = "empty group (no rows)" if m != "count" else ""
 
     rate_names = [m for m in names if m != "count"]
+    from fairgate.audit.core.metrics import METRICS
+
+    parts = {m: METRICS[m].parts(groups) for m in rate_names}
+    dens = {m: parts[m][1] if m in parts else sizes for m in names}
+    denominators = pd.DataFrame(dens, index=index).astype(np.int64)
+    insufficient_for = pd.DataFrame(
+        {m: (dens[m] < min_group_size) | (sizes < min_group_size) for m in names}, index=index
+    )
     low = pd.DataFrame(np.nan, index=index, columns=list(names))
     high = pd.DataFrame(np.nan, index=index, columns=list(names))
+    methods = pd.DataFrame("", index=index, columns=list(names))
     boot = None
-    if ci == "wilson":
-        from fairgate.audit.core.metrics import METRICS
-
-        for m in rate_names:
-            num, den = METRICS[m].parts(groups)
-            lo, hi = wilson_interval(num, den, alpha)
-            low[m], high[m] = lo, hi
-    elif ci == "bootstrap":
+    if ci == "bootstrap":
         boot = bootstrap_cells(groups, n_boot, seed=seed)
-        for m in rate_names:
-            lo, hi = _percentiles(metric_values(m, boot), alpha)
-            low[m], high[m] = lo, hi
+    for m in rate_names if ci != "none" else []:
+        num, den = parts[m]
+        if ci == "jeffreys":
+            lo, hi = jeffreys_interval(num, den, alpha)
+            label = np.full(len(den), "jeffreys", dtype=object)
+        else:
+            lo, hi = wilson_interval(num, den, alpha)
+            label = np.full(len(den), "wilson", dtype=object)
+        if boot is not None:
+            b_lo, b_hi = _percentiles(metric_values(m, boot), alpha)
+            degenerate = (num == 0) | (num == den) | ~(b_hi > b_lo)
+            use_boot = (den > 0) & ~degenerate
+            lo, hi = np.where(use_boot, b_lo, lo), np.where(use_boot, b_hi, hi)
+            label = np.where(use_boot, "bootstrap", "wilson (bootstrap degenerate)")
+        low[m], high[m] = lo, hi
+        methods[m] = np.where(den > 0, label, "")
 
     sufficient = np.flatnonzero(~insufficient.to_numpy() & (sizes > 0))
     if reference is not None:
@@ -306,4 +381,7 @@ def group_report(
         ci_method=ci,
         n_boot=n_boot if ci == "bootstrap" else 0,
         _boot=boot,
+        insufficient_for=insufficient_for,
+        denominators=denominators,
+        ci_methods=methods,
     )

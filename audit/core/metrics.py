@@ -22,6 +22,7 @@ from typing import Literal
 import numpy as np
 
 from fairgate.audit.core.counts import GroupCounts
+from fairgate.audit.core.vocabulary import resolve_rate
 from fairgate.errors import ValidationError
 
 __all__ = [
@@ -153,24 +154,6 @@ METRICS: dict[str, RateMetric] = {
 }
 """Rate metrics by name."""
 
-_ALIASES = {
-    "tpr": "true_positive_rate",
-    "recall": "true_positive_rate",
-    "fpr": "false_positive_rate",
-    "fnr": "false_negative_rate",
-    "tnr": "true_negative_rate",
-    "specificity": "true_negative_rate",
-    "ppv": "precision",
-    "positive_predictive_value": "precision",
-    "npv": "negative_predictive_value",
-    "fdr": "false_discovery_rate",
-    "for": "false_omission_rate",
-    "accuracy_score": "accuracy",
-    "recall_score": "true_positive_rate",
-    "precision_score": "precision",
-    "mean_prediction": "selection_rate",
-}
-
 DEFAULT_METRICS: tuple[str, ...] = (
     "count",
     "selection_rate",
@@ -188,16 +171,14 @@ DEFAULT_METRICS: tuple[str, ...] = (
 def resolve_metric(name: str) -> str:
     """Canonical metric name for ``name`` or one of its aliases (``tpr``, ``recall``, …).
 
+    Names and aliases live in :mod:`fairgate.audit.core.vocabulary`.
+
     Raises
     ------
     ValidationError
         For an unknown name; the message lists the known ones.
     """
-    key = _ALIASES.get(name, name)
-    if key == "count" or key in METRICS:
-        return key
-    known = sorted({"count", *METRICS, *_ALIASES})
-    raise ValidationError(f"metric {name!r} is unknown; use one of {', '.join(known)}.")
+    return resolve_rate(name)
 
 
 def metric_values(name: str, cells: np.ndarray) -> np.ndarray:

@@ -23,6 +23,7 @@ __all__ = [
     "bootstrap_cells",
     "bootstrap_interval",
     "group_significance",
+    "jeffreys_interval",
     "wilson_interval",
 ]
 
@@ -55,9 +56,39 @@ def wilson_interval(
     denom = 1 + z2 / safe_n
     centre = (p + z2 / (2 * safe_n)) / denom
     half = z * np.sqrt(np.maximum(p * (1 - p) / safe_n + z2 / (4 * safe_n * safe_n), 0)) / denom
-    low = np.where(valid, np.clip(centre - half, 0, 1), np.nan)
-    high = np.where(valid, np.clip(centre + half, 0, 1), np.nan)
-    return low, high
+    low = np.where(k <= 0, 0.0, np.clip(centre - half, 0, 1))  # exact at the ends, no 1e-17
+    high = np.where(k >= n, 1.0, np.clip(centre + half, 0, 1))
+    return np.where(valid, low, np.nan), np.where(valid, high, np.nan)
+
+
+def jeffreys_interval(
+    successes: np.ndarray, trials: np.ndarray, alpha: float = 0.05
+) -> tuple[np.ndarray, np.ndarray]:
+    """Jeffreys interval: the equal-tailed Beta(k + 1/2, n - k + 1/2) posterior interval.
+
+    The lower bound is 0 when ``k == 0`` and the upper bound is 1 when ``k == n`` (Brown, Cai and
+    DasGupta 2001), so the interval never collapses to a point.
+
+    Parameters
+    ----------
+    successes, trials : array-like of int
+        Numerator and denominator counts (any matching shapes).
+    alpha : float, default 0.05
+        One minus the coverage.
+
+    Returns
+    -------
+    (low, high) : tuple of numpy.ndarray
+        NaN where ``trials == 0``.
+    """
+    _check_alpha(alpha)
+    k = np.asarray(successes, dtype=np.float64)
+    n = np.asarray(trials, dtype=np.float64)
+    valid = n > 0
+    a, b = k + 0.5, np.maximum(n - k, 0) + 0.5
+    low = np.where(k > 0, stats.beta.ppf(alpha / 2, a, b), 0.0)
+    high = np.where(k < n, stats.beta.ppf(1 - alpha / 2, a, b), 1.0)
+    return np.where(valid, low, np.nan), np.where(valid, high, np.nan)
 
 
 def _check_alpha(alpha: float) -> None:

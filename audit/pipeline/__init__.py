@@ -3,11 +3,9 @@
 from fairgate.audit.pipeline.run import (
     AuditSpec,
     run_audit,
-    run_demo_audit,
 )
 
 __all__ = [
     "AuditSpec",
     "run_audit",
-    "run_demo_audit",
 ]

@@ -28,7 +28,7 @@ import pandas as pd
 from fairgate.audit.report.result import SCHEMA_VERSION, AuditResult, library_versions
 from fairgate.errors import ValidationError
 
-__all__ = ["AuditSpec", "run_audit", "run_demo_audit"]
+__all__ = ["AuditSpec", "run_audit"]
 
 LARGE_ROWS = 500_000
 """Parquet inputs with more rows are scored in batches and counted by DuckDB."""
@@ -118,6 +118,8 @@ def _plain(value: Any) -> Any:
         return value
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
     return str(value)
 
 
@@ -177,8 +179,9 @@ def run_audit(
     Parameters
     ----------
     model : str, Path or estimator
-        A model file (``.skops``, ``.onnx``, MLflow folder; pickle/joblib with ``allow_pickle``)
-        or an in-memory estimator (saved with skops next to the report when ``out_dir`` is set).
+        A model file (``.skops``, ``.onnx``, MLflow folder; pickle/joblib with ``allow_pickle``),
+        loaded and scored in a sandbox worker process, or a trusted caller's in-memory
+        estimator (saved with skops next to the report when ``out_dir`` is set).
     data : str, Path or pandas.DataFrame
         A Parquet or CSV file, or a frame (saved as Parquet when ``out_dir`` is set).
     filing_or_spec : AuditSpec, mapping or filing
@@ -208,6 +211,7 @@ def run_audit(
     ------
     MissingColumnError, ModelLoadError, UnsafeModelError, PolicyError, ValidationError
     """
+    from fairgate.audit.pipeline import score as scoring
     from fairgate.audit.pipeline import steps
 
     spec = AuditSpec.coerce(filing_or_spec)
@@ -218,21 +222,23 @@ def run_audit(
     if final is not None:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".fairgate-audit-", dir=final.parent))
+    loaded = None
     try:
         with _Steps(progress) as timer:
-            model_path, data_path = steps.materialize(model, data, tmp, final)
+            model_path, data_path = scoring.materialize(model, data, tmp, final)
             with timer.step("load model"):
-                loaded, model_info = steps.load(model, model_path, allow_pickle)
+                loaded, model_info = scoring.load(model, model_path, allow_pickle)
             with timer.step("hash data"):
-                data_info = steps.describe_data(data, data_path)
+                data_info = scoring.describe_data(data, data_path)
             pol = steps.resolve_policy(policy, spec)
-            scored = steps.score(loaded, data, data_path, spec, timer, sample_size, seed, tmp)
+            scored = scoring.score(loaded, data, data_path, spec, timer, sample_size, seed, tmp)
             with timer.step("group metrics and intervals"):
                 reports = steps.reports(scored, spec, pol, seed)
             with timer.step("detectors", total=3):
                 detectors = steps.detect(loaded, scored, spec, pol, seed)
             with timer.step("explainability (SHAP)"):
-                explanation = steps.explain(loaded, scored, spec, seed, explain_size)
+                proxies = steps.proxy_features(detectors, pol)
+                explanation = steps.explain(loaded, scored, spec, seed, explain_size, proxies)
             with timer.step("policy"):
                 verdict = steps.judge(pol, reports, scored, detectors, explanation, spec)
             result = AuditResult(
@@ -260,6 +266,8 @@ def run_audit(
             tmp = None
         return result
     finally:
+        if loaded is not None and loaded is not model:
+            loaded.close()  # the sandbox worker of a vendor's file
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
 
@@ -277,44 +285,3 @@ def _move_into_place(tmp: Path, final: Path) -> None:
             shutil.rmtree(target)
         os.replace(item, target)
     shutil.rmtree(tmp, ignore_errors=True)
-
-
-def run_demo_audit(
-    out_dir: str | Path | None = None, *, lang: str = "en", seed: int = 0
-) -> AuditResult:
-    """Train the Toronto arrests model, save it with skops, and audit it into ``out_dir``.
-
-    ``fairgate demo`` calls this; the folder gets ``model.skops``, ``data.parquet``,
-    ``audit.json``, ``report.html`` and ``audit.ipynb``.
-
-    Parameters
-    ----------
-    out_dir : str or Path, optional
-        Where the files go (created if missing); default ``FAIRGATE_HOME/reports/arrests-demo``.
-    lang : {"en", "zh"}, default "en"
-        Language of the report.
-    seed : int, default 0
-        Seed of the data split, the model and the audit.
-
-    Returns
-    -------
-    AuditResult
-    """
-    from fairgate.demo.data import SENSITIVE, TARGET, arrests_model, load_arrests_frame
-
-    if out_dir is None:
-        from fairgate.settings import get_settings
-
-        out_dir = get_settings().reports_dir / "arrests-demo"
-    frame = load_arrests_frame(seed)
-    model = arrests_model(frame.train, seed)
-    spec = {
-        "target": TARGET,
-        "sensitive": list(SENSITIVE),
-        "features": list(model.feature_names_in_),
-        "name": "toronto-arrests-release",
-        "version": "1",
-        "purpose": "Decide who is released with a summons after an arrest (Toronto arrests data).",
-        "owner": "fairgate demo",
-    }
-    return run_audit(model, frame.audit, spec, None, seed=seed, out_dir=out_dir, lang=lang)

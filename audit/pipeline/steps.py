@@ -1,23 +1,27 @@
-"""The steps of :func:`fairgate.audit.pipeline.run.run_audit` (private)."""
+"""The audit's judging steps: resolve the policy, group reports, detectors, SHAP, verdict, files."""
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from fairgate.audit.pipeline.model_io import load_model, sha256_path
-from fairgate.audit.pipeline.predict import (
-    PRED_COLUMN,
-    check_columns,
-    predict,
-    score_parquet_in_batches,
-)
+from fairgate.audit.pipeline.predict import PRED_COLUMN
+from fairgate.audit.pipeline.score import Scored
 from fairgate.errors import ModelLoadError, PolicyError, ValidationError
+
+__all__ = [
+    "BUILTIN_POLICY",
+    "detect",
+    "explain",
+    "judge",
+    "policy_dict",
+    "reports",
+    "resolve_policy",
+    "write_outputs",
+]
 
 BUILTIN_POLICY: dict[str, Any] = {
     "name": "fairgate built-in policy",
@@ -35,187 +39,6 @@ BUILTIN_POLICY: dict[str, Any] = {
         {"id": "min_group_size", "kind": "group_size"},
     ],
 }
-
-
-@dataclass
-class Scored:
-    """The scored data: counts over all rows, and a bounded in-memory sample."""
-
-    counts: Any
-    sample: pd.DataFrame
-    n_rows: int
-
-
-def materialize(model: Any, data: Any, tmp: Path | None, final: Path | None) -> tuple[Any, Any]:
-    """Save an in-memory model/frame into the output folder so the notebook can reload them."""
-    model_path = None if not isinstance(model, (str, Path)) else Path(model).resolve()
-    data_path = None if not isinstance(data, (str, Path)) else Path(data).resolve()
-    if tmp is not None:
-        if model_path is None:
-            import skops.io as sio
-
-            sio.dump(model, tmp / "model.skops")
-            model_path = tmp / "model.skops"
-        if data_path is None:
-            data.to_parquet(tmp / "data.parquet", index=False)
-            data_path = tmp / "data.parquet"
-    return model_path, data_path
-
-
-def load(model: Any, model_path: Path | None, allow_pickle: bool) -> tuple[Any, dict[str, Any]]:
-    """Load the model; describe it with its SHA-256."""
-    if model_path is None:
-        import pickle
-
-        try:
-            import skops.io as sio
-
-            raw = sio.dumps(model)
-        except Exception:
-            raw = pickle.dumps(model)
-        return model, {"file": None, "kind": "in-memory", "sha256": hashlib.sha256(raw).hexdigest()}
-    from fairgate.audit.pipeline.model_io import detect_kind
-
-    loaded = load_model(model_path, allow_pickle=allow_pickle)
-    if not hasattr(loaded, "predict"):
-        raise ModelLoadError(
-            f"model={str(model_path)!r}: the loaded object has no predict method; save a fitted "
-            "classifier."
-        )
-    info = {"file": model_path.name, "path": str(model_path), "kind": detect_kind(model_path)}
-    info["sha256"] = sha256_path(model_path)
-    return loaded, info
-
-
-def describe_data(data: Any, data_path: Path | None) -> dict[str, Any]:
-    """File name, SHA-256, rows and columns of the data."""
-    if data_path is None:
-        digest = hashlib.sha256(pd.util.hash_pandas_object(data, index=False).to_numpy().tobytes())
-        return {
-            "file": None,
-            "sha256": digest.hexdigest(),
-            "rows": len(data),
-            "columns": [str(c) for c in data.columns],
-        }
-    if not data_path.exists():
-        raise ValidationError(f"data={str(data_path)!r}: no such file; check the path.")
-    if data_path.suffix.lower() not in (".parquet", ".csv"):
-        raise ValidationError(
-            f"data={str(data_path)!r}: unsupported format {data_path.suffix!r}; pass a .parquet "
-            "or .csv file."
-        )
-    info: dict[str, Any] = {
-        "file": data_path.name,
-        "path": str(data_path),
-        "sha256": sha256_path(data_path),
-    }
-    if data_path.suffix.lower() == ".parquet":
-        import pyarrow.parquet as pq
-
-        try:
-            meta = pq.ParquetFile(data_path)
-        except Exception as exc:
-            raise ValidationError(
-                f"data={str(data_path)!r}: not a readable Parquet file ({exc}); check the file."
-            ) from exc
-        info["rows"] = meta.metadata.num_rows
-        info["columns"] = list(meta.schema_arrow.names)
-    return info
-
-
-def _read(data: Any, data_path: Path | None) -> pd.DataFrame:
-    if data_path is None:
-        return data.reset_index(drop=True)
-    try:
-        if data_path.suffix.lower() == ".csv":
-            return pd.read_csv(data_path)
-        return pd.read_parquet(data_path)
-    except Exception as exc:
-        raise ValidationError(
-            f"data={str(data_path)!r}: could not be read ({type(exc).__name__}: {exc}); check "
-            "the file."
-        ) from exc
-
-
-def score(model, data, data_path, spec, timer, sample_size: int, seed: int, tmp) -> Scored:
-    """Score every row and count; keep a bounded sample for detectors and explanations."""
-    from fairgate.audit.core.counts import counts_from_file, group_counts
-
-    large = (
-        data_path is not None
-        and data_path.suffix.lower() == ".parquet"
-        and _parquet_rows(data_path) > _large_rows()
-    )
-    if large:
-        import pyarrow.parquet as pq
-
-        columns = pq.ParquetFile(data_path).schema_arrow.names
-        features = list(spec.features or [c for c in columns if c != spec.target])
-        check_columns(
-            columns,
-            {"target": [spec.target], "sensitive": list(spec.sensitive), "features": features},
-        )
-        total = _parquet_rows(data_path)
-        scratch = tmp if tmp is not None else Path(data_path).parent
-        out = Path(scratch) / ".scored.parquet"
-        try:
-            with timer.step("score (batches)", total=total) as advance:
-                sample, n = score_parquet_in_batches(
-                    data_path,
-                    model,
-                    features=features,
-                    keep=[spec.target, *spec.sensitive],
-                    out_path=out,
-                    sample_size=sample_size,
-                    seed=seed,
-                    on_batch=advance,
-                )
-            with timer.step("counts (DuckDB)"):
-                counts = counts_from_file(
-                    out,
-                    y_true=spec.target,
-                    y_pred=PRED_COLUMN,
-                    sensitive=list(spec.sensitive),
-                    pos_label=spec.pos_label,
-                )
-        finally:
-            out.unlink(missing_ok=True)
-        return Scored(counts, sample, n)
-    with timer.step("read data"):
-        frame = _read(data, data_path)
-        features = list(spec.features or [c for c in frame.columns if c != spec.target])
-        check_columns(
-            list(map(str, frame.columns)),
-            {"target": [spec.target], "sensitive": list(spec.sensitive), "features": features},
-        )
-    with timer.step("score"):
-        pred = predict(model, frame[features])
-    with timer.step("counts"):
-        counts = group_counts(
-            frame[spec.target], pred, frame[list(spec.sensitive)], pos_label=spec.pos_label
-        )
-    n = len(frame)
-    rng = np.random.default_rng(seed)
-    rows = np.sort(rng.choice(n, size=min(sample_size, n), replace=False))
-    sample = frame.iloc[rows].reset_index(drop=True).assign(**{PRED_COLUMN: pred[rows]})
-    return Scored(counts, sample, n)
-
-
-def _large_rows() -> int:
-    from fairgate.audit.pipeline import run as runner
-
-    return runner.LARGE_ROWS
-
-
-def _parquet_rows(path: Path) -> int:
-    import pyarrow.parquet as pq
-
-    try:
-        return pq.ParquetFile(path).metadata.num_rows
-    except Exception as exc:
-        raise ValidationError(
-            f"data={str(path)!r}: not a readable Parquet file ({exc}); check the file."
-        ) from exc
 
 
 # ---------------------------------------------------------------------------------------------
@@ -320,20 +143,26 @@ def _detect(model: Any, scored: Scored, spec: Any, pol: Any, seed: int) -> dict[
     sample = scored.sample
     features = _features(spec, sample)
     X = sample[features]
+    declared = list(spec.sensitive)
     prohibited = det.find_prohibited(
-        X, prohibited=_pget(pol, "prohibited", None) or None, seed=seed
+        X,
+        prohibited=_pget(pol, "prohibited", None) or None,
+        sensitive=declared,
+        extra_names=_pget(pol, "sensitive_names", None) or None,
+        descriptions=spec.extra.get("feature_descriptions") or None,
+        dictionary=spec.extra.get("data_dictionary") or None,
+        reference=sample[declared],
+        seed=seed,
     )
     others = [c for c in features if c not in spec.sensitive]
     proxies = det.scan_proxies(
-        sample[others],
-        sample[list(spec.sensitive)],
-        threshold=float(_pget(pol, "proxy_threshold", 0.3)),
-        seed=seed,
+        sample[others], sample[declared], threshold=_proxy_threshold(pol), seed=seed
     )
+    min_n = int(_pget(pol, "min_group_size", 30))
     flips = []
     for attr in spec.sensitive:
         if attr in features:
-            flips.append(det.flip_test(model, X, attr, seed=seed).to_dict())
+            flips.append(det.flip_test(model, X, attr, min_n=min_n, seed=seed).to_dict())
     shares = _pget(pol, "reference_shares", None) or {}
     represented = [
         det.representation(sample[attr], shares[attr]).to_dict()
@@ -349,14 +178,36 @@ def _detect(model: Any, scored: Scored, spec: Any, pol: Any, seed: int) -> dict[
     }
 
 
-def explain(model: Any, scored: Scored, spec: Any, seed: int, size: int) -> dict[str, Any] | None:
-    """SHAP global and per-group importance on a bounded sample."""
+def _proxy_threshold(pol: Any) -> float:
+    if isinstance(pol, dict):
+        return float(pol.get("proxy_threshold", 0.3))
+    from fairgate.audit.policy.detector_checks import proxy_threshold
+
+    return proxy_threshold(pol)
+
+
+def proxy_features(detectors: dict[str, Any], pol: Any) -> list[str]:
+    """Inputs the proxy scan flagged (at the proxy rule's threshold), for the explanation."""
+    threshold = _proxy_threshold(pol)
+    found = (detectors.get("proxies") or {}).get("findings", [])
+    return list(dict.fromkeys(f for p in found if p["score"] >= threshold for f in p["features"]))
+
+
+def explain(
+    model: Any, scored: Scored, spec: Any, seed: int, size: int, proxies: list[str] | None = None
+) -> dict[str, Any] | None:
+    """SHAP global and per-group importance on a bounded sample, weighing the given proxies."""
     from fairgate.audit.explain import explain as shap_explain
 
     sample = scored.sample
     X = sample[_features(spec, sample)]
     result = shap_explain(
-        model, X, sensitive=sample[list(spec.sensitive)], seed=seed, sample_size=size
+        model,
+        X,
+        sensitive=sample[list(spec.sensitive)],
+        proxies=proxies or (),
+        seed=seed,
+        sample_size=size,
     )
     body = result.to_dict()
     body.pop("values", None)

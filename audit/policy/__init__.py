@@ -1,24 +1,25 @@
 """The committee's written policy: schema, loading, and evaluation into a Verdict."""
 
-from fairgate.audit.policy.evaluate import (
+from fairgate.audit.policy.evaluate import evaluate
+from fairgate.audit.policy.load import (
+    builtin_policies,
+    default_policy,
+    load_policy,
+    policy_json_schema,
+)
+from fairgate.audit.policy.rules import (
     DERIVED_METRICS,
     RULE_KINDS,
     RULE_METRICS,
-    AuditEvidence,
     BreakerRule,
     DriftRule,
     ExplainRule,
     MetricRule,
-    Policy,
-    RuleResult,
-    Verdict,
     WindowSpec,
-    builtin_policies,
-    default_policy,
-    evaluate,
-    load_policy,
-    policy_json_schema,
+    canonical_metric,
 )
+from fairgate.audit.policy.schema import Policy
+from fairgate.audit.policy.verdict import AuditEvidence, RuleResult, Verdict
 
 __all__ = [
     "DERIVED_METRICS",
@@ -34,6 +35,7 @@ __all__ = [
     "Verdict",
     "WindowSpec",
     "builtin_policies",
+    "canonical_metric",
     "default_policy",
     "evaluate",
     "load_policy",

@@ -7,7 +7,6 @@ and the audit is recorded in the registry (the committee may approve on it).
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import click
@@ -18,14 +17,25 @@ __all__ = ["register"]
 @click.command()
 @click.argument("model")
 @click.argument("data", type=click.Path(path_type=Path))
-@click.option("--target", default=None, help="Column of true outcomes (default: the filing's).")
+@click.option(
+    "--target", default=None, help="Column of true outcomes (a model file; a filing names it)."
+)
 @click.option(
     "--sensitive",
     default=None,
-    help="Sensitive attribute columns, comma-separated (default: the filing's).",
+    help="Sensitive attribute columns, comma-separated (a model file; a filing names them).",
 )
-@click.option("--features", default=None, help="Model input columns (default: all but target).")
-@click.option("--pos-label", default="1", show_default=True, help="The favourable decision.")
+@click.option(
+    "--features",
+    default=None,
+    help="Model input columns (a model file; default: all but the target).",
+)
+@click.option(
+    "--pos-label",
+    default="1",
+    show_default=True,
+    help="The favourable decision (a model file; a filing names it).",
+)
 @click.option(
     "--policy",
     "policy",
@@ -68,85 +78,122 @@ def audit(
     quiet: bool,
 ) -> None:
     """Audit MODEL (.skops, .onnx, MLflow folder, or NAME@VERSION) on DATA (.parquet, .csv)."""
-    import warnings
-
-    from fairgate.audit.pipeline.run import run_audit
-    from fairgate.errors import ValidationError
     from fairgate.settings import get_settings
 
     settings = get_settings()
-    filed = _filed(model, settings)
-    if filed is not None:
-        registry, record, spec = filed
-        model_path: str | Path = record.artifact_path
-        policy = policy or spec.get("policy") or "default"
-        if out is None:
-            stamp = time.strftime("%Y%m%dT%H%M%S")
-            out = settings.reports_dir / record.name / record.version / stamp
-    else:
-        registry = record = None
-        model_path = Path(model)
-        if not target or not sensitive:
-            raise ValidationError(
-                f"MODEL={model!r} is a file: give --target and --sensitive (or audit a filed "
-                "model as NAME@VERSION, whose filing names them)."
-            )
-        if out is None:
-            raise ValidationError("--out is required when MODEL is a file.")
-        spec = {"name": name or model_path.stem}
-    if target:
-        spec["target"] = target
-    if sensitive:
-        spec["sensitive"] = sensitive
-    if features:
-        spec["features"] = [f.strip() for f in features.split(",")]
-    if pos_label != "1" or "pos_label" not in spec:
-        spec["pos_label"] = _label(pos_label)
-    with warnings.catch_warnings():
-        warnings.simplefilter("always")
-        if allow_pickle or settings.allow_pickle:
-            click.echo("warning: loading a pickle/joblib file runs any code it holds.", err=True)
-        result = run_audit(
-            model_path,
-            data,
-            spec,
-            policy,
-            seed=settings.seed if seed is None else seed,
-            out_dir=out,
-            lang=lang,
-            allow_pickle=allow_pickle or settings.allow_pickle,
-            progress=not quiet,
-        )
-    report = Path(out).resolve() / "report.html"
-    if registry is not None and record is not None:
-        audit_record = registry.record_result(
-            record.name,
-            record.version,
-            result,
-            report_path=str(report),
-            actor="fairgate audit (CLI)",
-        )
-        click.echo(f"recorded: audit {audit_record.id} of {record.name}@{record.version}")
-    click.echo(f"verdict: {result.outcome}")
-    click.echo(f"report: {report}")
+    options = {"target": target, "sensitive": sensitive, "features": features}
+    if pos_label != "1":
+        options["pos-label"] = pos_label
+    if allow_pickle or settings.allow_pickle:
+        click.echo("warning: loading a pickle/joblib file runs any code it holds.", err=True)
+    if "@" in model and not Path(model).exists():
+        _audit_filed(model, data, options, policy, out, lang, seed, allow_pickle, quiet)
+        return
+    _audit_file(
+        Path(model),
+        data,
+        options,
+        _label(pos_label),
+        policy or "default",
+        out,
+        lang,
+        name,
+        settings.seed if seed is None else seed,
+        allow_pickle or settings.allow_pickle,
+        quiet,
+    )
 
 
-def _filed(model: str, settings: object) -> tuple[object, object, dict] | None:
-    """``(registry, record, spec)`` when MODEL names a filed version, else ``None``."""
-    if "@" not in model or Path(model).exists():
-        return None
+def _audit_filed(
+    model: str,
+    data: Path,
+    options: dict[str, str | None],
+    policy: str | None,
+    out: Path | None,
+    lang: str,
+    seed: int | None,
+    allow_pickle: bool,
+    quiet: bool,
+) -> None:
+    """Audit a filed version through the registry's one audit use case, and record it."""
+    from fairgate.errors import ValidationError
     from fairgate.registry.store import Registry
+    from fairgate.registry.usecases import AuditRequest, audit_filed_model
 
+    given = sorted(k for k, v in options.items() if v)
+    if given:
+        raise ValidationError(
+            f"{model} is a filed model: its filing names the target, the sensitive attributes, "
+            f"the features and the favourable label; drop --{', --'.join(given)} (or file a new "
+            "version with a corrected filing)."
+        )
     name, _, version = model.rpartition("@")
-    registry = Registry(settings)
-    record = registry.get(name, version)
-    if record.artifact_path is None:
-        from fairgate.errors import ConflictError
+    outcome = audit_filed_model(
+        Registry(),
+        AuditRequest(
+            name=name,
+            version=version,
+            data=data,
+            actor="fairgate audit (CLI)",
+            policy=policy,
+            out_dir=out,
+            lang=lang,  # type: ignore[arg-type]
+            seed=seed,
+            allow_pickle=allow_pickle,
+            progress=not quiet,
+        ),
+    )
+    click.echo(f"recorded: audit {outcome.record.id} of {name}@{version}")
+    click.echo(f"policy: {outcome.policy_ref}")
+    click.echo(f"verdict: {outcome.result.outcome}")
+    click.echo(f"report: {outcome.report}")
 
-        raise ConflictError(f"{name}@{version} was filed without an artifact; re-file it with one.")
-    registry.verify_artifact(name, version)
-    spec = dict(registry.filing_object(name, version).audit_spec())
-    return registry, record, spec
+
+def _audit_file(
+    model: Path,
+    data: Path,
+    options: dict[str, str | None],
+    pos_label: object,
+    policy: str,
+    out: Path | None,
+    lang: str,
+    name: str | None,
+    seed: int,
+    allow_pickle: bool,
+    quiet: bool,
+) -> None:
+    """Audit a model file that is not filed; nothing is recorded."""
+    from fairgate.audit.pipeline.run import run_audit
+    from fairgate.errors import ValidationError
+
+    if not options["target"] or not options["sensitive"]:
+        raise ValidationError(
+            f"MODEL={str(model)!r} is a file: give --target and --sensitive (or audit a filed "
+            "model as NAME@VERSION, whose filing names them)."
+        )
+    if out is None:
+        raise ValidationError("--out is required when MODEL is a file.")
+    spec: dict[str, object] = {
+        "name": name or model.stem,
+        "target": options["target"],
+        "sensitive": options["sensitive"],
+        "pos_label": pos_label,
+    }
+    if options["features"]:
+        spec["features"] = [f.strip() for f in options["features"].split(",")]
+    result = run_audit(
+        model,
+        data,
+        spec,
+        policy,
+        seed=seed,
+        out_dir=out,
+        lang=lang,
+        allow_pickle=allow_pickle,
+        progress=not quiet,
+    )
+    click.echo(f"verdict: {result.outcome}")
+    click.echo(f"report: {Path(out).resolve() / 'report.html'}")
 
 
 def _label(raw: str) -> object:

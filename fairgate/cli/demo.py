@@ -16,12 +16,19 @@ __all__ = ["register"]
     show_default=True,
     help="Language of the HTML reports (English or 简体中文).",
 )
-@click.option("--policy", default=None, help="A built-in policy name or a policy YAML file.")
+@click.option(
+    "--policy",
+    default=None,
+    help="A built-in policy name or a policy YAML file for the filings (default: 'default').",
+)
 def demo(seed: int, lang: str, policy: str | None) -> None:
-    """File, audit and decide on two models trained on the Toronto arrests data.
+    """The whole loop on the Toronto arrests data: file, audit, decide, serve, trip.
 
-    Everything lands under FAIRGATE_HOME (default ~/.fairgate): the SQLite registry, the
-    artifacts, and for each version an HTML audit report with the notebook that reproduces it.
+    Two model versions are filed and audited, the committee rejects one and approves the other;
+    fairgate's service then runs in this process while the approved model serves, and the
+    circuit breaker suspends it when its live decisions turn biased. Everything lands under
+    FAIRGATE_HOME (default ~/.fairgate): the SQLite registry and ledger, the artifacts, and
+    for each version an HTML audit report with the notebook that reproduces it.
     """
     from fairgate.demo.loop import run_demo
 

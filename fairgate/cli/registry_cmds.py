@@ -77,12 +77,17 @@ def file_cmd(
         artifact = str(folder)
     else:
         parsed = parse_filing(filing)
-    record = _registry().file(parsed, artifact, actor=actor or parsed.vendor.name, vendor=vendor)
+    from fairgate.registry.usecases import FileRequest, file_model
+
+    request = FileRequest(parsed, artifact, actor=actor or parsed.vendor.name, vendor=vendor)
+    record = file_model(_registry(), request)
     click.echo(f"filed {record.name}@{record.version}: {record.state}")
     if record.artifact_sha256:
         click.echo(f"artifact {record.artifact_kind} sha256 {record.artifact_sha256}")
     else:
         click.echo("no artifact on file: an audit needs one (file a new version with --artifact)")
+    for finding in record.findings:  # e.g. a declared input the policy prohibits
+        click.echo(f"warning: {finding}")
 
 
 @click.command("models")
@@ -138,7 +143,7 @@ def show_cmd(ref: str, as_json: bool) -> None:
     for a in audits:
         click.echo(
             f"    #{a.id} {a.created_at:%Y-%m-%d %H:%M} {a.verdict:<5} by {a.actor}"
-            f"  {a.report_path or ''}"
+            f"  {a.report_path or a.error or ''}"
         )
     click.echo("  ledger")
     for e in events:
@@ -152,8 +157,11 @@ def _decision(action: str, help_text: str) -> click.Command:
     @click.option("--rationale", required=True, help="Why (recorded in the ledger).")
     @click.option("--by", "by", required=True, help="The committee member deciding.")
     def command(ref: str, rationale: str, by: str) -> None:
+        from fairgate.registry.usecases import DecisionRequest, decide
+
         name, version = _ref(ref)
-        record = _registry().decide(name, version, action, rationale=rationale, actor=by)
+        request = DecisionRequest(name, version, action, rationale=rationale, actor=by)
+        record = decide(_registry(), request)
         click.echo(f"{record.name}@{record.version}: {record.state} ({record.reason})")
 
     return command

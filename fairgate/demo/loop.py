@@ -1,29 +1,37 @@
-"""``fairgate demo``: the whole loop on the embedded default (SQLite under ``FAIRGATE_HOME``).
+"""``fairgate demo``: the whole loop 备案 → 评估 → 退出 on the embedded default, in one command.
 
-A vendor files two versions of a model trained on the Toronto arrests data: version A takes colour
-and sex among its inputs, version B does not. Each is audited (per-group metrics with confidence
-intervals, prohibited variables and proxies, flip test, SHAP, the written policy), with an HTML
-report and a reproducing notebook; the committee then decides: a failing audit is rejected, a
-passing one approved, so the model may serve. Every step is an event in the hash-chained ledger.
+A vendor files two versions of a model trained on the Toronto arrests data (version A takes
+colour and sex among its inputs, version B does not); each is audited through the registry's one
+audit use case; the committee rejects the failing one and approves the other. Then fairgate's
+service starts in this process, the serving side asks it before every batch and reports every
+decision through :class:`~fairgate.registry.client.StatusClient`; when an upstream records fault
+makes the approved model's decisions differ by colour, the circuit breaker trips, the model is
+suspended, serving stops, and the evidence is read back from the hash-chained ledger.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
-__all__ = ["DEMO_MODEL", "DemoOutcome", "run_demo"]
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from fairgate.demo.data import DemoData
+    from fairgate.demo.live import LiveStream
+    from fairgate.registry.store import Registry
+
+__all__ = ["DEMO_MODEL", "DemoOutcome", "DemoRun", "run_demo"]
 
 DEMO_MODEL = "toronto-arrests-release"
 _VENDOR = "demo vendor (city data office)"
-_AUDITOR = "fairgate audit runner"
 _COMMITTEE = "demo committee member"
 
 
 @dataclass(frozen=True)
 class DemoOutcome:
-    """What one filed version of the demo went through."""
+    """What one filed version of the demo went through up to the committee's decision."""
 
     version: str
     features: tuple[str, ...]
@@ -33,115 +41,92 @@ class DemoOutcome:
     notebook: Path
 
 
+@dataclass(frozen=True)
+class DemoRun:
+    """The whole demo: each version's outcome, the live stream, and the final state.
+
+    Attributes
+    ----------
+    versions : tuple of DemoOutcome
+    served : str or None
+        The version that was approved and served.
+    live : LiveStream or None
+    final_state : str or None
+        The served version's state at the end (``"SUSPENDED"`` after the trip).
+    """
+
+    versions: tuple[DemoOutcome, ...]
+    served: str | None
+    live: LiveStream | None
+    final_state: str | None
+
+
 def run_demo(
     *,
     seed: int = 0,
-    lang: str = "en",
+    lang: Literal["en", "zh"] = "en",
     policy: str | None = None,
-    console: Any = None,
-) -> list[DemoOutcome]:
-    """File, audit and decide on the two demo versions, printing tables and verdicts.
+    console: Console | None = None,
+) -> DemoRun:
+    """File, audit and decide on the two demo versions, serve the approved one until it trips.
 
     Parameters
     ----------
     seed : int, default 0
-        Seed of the data split, the models and the audit.
+        Seed of the data split, the models, the audits and the live stream.
     lang : {"en", "zh"}, default "en"
         Language of the HTML reports.
     policy : str, optional
-        A built-in policy name or a policy file (default: the filing's policy, else "default").
+        A built-in policy name or a policy file, written into the filings (default: the example
+        filing's policy); it judges the audits and its breaker rules watch the live decisions.
     console : rich.console.Console, optional
         Where to print (default: standard output).
 
     Returns
     -------
-    list of DemoOutcome
+    DemoRun
     """
-    import skops.io as sio
     from rich.console import Console
+    from threadpoolctl import threadpool_limits
 
-    from fairgate.audit.pipeline.run import run_audit
-    from fairgate.demo.data import FEATURES, UNAWARE_FEATURES, arrests_model, load_arrests_frame
+    from fairgate.demo.data import FEATURES, UNAWARE_FEATURES, load_arrests_frame
     from fairgate.registry.store import Registry
-    from fairgate.registry.store.filing import example_filing_path, parse_filing
     from fairgate.settings import get_settings
 
     console = console or Console()
     settings = get_settings()
     settings.ensure_home()
     registry = Registry(settings)
-    base = parse_filing(example_filing_path()).model_dump(mode="json")
     with console.status("Loading the Toronto arrests data (scikit-lego)…"):
         data = load_arrests_frame(seed)
     console.print(
-        f"[bold]fairgate demo[/bold] — registry and reports under {settings.home}\n"
+        f"[bold]fairgate demo[/bold] — registry, artifacts and reports under {settings.home}\n"
         f"Toronto arrests data: {len(data.train):,} rows to train, {len(data.audit):,} to audit."
     )
-    outcomes = []
     plans = [
-        ("A", FEATURES, "uses colour and sex among its inputs"),
-        ("B", UNAWARE_FEATURES, "does not take colour or sex as inputs"),
+        ("A", tuple(FEATURES), "takes colour and sex among its inputs"),
+        ("B", tuple(UNAWARE_FEATURES), "does not take colour or sex as inputs"),
     ]
-    for label, features, what in plans:
-        version = _next_version(registry, DEMO_MODEL)
-        console.rule(f"{DEMO_MODEL} version {version} (model {label}: {what})")
-        work = settings.home / "demo" / f"{DEMO_MODEL}-{version}"
-        work.mkdir(parents=True, exist_ok=True)
-        with console.status("Training the model…"):
-            model = arrests_model(data.train, seed, features=list(features))
-            sio.dump(model, work / "model.skops")
-            data.audit.to_parquet(work / "audit.parquet", index=False)
-        filing = _filing(base, version, features)
-        record = registry.file(filing, work / "model.skops", actor=_VENDOR)
-        console.print(f"[bold]filed[/bold] by {_VENDOR}: state {record.state}")
-        out_dir = settings.reports_dir / DEMO_MODEL / version
-        result = run_audit(
-            record.artifact_path,
-            work / "audit.parquet",
-            registry.filing(DEMO_MODEL, version),
-            policy or filing.get("policy") or "default",
-            seed=seed,
-            out_dir=out_dir,
-            lang=lang,
-            progress=True,
-        )
-        registry.record_result(
-            DEMO_MODEL, version, result, report_path=str(out_dir / "report.html"), actor=_AUDITOR
-        )
-        _print_reports(console, result)
-        _print_verdict(console, result)
-        if result.outcome == "fail":
-            record = registry.decide(
-                DEMO_MODEL,
-                version,
-                "reject",
-                rationale=f"The audit failed ({_failing(result)}); the model may not serve.",
-                actor=_COMMITTEE,
-            )
-        else:
-            record = registry.decide(
-                DEMO_MODEL,
-                version,
-                "approve",
-                rationale="The audit passed every rule of the policy; approved for service.",
-                actor=_COMMITTEE,
-            )
-        console.print(f"[bold]committee[/bold]: {record.state}")
-        outcomes.append(
-            DemoOutcome(
-                version,
-                tuple(features),
-                result.outcome,
-                record.state,
-                out_dir / "report.html",
-                out_dir / "audit.ipynb",
-            )
-        )
-    _print_summary(console, registry, outcomes)
-    return outcomes
+    # Small data: one thread per native library avoids oversubscribing a busy machine.
+    with threadpool_limits(1):
+        filed = _file_versions(console, registry, settings.home, data, plans, seed, policy)
+        outcomes = [
+            _audit_and_decide(console, registry, settings.reports_dir, v, f, w, lang, seed)
+            for v, f, w, _ in filed
+        ]
+        approved = [(o, m) for o, (_, _, _, m) in zip(outcomes, filed, strict=True)]
+        approved = [(o, m) for o, m in approved if o.state == "ACTIVE"]
+        if not approved:
+            console.print("No version was approved, so none may serve.")
+            return DemoRun(tuple(outcomes), None, None, None)
+        outcome, model = approved[-1]
+        live = _serve(console, registry, settings, data, outcome, model, seed)
+    final = registry.get(DEMO_MODEL, outcome.version)
+    _print_end(console, registry, outcome, final.state, final.reason)
+    return DemoRun(tuple(outcomes), outcome.version, live, final.state)
 
 
-def _next_version(registry: Any, name: str) -> str:
+def _next_version(registry: Registry, name: str) -> str:
     taken = {mv.version for mv in registry.list_versions(name=name)}
     number = 1
     while str(number) in taken:
@@ -149,7 +134,11 @@ def _next_version(registry: Any, name: str) -> str:
     return str(number)
 
 
-def _filing(base: dict[str, Any], version: str, features: Any) -> dict[str, Any]:
+def _filing(version: str, features: tuple[str, ...], policy: str | None) -> dict[str, Any]:
+    """The packaged example filing, for ``version`` with ``features`` as inputs."""
+    from fairgate.registry.store.filing import example_filing_path, parse_filing
+
+    base = parse_filing(example_filing_path()).model_dump(mode="json")
     keep = set(features)
     filing = dict(base)
     filing["version"] = version
@@ -158,73 +147,164 @@ def _filing(base: dict[str, Any], version: str, features: Any) -> dict[str, Any]
         v for v in base.get("prohibited_variables", []) if v not in keep
     ]
     filing.pop("filed_on", None)
+    if policy is not None:
+        filing["policy"] = policy
     return filing
 
 
-def _failing(result: Any) -> str:
-    rules = [r for r in result.verdict.get("rules", []) if r.get("outcome") == "fail"]
-    names = sorted({str(r.get("rule_id")) for r in rules})
-    return ", ".join(names) or "see the report"
+def _file_versions(
+    console: Console,
+    registry: Registry,
+    home: Path,
+    data: DemoData,
+    plans: list[tuple[str, tuple[str, ...], str]],
+    seed: int,
+    policy: str | None,
+) -> list[tuple[str, tuple[str, ...], Path, Any]]:
+    """备案: train and file each version; ``(version, features, work folder, model)`` each."""
+    import skops.io as sio
+
+    from fairgate.demo.data import arrests_model
+    from fairgate.demo.show import print_filed
+    from fairgate.registry.usecases import FileRequest, file_model
+
+    console.rule("[bold]备案 · file[/bold] — the vendor files each model version")
+    filed = []
+    for label, features, what in plans:
+        version = _next_version(registry, DEMO_MODEL)
+        work = home / "demo" / f"{DEMO_MODEL}-{version}"
+        work.mkdir(parents=True, exist_ok=True)
+        with console.status(f"Training model {label}…"):
+            model = arrests_model(data.train, seed, features=list(features))
+            sio.dump(model, work / "model.skops")
+            data.audit.to_parquet(work / "audit.parquet", index=False)
+        console.print(f"model {label} {what}")
+        filing = _filing(version, features, policy)
+        request = FileRequest(filing, work / "model.skops", actor=_VENDOR)
+        print_filed(console, file_model(registry, request), features)
+        filed.append((version, features, work, model))
+    return filed
 
 
-def _label(group: dict[str, Any]) -> str:
-    return " & ".join(str(v) for v in group.values())
+def _audit_and_decide(
+    console: Console,
+    registry: Registry,
+    reports: Path,
+    version: str,
+    features: tuple[str, ...],
+    work: Path,
+    lang: Literal["en", "zh"],
+    seed: int,
+) -> DemoOutcome:
+    """评估 and 审批: audit one version (the one use case), then the committee decides."""
+    from fairgate.demo.audit import audit_version
+    from fairgate.demo.show import failing_rules, print_reports, print_verdict
+    from fairgate.registry.usecases import DecisionRequest, decide
 
-
-def _fmt(value: Any) -> str:
-    return "–" if value is None else f"{value:.3f}"
-
-
-def _print_reports(console: Any, result: Any) -> None:
-    from rich.table import Table
-
-    for key, report in result.reports.items():
-        table = Table(title=key, title_justify="left")
-        table.add_column("group")
-        for name in ("n", "selection rate (95% CI)", "TPR", "FPR", "accuracy", "flag"):
-            table.add_column(name, justify="right")
-        for group in report["groups"]:
-            m, lo, hi = group["metrics"], group["ci_low"], group["ci_high"]
-            table.add_row(
-                _label(group["group"]),
-                f"{sum(group['counts'].values()):,}",
-                f"{_fmt(m.get('selection_rate'))} "
-                f"({_fmt(lo.get('selection_rate'))}–{_fmt(hi.get('selection_rate'))})",
-                _fmt(m.get("true_positive_rate")),
-                _fmt(m.get("false_positive_rate")),
-                _fmt(m.get("accuracy")),
-                "too small" if group["insufficient"] else "",
-            )
-        console.print(table)
-
-
-def _print_verdict(console: Any, result: Any) -> None:
-    rules = result.verdict.get("rules", [])
-    colour = {"pass": "green", "warn": "yellow", "fail": "red"}[result.outcome]
-    counts = {o: sum(r.get("outcome") == o for r in rules) for o in ("pass", "warn", "fail")}
-    console.print(
-        f"[bold {colour}]Verdict: {result.outcome.upper()}[/bold {colour}] — "
-        f"{counts['pass']} rules pass, {counts['warn']} warn, {counts['fail']} fail."
+    console.rule(f"[bold]评估 · audit[/bold] — {DEMO_MODEL}@{version}")
+    out_dir = reports / DEMO_MODEL / version
+    done = audit_version(
+        registry,
+        DEMO_MODEL,
+        version,
+        work / "audit.parquet",
+        out_dir=out_dir,
+        lang=lang,
+        seed=seed,
+        progress=True,
     )
-    for rule in rules:
-        if rule.get("outcome") in ("fail", "warn"):
+    print_reports(console, done.result)
+    print_verdict(console, done.result, done.policy_ref)
+    console.print(f"report {done.report}  (audit {done.record.id}, recorded in the registry)")
+    outcome = done.result.outcome
+    action = "reject" if outcome == "fail" else "approve"
+    why = {
+        "fail": f"The audit failed ({failing_rules(done.result)}); the model may not serve.",
+        "warn": "The audit passed with warnings, which the committee has read; approved for "
+        "service.",
+        "pass": "The audit passed every rule of the policy; approved for service.",
+    }[outcome]
+    record = decide(
+        registry, DecisionRequest(DEMO_MODEL, version, action, rationale=why, actor=_COMMITTEE)
+    )
+    console.print(f"[bold]审批 · committee[/bold]: {record.state} — {why}")
+    return DemoOutcome(
+        version, features, done.result.outcome, record.state, done.report, out_dir / "audit.ipynb"
+    )
+
+
+def _serve(
+    console: Console,
+    registry: Registry,
+    settings: Any,
+    data: DemoData,
+    outcome: DemoOutcome,
+    model: Any,
+    seed: int,
+) -> LiveStream:
+    """上线: serve the approved version through the in-process service until fairgate says no."""
+    import numpy as np
+
+    from fairgate.demo.data import SENSITIVE
+    from fairgate.demo.live import local_service, records_fault, serve_decisions
+
+    console.rule(f"[bold]上线 · serve[/bold] — {DEMO_MODEL}@{outcome.version} goes live")
+    rng = np.random.default_rng(seed)
+    fair = data.audit.iloc[rng.integers(0, len(data.audit), 2_000)]
+    faulty = records_fault(data.audit.iloc[rng.integers(0, len(data.audit), 6_000)])
+
+    def on_batch(phase: str, served: int, may_serve: bool) -> None:
+        if phase == "faulty" and served == 250:
             console.print(
-                f"  • {rule['outcome']}: {rule.get('rule_id')}: {rule.get('why')}", markup=False
+                "An upstream records fault now corrupts Black arrestees' records (prior checks "
+                "counted three times over, employment lost); the model never sees colour…"
             )
+        answer = "may serve" if may_serve else "[bold red]do not serve[/bold red]"
+        console.print(f"  {phase:>6} decisions reported: {served:>5,}  fairgate: {answer}")
+
+    with local_service(settings) as service:
+        console.print(
+            f"fairgate service running in this process at {service.url}; the serving side asks "
+            "it before every batch of 250 decisions and reports each decision (StatusClient)."
+        )
+        live = serve_decisions(
+            service,
+            DEMO_MODEL,
+            outcome.version,
+            model,
+            list(outcome.features),
+            fair,
+            faulty,
+            sensitive=list(SENSITIVE),
+            on_batch=on_batch,
+        )
+    if live.refused:
+        console.print(
+            f"[bold red]Circuit breaker tripped[/bold red]: serving stopped after "
+            f"{live.served_faulty:,} decisions on corrupted records; the push stream reported "
+            f"{live.pushed_state}. The service has stopped."
+        )
+    return live
 
 
-def _print_summary(console: Any, registry: Any, outcomes: list[DemoOutcome]) -> None:
-    from rich.table import Table
+def _print_end(
+    console: Console, registry: Registry, outcome: DemoOutcome, state: str, reason: str
+) -> None:
+    """退出: the final state, the breaker's evidence from the ledger, the ledger, the reports."""
+    from fairgate.demo.show import print_evidence, print_ledger
 
-    console.rule("Summary")
-    table = Table(title_justify="left")
-    for name in ("version", "inputs", "verdict", "state", "report"):
-        table.add_column(name)
-    for o in outcomes:
-        table.add_row(o.version, ", ".join(o.features), o.verdict, o.state, str(o.report))
-    console.print(table)
-    check = registry.verify_ledger()
+    console.rule(f"[bold]退出 · {state.lower()}[/bold] — {DEMO_MODEL}@{outcome.version}")
+    console.print(f"{DEMO_MODEL}@{outcome.version}: {state} — {reason}")
+    trips = [
+        e
+        for e in registry.events()
+        if e.kind == "breaker_trip" and e.name == DEMO_MODEL and e.version == outcome.version
+    ]
+    if trips:
+        print_evidence(console, trips[-1])
+    print_ledger(console, registry, DEMO_MODEL)
     console.print(
-        f"Ledger: {'intact' if check.ok else 'BROKEN'}, {check.count:,} events. "
-        "Open a report in a browser; each folder also holds the notebook that reproduces it."
+        "Only a passing re-audit and a committee decision reinstate it (or the committee "
+        "withdraws it for good). Open a report in a browser; each report folder also holds the "
+        "notebook that reproduces the audit."
     )

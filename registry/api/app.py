@@ -335,6 +335,7 @@ def create_app(
     fastapi.FastAPI
     """
     from fairgate.registry.api.routers import models as routes_models
+    from fairgate.registry.api.routers import names as routes_names
     from fairgate.registry.api.routers import ops as routes_ops
 
     settings = settings or Settings()
@@ -371,6 +372,7 @@ def create_app(
     app.state.ready = False
     _install_error_handlers(app)
     app.include_router(routes_models.router)
+    app.include_router(routes_names.router)
     app.include_router(routes_ops.router)
     app.add_middleware(StatusFastPath)
     fast = _find_fast_path(app)

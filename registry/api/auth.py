@@ -41,6 +41,7 @@ from fairgate.errors import (
     PermissionDeniedError,
     ValidationError,
 )
+from fairgate.registry.store.tables import service_tokens as tokens_table
 
 __all__ = [
     "CACHE_SECONDS",
@@ -62,24 +63,6 @@ PBKDF2_ITERATIONS = 120_000
 
 CACHE_SECONDS = 30.0
 """How long a verified token stays in the in-memory cache."""
-
-_metadata = sa.MetaData()
-
-tokens_table = sa.Table(
-    "service_tokens",
-    _metadata,
-    sa.Column("id", sa.String(32), primary_key=True),
-    sa.Column("role", sa.String(32), nullable=False),
-    sa.Column("vendor", sa.String(200), nullable=True),
-    sa.Column("label", sa.String(200), nullable=True),
-    sa.Column("salt", sa.String(64), nullable=False),
-    sa.Column("hash", sa.String(128), nullable=False),
-    sa.Column("iterations", sa.Integer, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
-)
-"""The ``service_tokens`` table (created by migration ``0002_service``)."""
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from fairgate.audit.core.vocabulary import compared_rates, needs_outcome
 from fairgate.errors import ConflictError, ValidationError
 from fairgate.registry.monitor.observations import Batch, ObservationStore
 from fairgate.registry.monitor.windows import Window, batch_cells, cells_for, combined_groups
@@ -55,40 +56,26 @@ __all__ = [
 REPLAY_FACTOR = 4
 """After a restart, replay stored observations covering this many times the largest window."""
 
-_AGGREGATES = {
-    "demographic_parity": ("selection_rate",),
-    "equal_opportunity": ("true_positive_rate",),
-    "equalized_odds": ("true_positive_rate", "false_positive_rate"),
-    "predictive_parity": ("precision",),
-}
-
 
 def rule_metrics(metric: str) -> tuple[str, ...]:
-    """The rate metric(s) a breaker rule's ``metric`` names (aggregates are expanded).
+    """The rate metric(s) a breaker rule's ``metric`` names (criteria are expanded).
 
     Parameters
     ----------
     metric : str
-        A rate metric (``selection_rate``, ``tpr``, ...) or an aggregate such as
-        ``demographic_parity_difference`` or ``equalized_odds``.
+        Any name of :data:`fairgate.audit.core.vocabulary.RULE_METRICS`, an alias (``tpr``, ...)
+        or an aggregate such as ``demographic_parity_difference``.
 
     Returns
     -------
     tuple of str
+
+    Raises
+    ------
+    ValidationError
+        For a name the vocabulary does not know.
     """
-    from fairgate.audit.core.metrics import resolve_metric
-
-    base = metric.removesuffix("_difference").removesuffix("_ratio")
-    if base in _AGGREGATES:
-        return _AGGREGATES[base]
-    return (resolve_metric(metric),)
-
-
-def _needs_outcome(rule: Any, metrics: tuple[str, ...]) -> bool:
-    flag = getattr(rule, "needs_outcome", None)
-    if isinstance(flag, bool):
-        return flag
-    return any(m != "selection_rate" for m in metrics)
+    return compared_rates(metric)
 
 
 def _window_of(rule: Any) -> tuple[str, int]:
@@ -209,7 +196,7 @@ def evaluate_fairness(rule: Any, window: Window, counts: np.ndarray) -> Evaluati
 
     metrics = rule_metrics(rule.metric)
     kind = getattr(rule, "kind", "difference")
-    cells = cells_for(counts, _needs_outcome(rule, metrics))
+    cells = cells_for(counts, needs_outcome(rule.metric))
     keys = window.key_list()
     min_samples = int(getattr(rule, "min_samples", 30))
     alpha = float(getattr(rule, "alpha", 0.05))

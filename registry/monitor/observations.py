@@ -36,6 +36,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from fairgate.errors import LengthMismatchError, MissingValueError, ValidationError
+from fairgate.registry.store.tables import observation_batches as batches_table
 
 __all__ = [
     "MISSING",
@@ -48,24 +49,6 @@ __all__ = [
 
 MISSING = "(missing)"
 """Level given to a ``null`` sensitive value."""
-
-_metadata = sa.MetaData()
-
-batches_table = sa.Table(
-    "observation_batches",
-    _metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("model", sa.String(200), nullable=False),
-    sa.Column("version", sa.String(100), nullable=False),
-    sa.Column("received_at", sa.Float, nullable=False),
-    sa.Column("n", sa.Integer, nullable=False),
-    sa.Column("n_outcome", sa.Integer, nullable=False),
-    sa.Column("has_ts", sa.Boolean, nullable=False),
-    sa.Column("levels", sa.Text, nullable=False),
-    sa.Column("payload", sa.LargeBinary, nullable=False),
-    sa.Index("ix_observation_batches_model_version", "model", "version", "id"),
-)
-"""The ``observation_batches`` table (created by migration ``0002_service``)."""
 
 
 @dataclass(frozen=True, eq=False)

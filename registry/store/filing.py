@@ -231,6 +231,7 @@ class Filing(_Part):
             "target": self.target.name,
             "sensitive": self.declared_sensitive(),
             "features": [f.name for f in self.features],
+            "feature_descriptions": {f.name: f.description for f in self.features},
             "pos_label": self.target.positive_label,
             "name": self.name,
             "version": self.version,

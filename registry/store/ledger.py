@@ -50,8 +50,8 @@ class LedgerEvent:
     ----------
     id : int
     kind : str
-        ``file``, ``audit``, ``approve``, ``reject``, ``suspend``, ``breaker_trip``,
-        ``reinstate`` or ``withdraw``.
+        ``file``, ``audit``, ``audit_failed``, ``approve``, ``reject``, ``suspend``,
+        ``breaker_trip``, ``reinstate`` or ``withdraw``.
     name, version : str or None
     actor : str
     payload : dict

@@ -7,23 +7,23 @@ several processes queue instead of interleaving. Methods return frozen dataclass
 
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
 import json
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from fairgate.errors import ConflictError, NotFoundError, ValidationError
-from fairgate.registry.store import ledger
-from fairgate.registry.store.artifacts import ArtifactRef, ArtifactStore
-from fairgate.registry.store.db import init_db, make_engine, read_connection
+from fairgate.errors import ConflictError, ValidationError
+from fairgate.registry.store import ledger, names
+from fairgate.registry.store.artifact_checks import check_and_store
+from fairgate.registry.store.artifacts import ArtifactRef
+from fairgate.registry.store.db import read_connection
 from fairgate.registry.store.filing import Filing, parse_filing
 from fairgate.registry.store.lifecycle import (
     COMMITTEE_ACTIONS,
@@ -31,78 +31,24 @@ from fairgate.registry.store.lifecycle import (
     check_rationale,
     check_transition,
 )
+from fairgate.registry.store.reader import RegistryReader
+from fairgate.registry.store.records import (
+    AUDIT_COMPLETED,
+    AUDIT_FAILED,
+    BREAKER_ACTOR,
+    REASONS,
+    AuditRecord,
+    ModelVersion,
+    StatusRecord,
+)
 from fairgate.registry.store.tables import audits, decisions, model_versions
-from fairgate.settings import Settings, get_settings
 
 __all__ = ["AuditRecord", "ModelVersion", "Registry", "StatusRecord"]
 
 _log = logging.getLogger(__name__)
-BREAKER_ACTOR = "circuit breaker"
 
 
-def _utc(ts: float) -> _dt.datetime:
-    return _dt.datetime.fromtimestamp(ts, _dt.UTC)
-
-
-@dataclass(frozen=True)
-class ModelVersion:
-    """A filed model version (what the registry knows about it)."""
-
-    name: str
-    version: str
-    vendor: str | None
-    state: str
-    reason: str
-    revision: int
-    purpose: str
-    department: str
-    risk_level: str
-    filing_sha256: str
-    artifact_sha256: str | None
-    artifact_kind: str | None
-    artifact_path: str | None
-    created_at: _dt.datetime
-    updated_at: _dt.datetime
-
-
-@dataclass(frozen=True)
-class AuditRecord:
-    """An audit recorded for a model version."""
-
-    id: int
-    name: str
-    version: str
-    artifact_sha256: str | None
-    passed: bool
-    verdict: str
-    result: dict[str, Any]
-    result_sha256: str
-    report_path: str | None
-    actor: str
-    created_at: _dt.datetime
-
-
-@dataclass(frozen=True)
-class StatusRecord:
-    """May the model version serve right now, and why."""
-
-    name: str
-    version: str
-    state: str
-    may_serve: bool
-    reason: str
-    revision: int
-    updated_at: _dt.datetime
-
-
-_REASONS = {
-    State.FILED: "filed; not audited yet",
-    State.AUDITED: "audited; awaiting the committee's decision",
-    State.ACTIVE: "approved by the committee",
-}
-
-
-class Registry:
+class Registry(RegistryReader):
     """The algorithm registry over a SQLAlchemy database.
 
     Parameters
@@ -118,194 +64,7 @@ class Registry:
     >>> reg.file("filing.yaml", "model.skops", actor="vendor")  # doctest: +SKIP
     """
 
-    def __init__(self, settings: Settings | None = None, *, url: str | None = None) -> None:
-        self.settings = settings or get_settings()
-        if url is None:
-            self.settings.ensure_home()
-        self.engine = make_engine(url or self.settings.db_url)
-        init_db(self.engine)
-        self.artifacts = ArtifactStore(
-            self.settings.artifacts_dir, allow_pickle=self.settings.allow_pickle
-        )
-
-    # ------------------------------------------------------------------------ reading
-    def _row(self, conn: Connection, name: str, version: str | None) -> Any:
-        query = sa.select(model_versions).where(model_versions.c.name == name)
-        if version is None:
-            query = query.order_by(model_versions.c.id.desc()).limit(1)
-        else:
-            query = query.where(model_versions.c.version == str(version))
-        row = conn.execute(query).first()
-        if row is None:
-            what = name if version is None else f"{name}@{version}"
-            raise NotFoundError(f"model {what} is not filed; list them with 'fairgate models'.")
-        return row
-
-    def _model(self, row: Any) -> ModelVersion:
-        filing = json.loads(row.filing)
-        ref = ArtifactRef.from_dict(json.loads(row.artifact)) if row.artifact else None
-        return ModelVersion(
-            name=row.name,
-            version=row.version,
-            vendor=row.vendor,
-            state=row.state,
-            reason=row.reason,
-            revision=row.revision,
-            purpose=filing.get("purpose", ""),
-            department=filing.get("department", ""),
-            risk_level=filing.get("risk_level", ""),
-            filing_sha256=row.filing_sha256,
-            artifact_sha256=row.artifact_sha256,
-            artifact_kind=ref.kind if ref else None,
-            artifact_path=str(self.artifacts.path_of(ref)) if ref else None,
-            created_at=_utc(row.created_at),
-            updated_at=_utc(row.updated_at),
-        )
-
-    def get(self, name: str, version: str | None = None) -> ModelVersion:
-        """A model version (the newest filed when ``version`` is None).
-
-        Raises
-        ------
-        NotFoundError
-        """
-        with read_connection(self.engine) as conn:
-            return self._model(self._row(conn, name, version))
-
-    def list_versions(
-        self, *, vendor: str | None = None, name: str | None = None, state: str | None = None
-    ) -> list[ModelVersion]:
-        """Every model version, optionally of one vendor, name or state, in filing order."""
-        query = sa.select(model_versions).order_by(model_versions.c.id)
-        if vendor is not None:
-            query = query.where(model_versions.c.vendor == vendor)
-        if name is not None:
-            query = query.where(model_versions.c.name == name)
-        if state is not None:
-            query = query.where(model_versions.c.state == State(state.upper()).value)
-        with read_connection(self.engine) as conn:
-            return [self._model(row) for row in conn.execute(query)]
-
-    def filing(self, name: str, version: str) -> dict[str, Any]:
-        """The filing of a model version, as a JSON-ready dict."""
-        with read_connection(self.engine) as conn:
-            return json.loads(self._row(conn, name, version).filing)
-
-    def filing_object(self, name: str, version: str) -> Filing:
-        """The filing of a model version, validated."""
-        return parse_filing(self.filing(name, version))
-
-    def public_listing(self) -> list[dict[str, Any]]:
-        """What the public may see: name, version, purpose, department, vendor, state."""
-        out = []
-        for mv in self.list_versions():
-            out.append(
-                {
-                    "name": mv.name,
-                    "version": mv.version,
-                    "purpose": mv.purpose,
-                    "department": mv.department,
-                    "vendor": mv.vendor,
-                    "risk_level": mv.risk_level,
-                    "state": mv.state,
-                }
-            )
-        return out
-
-    def audits(self, name: str, version: str) -> list[AuditRecord]:
-        """The audits of a model version, oldest first."""
-        with read_connection(self.engine) as conn:
-            row = self._row(conn, name, version)
-            rows = conn.execute(
-                sa.select(audits).where(audits.c.model_id == row.id).order_by(audits.c.id)
-            ).all()
-        return [self._audit(r, row) for r in rows]
-
-    @staticmethod
-    def _audit(r: Any, model: Any) -> AuditRecord:
-        return AuditRecord(
-            id=r.id,
-            name=model.name,
-            version=model.version,
-            artifact_sha256=r.artifact_sha256,
-            passed=bool(r.passed),
-            verdict=r.verdict,
-            result=json.loads(r.result),
-            result_sha256=r.result_sha256,
-            report_path=r.report_path,
-            actor=r.actor,
-            created_at=_utc(r.created_at),
-        )
-
-    def status(self, name: str, version: str) -> StatusRecord:
-        """Serve or do not serve, with the state, the reason and a revision for ETags."""
-        with read_connection(self.engine) as conn:
-            row = self._row(conn, name, version)
-        return StatusRecord(
-            name=row.name,
-            version=row.version,
-            state=row.state,
-            may_serve=row.state == State.ACTIVE,
-            reason=row.reason,
-            revision=row.revision,
-            updated_at=_utc(row.updated_at),
-        )
-
-    def events(self, after_id: int = 0, limit: int | None = None) -> list[ledger.LedgerEvent]:
-        """Ledger events after ``after_id``, in order."""
-        return list(ledger.iter_events(self.engine, after_id=after_id, limit=limit))
-
-    def verify_ledger(self, anchor: Mapping[str, Any] | None = None) -> ledger.VerifyResult:
-        """Check the hash chain (optionally against an exported head)."""
-        return ledger.verify(self.engine, dict(anchor) if anchor else None)
-
-    def export_ledger(self, fp: IO[str]) -> ledger.VerifyResult:
-        """Write the chain as JSON Lines with a final head record."""
-        return ledger.export(self.engine, fp)
-
-    # ----------------------------------------------------------------------- artifacts
-    def _ref(self, name: str, version: str) -> ArtifactRef:
-        with read_connection(self.engine) as conn:
-            row = self._row(conn, name, version)
-        if not row.artifact:
-            raise ConflictError(f"{name}@{version} was filed without an artifact.")
-        return ArtifactRef.from_dict(json.loads(row.artifact))
-
-    def artifact_path(self, name: str, version: str) -> Path:
-        """Where the stored artifact of a model version is (not verified)."""
-        return self.artifacts.path_of(self._ref(name, version))
-
-    def verify_artifact(self, name: str, version: str) -> Path:
-        """Check the stored artifact's hash and return its path.
-
-        Raises
-        ------
-        ArtifactIntegrityError
-        """
-        ref = self._ref(name, version)
-        self.artifacts.verify(ref)
-        return self.artifacts.path_of(ref)
-
-    def load_model(self, name: str, version: str) -> Any:
-        """Verify the artifact's hash, then load it safely."""
-        return self.artifacts.load(self._ref(name, version))
-
     # ------------------------------------------------------------------------ writing
-    def _store_artifact(self, artifact: Any, filing: Filing) -> ArtifactRef | None:
-        if artifact is None:
-            return None
-        if isinstance(artifact, ArtifactRef):
-            self.artifacts.verify(artifact)
-            return artifact
-        text = str(artifact)
-        if text.startswith(("models:/", "runs:/")):
-            from fairgate.registry.store.mlflow_bridge import download_model
-
-            tracking = filing.mlflow.tracking_uri if filing.mlflow else None
-            local, meta = download_model(text, tracking_uri=tracking)
-            return self.artifacts.put(local, **meta)
-        return self.artifacts.put(Path(artifact))
-
     def file(
         self,
         filing: Filing | Mapping[str, Any] | str | Path,
@@ -329,15 +88,26 @@ class Registry:
 
         Raises
         ------
-        FilingError, ConflictError, ModelLoadError, UnsafeModelError
+        FilingError
+            A malformed filing, or an artifact whose inputs differ from the declared features.
+        ModelLoadError, UnsafeModelError
+            An artifact refused by the sandbox (corrupt, over a bound, outside the allowlist,
+            pickle while not allowed).
+        PermissionDeniedError
+            The name belongs to another vendor.
+        ConflictError
+            The version is already filed.
         """
         parsed = parse_filing(filing)
         if not (actor or "").strip():
             raise ValidationError("actor: say who files the model.")
-        ref = self._store_artifact(artifact, parsed)
-        now = time.time()
         owner = vendor or parsed.vendor.name
+        with read_connection(self.engine) as conn:
+            names.check_owner(conn, parsed.name, owner)
+        ref, check = check_and_store(self.artifacts, artifact, parsed)
+        now = time.time()
         with self.engine.begin() as conn:
+            names.claim(conn, parsed.name, owner, now)
             exists = conn.execute(
                 sa.select(model_versions.c.state).where(
                     model_versions.c.name == parsed.name,
@@ -356,7 +126,7 @@ class Registry:
                     version=parsed.version,
                     vendor=owner,
                     state=State.FILED.value,
-                    reason=_REASONS[State.FILED],
+                    reason=REASONS[State.FILED],
                     revision=1,
                     filing=parsed.canonical_json(),
                     filing_sha256=parsed.sha256(),
@@ -376,10 +146,47 @@ class Registry:
                     "vendor": owner,
                     "filing_sha256": parsed.sha256(),
                     "artifact": ref.to_dict() if ref else None,
+                    "checks": check.to_dict(),
                 },
             )
             row = self._row(conn, parsed.name, parsed.version)
-            return self._model(row)
+            findings = tuple(p.message() for p in check.prohibited)
+            return replace(self._model(row), findings=findings)
+
+    def name_owner(self, name: str) -> str | None:
+        """The vendor that owns a model name (None when the name was never filed)."""
+        with read_connection(self.engine) as conn:
+            return names.owner_of(conn, name)
+
+    def transfer_name(self, name: str, to_vendor: str, *, rationale: str, actor: str) -> str:
+        """Give a model name, and every version filed under it, to another vendor (admin).
+
+        Parameters
+        ----------
+        name : str
+            The model name.
+        to_vendor : str
+            The new owner.
+        rationale : str
+            Why; recorded in the ledger.
+        actor : str
+            The administrator.
+
+        Returns
+        -------
+        str
+            The previous owner.
+
+        Raises
+        ------
+        NotFoundError
+            The name was never filed.
+        ValidationError
+            An empty vendor, rationale or actor.
+        """
+        text, who = check_rationale(rationale, actor)
+        with self.engine.begin() as conn:
+            return names.transfer(conn, name, to_vendor, rationale=text, actor=who)
 
     def _move(
         self,
@@ -431,39 +238,27 @@ class Registry:
                 outcome = "passed" if passed else "failed"
                 reason = f"audited ({outcome}, verdict {verdict}); awaiting the committee"
             self._move(conn, row, target, reason=reason, now=now)
-            audit_id = conn.execute(
-                audits.insert().values(
-                    model_id=row.id,
-                    artifact_sha256=artifact_sha256,
-                    passed=bool(passed),
-                    verdict=str(verdict),
-                    result=body,
-                    result_sha256=result_sha,
-                    report_path=report_path,
-                    actor=actor,
-                    created_at=now,
-                )
-            ).inserted_primary_key[0]
-            ledger.append(
+            return self._insert_audit(
                 conn,
+                row,
                 "audit",
-                actor=actor,
-                name=row.name,
-                version=row.version,
-                payload={
-                    "audit_id": audit_id,
+                {
+                    "artifact_sha256": artifact_sha256,
                     "passed": bool(passed),
                     "verdict": str(verdict),
-                    "artifact_sha256": artifact_sha256,
+                    "result": body,
+                    "result_sha256": result_sha,
+                    "report_path": report_path,
+                    "actor": actor,
+                    "created_at": now,
+                    "status": AUDIT_COMPLETED,
+                },
+                {
                     "artifact_matches": artifact_sha256 == row.artifact_sha256
                     if row.artifact_sha256
                     else None,
-                    "result_sha256": result_sha,
-                    "report_path": report_path,
                 },
             )
-            record = conn.execute(sa.select(audits).where(audits.c.id == audit_id)).one()
-            return self._audit(record, row)
 
     def record_result(
         self, name: str, version: str, result: Any, *, report_path: str | None, actor: str
@@ -480,10 +275,68 @@ class Registry:
             actor=actor,
         )
 
+    def record_failed_audit(
+        self, name: str, version: str, *, artifact_sha256: str | None, error: str, actor: str
+    ) -> AuditRecord:
+        """Record an audit that stopped with ``error``; the model's state does not change.
+
+        The record has ``status`` "failed", the message as ``error``, ``passed`` false and
+        verdict "error"; the ledger gets an ``audit_failed`` event with the message.
+
+        Raises
+        ------
+        NotFoundError
+        """
+        message = (error or "").strip() or "the audit stopped without a message"
+        body = ledger.canonical_json({"error": message})
+        now = time.time()
+        with self.engine.begin() as conn:
+            row = self._row(conn, name, version)
+            return self._insert_audit(
+                conn,
+                row,
+                "audit_failed",
+                {
+                    "artifact_sha256": artifact_sha256,
+                    "passed": False,
+                    "verdict": "error",
+                    "result": body,
+                    "result_sha256": hashlib.sha256(body.encode("utf-8")).hexdigest(),
+                    "report_path": None,
+                    "actor": actor,
+                    "created_at": now,
+                    "status": AUDIT_FAILED,
+                    "error": message,
+                },
+                {},
+            )
+
+    def _insert_audit(
+        self,
+        conn: Connection,
+        row: Any,
+        kind: str,
+        values: dict[str, Any],
+        extra: dict[str, Any],
+    ) -> AuditRecord:
+        """Insert an audit row and its ledger event (``kind``) in the caller's transaction."""
+        audit_id = conn.execute(
+            audits.insert().values(model_id=row.id, **values)
+        ).inserted_primary_key[0]
+        payload = {"audit_id": audit_id, **values, **extra}
+        for key in ("result", "actor", "created_at", "status"):
+            payload.pop(key)
+        ledger.append(
+            conn, kind, actor=values["actor"], name=row.name, version=row.version, payload=payload
+        )
+        record = conn.execute(sa.select(audits).where(audits.c.id == audit_id)).one()
+        return self._audit(record, row)
+
     def _latest_audit(self, conn: Connection, model_id: int) -> Any:
+        """The newest audit that reached a verdict (a failed run is no evidence)."""
         return conn.execute(
             sa.select(audits)
-            .where(audits.c.model_id == model_id)
+            .where(audits.c.model_id == model_id, audits.c.status == AUDIT_COMPLETED)
             .order_by(audits.c.id.desc())
             .limit(1)
         ).first()
@@ -554,7 +407,7 @@ class Registry:
             target = check_transition(row.state, action)
             basis = self._check_evidence(conn, row, action)
             reason = {
-                "approve": _REASONS[State.ACTIVE],
+                "approve": REASONS[State.ACTIVE],
                 "reject": f"rejected by the committee: {text}",
                 "suspend": f"suspended by the committee: {text}",
                 "reinstate": f"reinstated by the committee: {text}",

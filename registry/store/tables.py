@@ -1,10 +1,19 @@
-"""The registry's tables (SQLAlchemy Core); the schema itself is made by the migrations."""
+"""Every table of fairgate in one MetaData (SQLAlchemy Core); the migrations must match it."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-__all__ = ["audits", "decisions", "ledger_events", "metadata", "model_versions"]
+__all__ = [
+    "audits",
+    "decisions",
+    "ledger_events",
+    "metadata",
+    "model_names",
+    "model_versions",
+    "observation_batches",
+    "service_tokens",
+]
 
 metadata = sa.MetaData()
 
@@ -25,6 +34,8 @@ model_versions = sa.Table(
     sa.Column("suspended_at", sa.Float),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("name", "version", name="uq_model_versions_name_version"),
+    sa.Index("ix_model_versions_vendor", "vendor"),
 )
 
 audits = sa.Table(
@@ -40,6 +51,9 @@ audits = sa.Table(
     sa.Column("report_path", sa.Text),
     sa.Column("actor", sa.String(500), nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, server_default="completed"),
+    sa.Column("error", sa.Text),
+    sa.Index("ix_audits_model_id", "model_id", "id"),
 )
 
 decisions = sa.Table(
@@ -69,3 +83,44 @@ ledger_events = sa.Table(
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
 )
+
+service_tokens = sa.Table(
+    "service_tokens",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("vendor", sa.String(200), nullable=True),
+    sa.Column("label", sa.String(200), nullable=True),
+    sa.Column("salt", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(128), nullable=False),
+    sa.Column("iterations", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+)
+"""The ``service_tokens`` table (created by migration ``0002_service``)."""
+
+observation_batches = sa.Table(
+    "observation_batches",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("version", sa.String(100), nullable=False),
+    sa.Column("received_at", sa.Float, nullable=False),
+    sa.Column("n", sa.Integer, nullable=False),
+    sa.Column("n_outcome", sa.Integer, nullable=False),
+    sa.Column("has_ts", sa.Boolean, nullable=False),
+    sa.Column("levels", sa.Text, nullable=False),
+    sa.Column("payload", sa.LargeBinary, nullable=False),
+    sa.Index("ix_observation_batches_model_version", "model", "version", "id"),
+)
+"""The ``observation_batches`` table (created by migration ``0002_service``)."""
+model_names = sa.Table(
+    "model_names",
+    metadata,
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("vendor", sa.String(500), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+"""Who owns each model name: the first vendor to file it, until an admin transfers it."""

@@ -271,8 +271,9 @@ def _hand_evidence(**overrides):
                 "rate": 0.2,
                 "n": 100,
                 "pairs": [
-                    {"from_group": "F", "to_group": "M", "rate": 0.3},
-                    {"from_group": "M", "to_group": "F", "rate": 0.1},
+                    {"from_group": "F", "to_group": "M", "rate": 0.3, "n": 50, "flips": 15},
+                    {"from_group": "M", "to_group": "F", "rate": 0.1, "n": 50, "flips": 5},
+                    {"from_group": "M", "to_group": "X", "rate": 1.0, "n": 2, "flips": 2},
                 ],
             }
         ],
@@ -295,7 +296,14 @@ def test_verdict_matches_hand_computation():
     ff = by_id["four_fifths"]  # 0.30 / 0.50; C (rate 0) is left out
     assert (ff.outcome, ff.value, ff.threshold) == ("fail", pytest.approx(0.6), 0.8)
     assert ff.groups_involved == ["B"] and ff.attributes == ["g"]
-    assert "0.600" in ff.why and "B 0.300 vs A 0.500" in ff.why and "left out: C" in ff.why
+    assert "0.600" in ff.why and "B 0.300 vs A 0.500" in ff.why
+    assert "left out of selection_rate: C" in ff.why
+    assert (ff.kind, ff.code, ff.params["low_group"], ff.params["value"]) == (
+        "ratio",
+        "metric.ratio",
+        "B",
+        pytest.approx(0.6),
+    )
     dp = by_id["dp"]
     assert (dp.outcome, dp.value, dp.groups_involved) == ("fail", pytest.approx(0.2), ["B", "A"])
     eo = by_id["eo"]  # TPR: A 25/50, B 15/50; FPR: A 25/50, B 15/50 -> 0.2
@@ -312,22 +320,25 @@ def test_verdict_matches_hand_computation():
 
     prohibited = by_id["no_prohibited"]
     assert prohibited.outcome == "fail" and prohibited.groups_involved == ["sex"]
-    assert "sex (sex: name)" in prohibited.why
+    assert "sex (sex)" in prohibited.why and prohibited.code == "prohibited.used"
 
     proxy = by_id["proxy"]  # school + income predict sex (prohibited): fail; zip -> race: warn
     assert (proxy.outcome, proxy.value, proxy.threshold) == ("fail", 0.7, 0.3)
     assert proxy.groups_involved == ["school + income → sex", "zip → race"]
 
     flips = by_id["flips"]
-    assert (flips.outcome, flips.value, flips.threshold) == ("fail", 0.2, 0.05)
-    assert flips.groups_involved == ["F→M", "M→F"] and "20.0% of 100" in flips.why
+    # judged on the worst pair with enough rows (M→X has 2 rows: shown, not judged)
+    assert (flips.outcome, flips.value, flips.threshold) == ("fail", 0.3, 0.05)
+    assert flips.groups_involved == ["F→M", "M→F"]
+    assert "30.0% of the decisions of F change when sex is set to M" in flips.why
+    assert "pooled over every pair: 20.0%" in flips.why and "M→X" in flips.why
 
     explained = by_id["explainability"]  # sex 20%, zip (proxy of race) 20%, school+income 60%
     assert explained.outcome == "fail" and explained.value == pytest.approx(0.6)
     assert explained.groups_involved[0] == "school + income (proxy of sex)"
     assert set(explained.groups_involved) == {
         "school + income (proxy of sex)",
-        "sex",
+        "sex (prohibited: sex)",
         "zip (proxy of race)",
     }
 
@@ -342,7 +353,15 @@ def test_verdict_matches_hand_computation():
         "explainability",
     }
     body = json.loads(json.dumps(verdict.to_dict()))
-    assert set(body) == {"outcome", "policy", "rules"}
+    assert set(body) == {"outcome", "policy", "headline", "rules"}
+    assert body["headline"] == [
+        "prohibited",
+        "proxy",
+        "explainability",
+        "flip",
+        "ratio",
+        "difference",
+    ]
     assert all(
         set(r)
         == {
@@ -354,6 +373,9 @@ def test_verdict_matches_hand_computation():
             "threshold",
             "groups_involved",
             "why",
+            "kind",
+            "code",
+            "params",
         }
         for r in body["rules"]
     )
@@ -398,7 +420,7 @@ def test_never_a_silent_pass():
     by_id = {r.rule_id: r for r in evaluate(policy, evidence).rules}
     ff = by_id["ff"]
     assert ff.outcome == "warn" and ff.value is None and "not measurable" in ff.why
-    assert "left out: B" in ff.why
+    assert "left out of selection_rate: B" in ff.why
     assert by_id["by_race"].outcome == "warn" and "race was not audited" in by_id["by_race"].why
     assert by_id["proxy"].outcome == "warn" and "did not run" in by_id["proxy"].why
     assert by_id["flips"].outcome == "warn" and by_id["flips"].attributes == ["g"]

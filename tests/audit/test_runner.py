@@ -281,17 +281,6 @@ def test_cli_pickle_allowed_with_flag(case, tmp_path):
     assert "warning" in res.output and (out / "report.html").exists()
 
 
-def test_run_demo_audit_writes_under_fairgate_home(_isolated_home):
-    from fairgate.audit.pipeline.run import run_demo_audit
-
-    result = run_demo_audit(lang="zh")
-    out = _isolated_home / "reports" / "arrests-demo"
-    assert (out / "report.html").exists() and (out / "audit.ipynb").exists()
-    assert set(result.reports) == {"colour", "sex", "colour x sex"}
-    assert result.explanation and set(result.explanation["group_importance"]) == {"colour", "sex"}
-    assert "公平性审计报告" in (out / "report.html").read_text(encoding="utf-8")
-
-
 @pytest.mark.slow
 def test_mlflow_pyfunc_model(case, tmp_path):
     mlflow_sklearn = pytest.importorskip("mlflow.sklearn")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -36,13 +36,32 @@ def make_filing(example_filing):
 
 
 @pytest.fixture(scope="session")
-def skops_model(tmp_path_factory) -> Path:
-    import skops.io as sio
+def arrests_model(example_filing):
+    """A model trained on the Toronto arrests data, taking exactly the example filing's features."""
+    from sklearn.compose import make_column_transformer
     from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    from sklego.datasets import load_arrests
 
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(200, 3))
-    y = (X[:, 0] + rng.normal(0, 0.5, 200) > 0).astype(int)
+    frame = load_arrests(as_frame=True)
+    features = [f["name"] for f in example_filing["features"]]
+    X, y = frame[features], (frame["released"] == "Yes").astype(int)
+    numeric = [c for c in features if pd.api.types.is_numeric_dtype(X[c])]
+    categorical = [c for c in features if c not in numeric]
+    model = make_pipeline(
+        make_column_transformer(
+            (OneHotEncoder(handle_unknown="ignore"), categorical), (StandardScaler(), numeric)
+        ),
+        LogisticRegression(max_iter=500),
+    )
+    return model.fit(X, y), X
+
+
+@pytest.fixture(scope="session")
+def skops_model(tmp_path_factory, arrests_model) -> Path:
+    import skops.io as sio
+
     path = tmp_path_factory.mktemp("model") / "model.skops"
-    sio.dump(LogisticRegression().fit(X, y), path)
+    sio.dump(arrests_model[0], path)
     return path

@@ -32,10 +32,11 @@ def _audit(reg, mv, passed=True, sha=None):
     )
 
 
-def test_whole_lifecycle(registry, make_filing, skops_model):
+def test_whole_lifecycle(registry, make_filing, skops_model, arrests_model):
     mv = registry.file(make_filing(), skops_model, actor="vendor")
     assert mv.state == "FILED" and mv.artifact_kind == "skops" and mv.vendor == "City data office"
-    assert registry.load_model(mv.name, mv.version).predict([[1.0, 0.0, 0.0]]).shape == (1,)
+    with registry.load_model(mv.name, mv.version) as model:  # in the sandbox worker
+        assert model.predict(arrests_model[1].head(3)).shape == (3,)
     _audit(registry, mv, passed=False)
     assert registry.get(mv.name, mv.version).state == "AUDITED"
     with pytest.raises(ConflictError, match="failed"):
@@ -150,12 +151,12 @@ def test_corrupt_or_swapped_artifact_refused(registry, make_filing, skops_model)
         registry.verify_artifact(mv.name, mv.version)
 
 
-def test_pickle_refused_unless_allowed(tmp_path, make_filing):
+def test_pickle_refused_unless_allowed(tmp_path, make_filing, arrests_model):
     from fairgate.registry.store import Registry
     from fairgate.settings import Settings
 
     model = tmp_path / "model.pkl"
-    model.write_bytes(pickle.dumps({"not": "a model"}))
+    model.write_bytes(pickle.dumps(arrests_model[0]))
     reg = Registry(Settings(home=tmp_path / "h"))
     with pytest.raises(UnsafeModelError, match="FAIRGATE_ALLOW_PICKLE"):
         reg.file(make_filing(), model, actor="vendor")

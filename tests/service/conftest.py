@@ -7,6 +7,7 @@ runner would), and talks to the server over HTTP only.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import socket
@@ -136,6 +137,22 @@ class Env:
 
     def filing(self, name: str, version: str) -> dict[str, Any]:
         return filing(name, version)
+
+    def upload(self, who: str, path: Path) -> dict[str, Any]:
+        """Upload a file as ``who`` (POST /v1/artifacts with its SHA-256); the answer's JSON."""
+        raw = path.read_bytes()
+        with self.client(who) as c:
+            r = c.post(
+                "/v1/artifacts",
+                params={"filename": path.name},
+                content=raw,
+                headers={
+                    "Content-Type": "application/octet-stream",
+                    "X-Content-SHA256": hashlib.sha256(raw).hexdigest(),
+                },
+            )
+        assert r.status_code == 201, r.text
+        return r.json()
 
     def record_audit(self, name: str, version: str) -> None:
         record_passing_audit(self, name, version)

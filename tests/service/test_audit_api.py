@@ -3,7 +3,6 @@ committee starts the audit, reads the report, and approves on the strength of th
 
 from __future__ import annotations
 
-import hashlib
 import time
 
 import numpy as np
@@ -33,21 +32,6 @@ def model_and_data(tmp_path_factory):
     return folder / "model.skops", folder / "eval.parquet"
 
 
-def _upload(client, path):
-    body = path.read_bytes()
-    r = client.post(
-        "/v1/artifacts",
-        params={"filename": path.name},
-        content=body,
-        headers={
-            "Content-Type": "application/octet-stream",
-            "X-Content-SHA256": hashlib.sha256(body).hexdigest(),
-        },
-    )
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
 def test_audit_over_rest_then_approve(env, model_and_data):
     model_path, data_path = model_and_data
     name, version = "lending-rest", "1"
@@ -63,9 +47,9 @@ def test_audit_over_rest_then_approve(env, model_and_data):
     }
     filing["sensitive_variables"] = ["sex"]
     filing["prohibited_variables"] = ["sex"]
+    model_up = env.upload("acme", model_path)
+    data_up = env.upload("acme", data_path)
     with env.client("acme") as vendor:
-        model_up = _upload(vendor, model_path)
-        data_up = _upload(vendor, data_path)
         r = vendor.post("/v1/models", json={"filing": filing, "upload_id": model_up["upload_id"]})
         assert r.status_code == 201, r.text
     with env.client("committee") as c:

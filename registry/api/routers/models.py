@@ -23,14 +23,16 @@ from starlette.concurrency import run_in_threadpool
 
 from fairgate.errors import (
     ArtifactIntegrityError,
-    ConflictError,
+    FairgateError,
     NotFoundError,
     PayloadTooLargeError,
     PermissionDeniedError,
     ValidationError,
 )
+from fairgate.registry import usecases
 from fairgate.registry.api.app import role_dependency
 from fairgate.registry.api.auth import ROLES, Principal
+from fairgate.registry.store import AuditRecord
 
 __all__ = ["router"]
 
@@ -176,7 +178,8 @@ def file_model(body: FileRequest, request: Request, principal: VendorP) -> JSONR
     service = request.app.state.service
     vendor = principal.vendor if principal.role == "vendor" else body.vendor
     artifact = _upload_path(service, principal, body.upload_id) if body.upload_id else None
-    record = service.registry.file(body.filing, artifact, actor=principal.actor, vendor=vendor)
+    filing = usecases.FileRequest(body.filing, artifact, actor=principal.actor, vendor=vendor)
+    record = usecases.file_model(service.registry, filing)
     data = jsonable_encoder(record)
     if data.get("name") is not None and data.get("version") is not None:
         service.hub.changed(str(data["name"]), str(data["version"]))
@@ -195,8 +198,26 @@ def list_models(principal: ReaderP, request: Request, name: str | None = None) -
 def get_model(name: str, version: str, request: Request, principal: ReaderP) -> JSONResponse:
     """The model version's record and its filing."""
     record = _owned_version(request, principal, name, version)
-    filing = request.app.state.service.registry.filing(name, version)
-    return _json({"model": record, "filing": filing})
+    registry = request.app.state.service.registry
+    audits = registry.audits(name, version)
+    latest = _audit_summary(audits[-1]) if audits else None
+    filing = registry.filing(name, version)
+    return _json({"model": record, "filing": filing, "latest_audit": latest})
+
+
+def _audit_summary(audit: AuditRecord) -> dict[str, Any]:
+    """An audit without its full result: id, status, verdict, error, report, who and when."""
+    return {
+        "id": audit.id,
+        "status": audit.status,
+        "passed": audit.passed,
+        "verdict": audit.verdict,
+        "error": audit.error,
+        "artifact_sha256": audit.artifact_sha256,
+        "report_path": audit.report_path,
+        "actor": audit.actor,
+        "created_at": audit.created_at,
+    }
 
 
 @router.get("/v1/models/{name}/{version}/audits", tags=["audits"], summary="Audits of a version")
@@ -206,6 +227,21 @@ def list_audits(name: str, version: str, request: Request, principal: ReaderP) -
     return _json({"audits": request.app.state.service.registry.audits(name, version)})
 
 
+@router.get("/v1/models/{name}/{version}/audits/{audit_id}", tags=["audits"], summary="One audit")
+def get_audit(
+    name: str, version: str, audit_id: int, request: Request, principal: ReaderP
+) -> JSONResponse:
+    """One recorded audit: ``status`` "completed" with its result, or "failed" with its error."""
+    _owned_version(request, principal, name, version)
+    for audit in request.app.state.service.registry.audits(name, version):
+        if audit.id == audit_id:
+            return _json(audit)
+    raise NotFoundError(
+        f"{name}:{version} has no audit {audit_id}; list them at "
+        f"/v1/models/{name}/{version}/audits."
+    )
+
+
 class AuditRequest(BaseModel):
     """Body of ``POST /v1/models/{name}/{version}/audits``."""
 
@@ -213,44 +249,23 @@ class AuditRequest(BaseModel):
         description="Evaluation data (Parquet/CSV) from POST /v1/artifacts."
     )
     policy: str | dict[str, Any] | None = Field(
-        default=None, description="A built-in policy name or an inline policy; default: default."
+        default=None,
+        description="A built-in policy name or an inline policy; default: the filing's policy.",
     )
     lang: Literal["en", "zh"] = "en"
 
 
-def _artifact_of(record: Any) -> tuple[str | None, str | None]:
-    data = jsonable_encoder(record)
-    for key in ("artifact_path", "artifact", "artifact_uri"):
-        value = data.get(key)
-        if isinstance(value, str) and value:
-            return value, data.get("artifact_sha256")
-    return None, data.get("artifact_sha256")
-
-
-def _run_audit_task(
-    service: Any, name: str, version: str, actor: str, model: str, data: Path, body: AuditRequest
-) -> None:
-    from fairgate.audit.pipeline.run import run_audit
-
-    registry = service.registry
-    out_dir = service.settings.reports_dir / name / version / secrets.token_hex(6)
+def _run_audit_task(service: Any, prepared: usecases.PreparedAudit) -> None:
+    """Run a prepared audit in the background; a failure is recorded with its message."""
+    request = prepared.request
     try:
-        result = run_audit(
-            model,
-            data,
-            registry.filing(name, version),
-            body.policy,
-            out_dir=out_dir,
-            lang=body.lang,
-            allow_pickle=service.settings.allow_pickle,
-        )
-        registry.record_result(
-            name, version, result, report_path=str(out_dir / "report.html"), actor=actor
-        )
+        usecases.run_prepared_audit(service.registry, prepared)
+    except FairgateError as exc:
+        _log.warning("audit of %s:%s failed: %s", request.name, request.version, exc.message)
     except Exception:
-        _log.exception("audit of %s:%s failed", name, version)
+        _log.exception("audit of %s:%s failed", request.name, request.version)
     finally:
-        service.hub.changed(name, version)
+        service.hub.changed(request.name, request.version)
 
 
 @router.post(
@@ -267,30 +282,35 @@ def start_audit(
     request: Request,
     background: BackgroundTasks,
 ) -> JSONResponse:
-    """Run the audit runner on the filed artifact and uploaded evaluation data, then record it.
+    """Audit the filed artifact on the uploaded evaluation data, then record the audit.
 
-    Answers 202 at once; the audit appears in ``GET .../audits`` when done. 501 when no audit
-    runner is installed, 409 when the version has no artifact on file.
+    The filing gives the target, the sensitive attributes, the features and the policy (unless
+    the request names one); the stored artifact's SHA-256 is checked first. Answers 202 at once;
+    the audit appears in ``GET .../audits`` when done, with ``status`` "completed", or "failed"
+    and its ``error``. Refused before it starts: 404 for an unknown version, 409 when it has no
+    artifact on file, when its artifact changed since filing or when its state allows no audit,
+    422 when the policy cannot be loaded.
     """
     service = request.app.state.service
-    record = service.registry.get(name, version)
-    try:
-        from fairgate.audit.pipeline.run import run_audit  # noqa: F401
-    except ImportError:
-        body_501 = {
-            "error": "not_implemented",
-            "message": "no audit runner is installed here; run 'fairgate audit' and record "
-            "its result instead.",
-        }
-        return JSONResponse(body_501, status_code=501)
     if isinstance(body.policy, str) and not body.policy.replace("-", "").replace("_", "").isalnum():
         raise ValidationError(f"policy={body.policy!r}: name a built-in policy or send it inline.")
-    model, _ = _artifact_of(record)
-    if model is None:
-        raise ConflictError(f"{name}:{version} has no artifact on file; file it with upload_id.")
+    usecases.check_auditable(service.registry, name, version)
     data = _upload_path(service, principal, body.data_upload_id)
-    background.add_task(_run_audit_task, service, name, version, principal.actor, model, data, body)
-    return _json({"started": True, "name": name, "version": version}, 202)
+    prepared = usecases.prepare_audit(
+        service.registry,
+        usecases.AuditRequest(
+            name=name,
+            version=version,
+            data=data,
+            actor=principal.actor,
+            policy=body.policy,
+            lang=body.lang,
+        ),
+    )
+    background.add_task(_run_audit_task, service, prepared)
+    return _json(
+        {"started": True, "name": name, "version": version, "policy": prepared.policy_ref}, 202
+    )
 
 
 @router.get(
@@ -310,10 +330,15 @@ def report(
     _owned_version(request, principal, name, version)
     audits = list(request.app.state.service.registry.audits(name, version))
     if audit_id is not None:
-        audits = [a for a in audits if getattr(a, "id", None) == audit_id]
+        audits = [a for a in audits if a.id == audit_id]
     if not audits:
         raise NotFoundError(f"{name}:{version} has no audit{f' {audit_id}' if audit_id else ''}.")
-    path = getattr(audits[-1], "report_path", None)
+    if audits[-1].error is not None:
+        raise NotFoundError(
+            f"audit {audits[-1].id} of {name}:{version} failed and has no report: "
+            f"{audits[-1].error} An earlier audit's report: add ?audit_id=N."
+        )
+    path = audits[-1].report_path
     if not path or not Path(path).is_file():
         raise NotFoundError(f"the report of {name}:{version}'s audit is not on disk.")
     return FileResponse(path, media_type="text/html", filename=Path(path).name)
@@ -342,7 +367,7 @@ def decide(
 ) -> JSONResponse:
     """Apply the decision; illegal transitions answer 409 naming the allowed ones."""
     service = request.app.state.service
-    record = service.registry.decide(
+    decision = usecases.DecisionRequest(
         name,
         version,
         body.action,
@@ -350,6 +375,7 @@ def decide(
         actor=principal.actor,
         evidence=body.evidence,
     )
+    record = usecases.decide(service.registry, decision)
     service.hub.changed(name, version)
     return _json(record)
 

@@ -1,0 +1,214 @@
+"""The one metric vocabulary: every metric name, its aliases, the criteria, what needs outcomes.
+
+The policy schema (audit rules and breaker rules), the breaker and the group reports all resolve
+metric names here, so a name accepted in one place is accepted in every other. The vocabulary is
+data: a new kind of model adds its metrics to :data:`METRIC_NAMES` (and criteria to
+:data:`CRITERIA`) with the model kind they apply to; the functions below need no change.
+
+- A **rate metric** is measured per group (``selection_rate``, ``true_positive_rate``, ...).
+- A **criterion** compares one or more rate metrics between groups (``demographic_parity``
+  compares selection rates, ``equalized_odds`` true and false positive rates, ...). fairlearn's
+  aggregate names (``demographic_parity_difference``, ``equalized_odds_ratio``, ...) name the
+  criterion; whether a rule takes the ratio or the difference is the rule's ``kind``.
+- ``count`` is shown per group but never compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from fairgate.errors import ValidationError
+
+__all__ = [
+    "AGGREGATE_SUFFIXES",
+    "ALIASES",
+    "COUNT",
+    "CRITERIA",
+    "METRIC_NAMES",
+    "RULE_METRICS",
+    "Criterion",
+    "MetricName",
+    "compared_rates",
+    "needs_outcome",
+    "resolve_rate",
+    "resolve_rule_metric",
+]
+
+
+@dataclass(frozen=True)
+class MetricName:
+    """A metric measured per group.
+
+    Attributes
+    ----------
+    name : str
+        The canonical name (fairlearn's where fairlearn has the metric).
+    needs_outcome : bool
+        Whether it needs the true outcome (the selection rate needs only the decision).
+    aliases : tuple of str
+        Other names accepted for it (``tpr``, ``recall``, scikit-learn's ``recall_score``, ...).
+    model_kind : str
+        The kind of model it applies to (``"binary"`` for a classifier's decisions).
+    comparable : bool
+        Whether a rule may compare it between groups (``count`` may not).
+    """
+
+    name: str
+    needs_outcome: bool
+    aliases: tuple[str, ...] = ()
+    model_kind: str = "binary"
+    comparable: bool = True
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """A fairness criterion: the rate metrics it compares between groups.
+
+    Attributes
+    ----------
+    name : str
+        The criterion (``demographic_parity``, ``equalized_odds``, ...).
+    rates : tuple of str
+        The rate metrics compared; the rule judges the worst of them.
+    model_kind : str
+        The kind of model it applies to.
+    """
+
+    name: str
+    rates: tuple[str, ...]
+    model_kind: str = "binary"
+
+
+COUNT = "count"
+"""Rows per group: shown, never compared."""
+
+METRIC_NAMES: tuple[MetricName, ...] = (
+    MetricName(COUNT, needs_outcome=False, comparable=False),
+    MetricName("selection_rate", needs_outcome=False, aliases=("mean_prediction",)),
+    MetricName("true_positive_rate", True, aliases=("tpr", "recall", "recall_score")),
+    MetricName("false_positive_rate", True, aliases=("fpr",)),
+    MetricName("false_negative_rate", True, aliases=("fnr",)),
+    MetricName("true_negative_rate", True, aliases=("tnr", "specificity")),
+    MetricName("precision", True, aliases=("ppv", "positive_predictive_value", "precision_score")),
+    MetricName("negative_predictive_value", True, aliases=("npv",)),
+    MetricName("false_discovery_rate", True, aliases=("fdr",)),
+    MetricName("false_omission_rate", True, aliases=("for",)),
+    MetricName("accuracy", True, aliases=("accuracy_score",)),
+    MetricName("base_rate", True),
+)
+"""Every metric measured per group, with its aliases."""
+
+CRITERIA: tuple[Criterion, ...] = (
+    Criterion("demographic_parity", ("selection_rate",)),
+    Criterion("equal_opportunity", ("true_positive_rate",)),
+    Criterion("equalized_odds", ("true_positive_rate", "false_positive_rate")),
+    Criterion("predictive_parity", ("precision",)),
+)
+"""Named fairness criteria and the rates they compare (fairlearn's definitions)."""
+
+AGGREGATE_SUFFIXES: tuple[str, ...] = ("_difference", "_ratio")
+"""``<criterion>_difference`` and ``<criterion>_ratio`` name the criterion."""
+
+_BY_NAME: dict[str, MetricName] = {m.name: m for m in METRIC_NAMES}
+_CRITERIA: dict[str, Criterion] = {c.name: c for c in CRITERIA}
+
+ALIASES: Mapping[str, str] = {a: m.name for m in METRIC_NAMES for a in m.aliases}
+"""Alias -> canonical metric name."""
+
+RULE_METRICS: tuple[str, ...] = (
+    *(m.name for m in METRIC_NAMES if m.comparable),
+    *(c.name for c in CRITERIA),
+)
+"""Every name a rule may compare between groups (aliases and aggregate names are accepted too)."""
+
+
+def _allowed() -> str:
+    aliases = ", ".join(sorted(a for a, m in ALIASES.items() if _BY_NAME[m].comparable))
+    return f"use one of {', '.join(RULE_METRICS)} (or an alias: {aliases})"
+
+
+def resolve_rate(name: str) -> str:
+    """The canonical name of a per-group metric (``count`` included) or one of its aliases.
+
+    Parameters
+    ----------
+    name : str
+        A metric name or alias (``tpr``, ``recall``, ...).
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValidationError
+        For an unknown name; the message lists the known ones.
+    """
+    key = ALIASES.get(name, name)
+    if key in _BY_NAME:
+        return key
+    known = sorted({*_BY_NAME, *ALIASES})
+    raise ValidationError(f"metric {name!r} is unknown; use one of {', '.join(known)}.")
+
+
+def resolve_rule_metric(name: str) -> str:
+    """The canonical name of a metric a rule (audit or breaker) compares between groups.
+
+    Parameters
+    ----------
+    name : str
+        A comparable rate metric or its alias, a criterion, or fairlearn's aggregate name of a
+        criterion (``demographic_parity_difference``, ``equalized_odds_ratio``, ...).
+
+    Returns
+    -------
+    str
+        A name of :data:`RULE_METRICS`.
+
+    Raises
+    ------
+    ValidationError
+        For an unknown or non-comparable name; the message lists the allowed ones.
+    """
+    text = str(name).strip()
+    if text in _CRITERIA:
+        return text
+    for suffix in AGGREGATE_SUFFIXES:
+        if text.endswith(suffix) and text.removesuffix(suffix) in _CRITERIA:
+            return text.removesuffix(suffix)
+    key = ALIASES.get(text, text)
+    if key in _BY_NAME and _BY_NAME[key].comparable:
+        return key
+    raise ValidationError(f"metric {text!r} is unknown; {_allowed()}.")
+
+
+def compared_rates(name: str) -> tuple[str, ...]:
+    """The per-group metric(s) a rule's metric compares (a criterion's rates, else itself).
+
+    Parameters
+    ----------
+    name : str
+        Any name :func:`resolve_rule_metric` accepts.
+
+    Returns
+    -------
+    tuple of str
+    """
+    key = resolve_rule_metric(name)
+    return _CRITERIA[key].rates if key in _CRITERIA else (key,)
+
+
+def needs_outcome(name: str) -> bool:
+    """Whether a rule's metric needs the true outcome (any of its compared rates does).
+
+    Parameters
+    ----------
+    name : str
+        Any name :func:`resolve_rule_metric` accepts.
+
+    Returns
+    -------
+    bool
+    """
+    return any(_BY_NAME[r].needs_outcome for r in compared_rates(name))

@@ -1,0 +1,461 @@
+"""The registry's use cases (file, audit a filed model, decide) that CLI, REST and demo all call.
+
+Each use case takes a frozen request and returns a frozen result, validates once, and records
+what happened in the registry (and so in the ledger). Auditing a filed model is split in two so
+the service can refuse a bad request at once and run the audit in the background:
+:func:`prepare_audit` checks everything that can be checked before the run (the version is filed
+and may be audited, its artifact is on file and its SHA-256 matches, the policy loads), and
+:func:`run_prepared_audit` runs it and records it, as a failed audit with its error message when
+the run stops. :func:`audit_filed_model` does both.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from fairgate.errors import ArtifactIntegrityError, ConflictError, FairgateError, PolicyError
+from fairgate.registry.store.lifecycle import check_transition
+
+if TYPE_CHECKING:
+    from fairgate.audit.policy import Policy
+    from fairgate.audit.report.result import AuditResult
+    from fairgate.registry.store import AuditRecord, Filing, ModelVersion, Registry
+
+__all__ = [
+    "AuditOutcome",
+    "AuditRequest",
+    "DecisionRequest",
+    "FileRequest",
+    "PreparedAudit",
+    "audit_filed_model",
+    "check_auditable",
+    "decide",
+    "file_model",
+    "prepare_audit",
+    "run_prepared_audit",
+]
+
+DEFAULT_POLICY = "default"
+"""The policy of a filing that names none."""
+
+
+@dataclass(frozen=True)
+class FileRequest:
+    """What to file.
+
+    Attributes
+    ----------
+    filing : Filing, mapping, str or Path
+        The filing (see :func:`fairgate.registry.store.filing.parse_filing`).
+    artifact : str, Path or None
+        A model file or MLflow model folder, or a ``models:/`` / ``runs:/`` URI.
+    actor : str
+        Who files (recorded in the ledger).
+    vendor : str, optional
+        The owning vendor (default: the filing's vendor name).
+    """
+
+    filing: Filing | Mapping[str, Any] | str | Path
+    artifact: str | Path | None
+    actor: str
+    vendor: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditRequest:
+    """What to audit: a filed version on an evaluation data file.
+
+    Attributes
+    ----------
+    name, version : str
+        The filed model version; its filing gives the target, the sensitive attributes, the
+        features, the favourable label and the policy.
+    data : Path
+        Evaluation data (Parquet or CSV).
+    actor : str
+        Who starts the audit (recorded with it).
+    policy : str or mapping, optional
+        A policy chosen for this audit (a built-in name, a file, or an inline policy); default:
+        the filing's policy, or ``"default"`` when the filing names none.
+    out_dir : Path, optional
+        Folder for ``audit.json``, ``report.html`` and ``audit.ipynb``; default
+        ``FAIRGATE_HOME/reports/NAME/VERSION/<UTC time>-<random>``.
+    lang : {"en", "zh"}, default "en"
+        Language of the report.
+    seed : int, optional
+        Seed of the audit (default: ``FAIRGATE_SEED``).
+    allow_pickle : bool, default False
+        Load a pickle/joblib artifact (also allowed when ``FAIRGATE_ALLOW_PICKLE`` is set).
+    progress : bool, default False
+        Show a progress bar per step.
+    """
+
+    name: str
+    version: str
+    data: Path
+    actor: str
+    policy: str | Mapping[str, Any] | None = None
+    out_dir: Path | None = None
+    lang: Literal["en", "zh"] = "en"
+    seed: int | None = None
+    allow_pickle: bool = False
+    progress: bool = False
+
+
+@dataclass(frozen=True)
+class PreparedAudit:
+    """An audit checked and ready to run (see :func:`prepare_audit`).
+
+    Attributes
+    ----------
+    request : AuditRequest
+    model_path : Path
+        The stored artifact, whose hash was checked.
+    artifact_sha256 : str
+        The hash on file.
+    spec : dict
+        Target, sensitive attributes, features and filing summary, from the filing.
+    policy : Policy
+        The policy the audit is judged by.
+    policy_ref : str
+        Where the policy came from (its name, file, or ``"inline"``).
+    out_dir : Path
+    seed : int
+    allow_pickle : bool
+    """
+
+    request: AuditRequest
+    model_path: Path
+    artifact_sha256: str
+    spec: dict[str, Any]
+    policy: Policy
+    policy_ref: str
+    out_dir: Path
+    seed: int
+    allow_pickle: bool
+
+
+@dataclass(frozen=True)
+class AuditOutcome:
+    """A finished, recorded audit.
+
+    Attributes
+    ----------
+    record : AuditRecord
+        What the registry recorded.
+    result : AuditResult
+        The audit itself (also in ``out_dir/audit.json``).
+    out_dir : Path
+    report : Path
+        The HTML report.
+    policy_ref : str
+    """
+
+    record: AuditRecord
+    result: AuditResult
+    out_dir: Path
+    report: Path
+    policy_ref: str
+
+
+@dataclass(frozen=True)
+class DecisionRequest:
+    """A committee decision.
+
+    Attributes
+    ----------
+    name, version : str
+    action : {"approve", "reject", "suspend", "reinstate", "withdraw"}
+    rationale : str
+        Why (recorded in the ledger).
+    actor : str
+        The committee member deciding.
+    evidence : mapping, optional
+        Anything the decision rests on, recorded with it.
+    """
+
+    name: str
+    version: str
+    action: str
+    rationale: str
+    actor: str
+    evidence: Mapping[str, Any] | None = None
+
+
+def file_model(registry: Registry, request: FileRequest) -> ModelVersion:
+    """File a model version with its documentation and (optionally) its artifact.
+
+    Parameters
+    ----------
+    registry : Registry
+        Where the version is filed.
+    request : FileRequest
+        The filing, the artifact and who files.
+
+    Returns
+    -------
+    ModelVersion
+        In state FILED.
+
+    Raises
+    ------
+    FilingError, ConflictError, ModelLoadError, UnsafeModelError, ValidationError
+    """
+    return registry.file(
+        request.filing, request.artifact, actor=request.actor, vendor=request.vendor
+    )
+
+
+def decide(registry: Registry, request: DecisionRequest) -> ModelVersion:
+    """Apply a committee decision (approval needs a passing audit of the artifact on file).
+
+    Parameters
+    ----------
+    registry : Registry
+        Where the version is filed.
+    request : DecisionRequest
+        The action, its rationale and who decides.
+
+    Returns
+    -------
+    ModelVersion
+        In its new state.
+
+    Raises
+    ------
+    ValidationError, TransitionError, ConflictError, NotFoundError
+    """
+    return registry.decide(
+        request.name,
+        request.version,
+        request.action,
+        rationale=request.rationale,
+        actor=request.actor,
+        evidence=request.evidence,
+    )
+
+
+def _load_policy(ref: str | Mapping[str, Any], where: str) -> Policy:
+    from fairgate.audit.policy import load_policy
+
+    try:
+        return load_policy(ref)
+    except FairgateError as exc:
+        shown = "an inline policy" if isinstance(ref, Mapping) else f"policy {ref!r}"
+        raise PolicyError(
+            f"{where} {shown}, which cannot be loaded: {exc.message} Fix or publish that "
+            "policy, or name a loadable one.",
+            details={"policy": shown, **exc.details},
+        ) from exc
+
+
+def _policy_of(request: AuditRequest, filing: Filing) -> tuple[Policy, str]:
+    what = f"{request.name}@{request.version}"
+    if request.policy is not None:
+        ref = "inline" if isinstance(request.policy, Mapping) else str(request.policy)
+        return _load_policy(request.policy, f"the audit of {what} names"), ref
+    ref = filing.policy or DEFAULT_POLICY
+    return _load_policy(ref, f"the filing of {what} names"), ref
+
+
+def check_auditable(registry: Registry, name: str, version: str) -> ModelVersion:
+    """The filed version, if its state allows an audit and it has an artifact on file.
+
+    Parameters
+    ----------
+    registry : Registry
+        Where the version is filed.
+    name, version : str
+        The version.
+
+    Returns
+    -------
+    ModelVersion
+
+    Raises
+    ------
+    NotFoundError, TransitionError, ConflictError
+    """
+    record = registry.get(name, version)
+    check_transition(record.state, "audit")
+    if record.artifact_sha256 is None:
+        raise ConflictError(
+            f"{record.name}@{record.version} was filed without an artifact; file a new version "
+            "with its artifact."
+        )
+    return record
+
+
+def prepare_audit(registry: Registry, request: AuditRequest) -> PreparedAudit:
+    """Check everything an audit of a filed version needs before it runs.
+
+    The version must be filed and in a state that may be audited, its artifact must be on file
+    and still hash to the SHA-256 recorded at filing, and its policy must load. Nothing is
+    recorded when a check fails.
+
+    Parameters
+    ----------
+    registry : Registry
+        Where the version is filed and the audit is recorded.
+    request : AuditRequest
+        The version, the evaluation data and the audit's options.
+
+    Returns
+    -------
+    PreparedAudit
+
+    Raises
+    ------
+    NotFoundError
+        The version is not filed.
+    TransitionError
+        The version may not be audited in its state (e.g. WITHDRAWN).
+    ConflictError
+        The version was filed without an artifact.
+    ArtifactIntegrityError
+        The stored artifact is missing or changed since it was filed.
+    PolicyError
+        The policy cannot be loaded (it is named; the default is never used instead).
+    """
+    record = check_auditable(registry, request.name, request.version)
+    model_path = registry.verify_artifact(record.name, record.version)
+    filing = registry.filing_object(record.name, record.version)
+    policy, policy_ref = _policy_of(request, filing)
+    settings = registry.settings
+    out_dir = request.out_dir
+    if out_dir is None:
+        stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%S")
+        out_dir = (
+            settings.reports_dir
+            / record.name
+            / record.version
+            / (f"{stamp}-{secrets.token_hex(3)}")
+        )
+    return PreparedAudit(
+        request=request,
+        model_path=Path(model_path),
+        artifact_sha256=record.artifact_sha256,
+        spec=dict(filing.audit_spec()),
+        policy=policy,
+        policy_ref=policy_ref,
+        out_dir=Path(out_dir),
+        seed=settings.seed if request.seed is None else int(request.seed),
+        allow_pickle=bool(request.allow_pickle or settings.allow_pickle),
+    )
+
+
+def _error_text(exc: BaseException) -> str:
+    if isinstance(exc, FairgateError):
+        return exc.message
+    return f"the audit stopped on an unexpected error ({type(exc).__name__}: {exc})."
+
+
+def run_prepared_audit(registry: Registry, prepared: PreparedAudit) -> AuditOutcome:
+    """Run a prepared audit and record it; a run that stops is recorded as a failed audit.
+
+    The artifact's hash is checked again right before it is loaded, and the hash of the model
+    the audit actually loaded must equal the one on file.
+
+    Parameters
+    ----------
+    registry : Registry
+        Where the audit is recorded.
+    prepared : PreparedAudit
+        From :func:`prepare_audit`.
+
+    Returns
+    -------
+    AuditOutcome
+
+    Raises
+    ------
+    FairgateError
+        Whatever stopped the audit (after recording it as failed, with its message).
+    """
+    from fairgate.audit.pipeline.run import run_audit
+
+    request = prepared.request
+    try:
+        registry.verify_artifact(request.name, request.version)
+        result = run_audit(
+            prepared.model_path,
+            request.data,
+            prepared.spec,
+            prepared.policy,
+            seed=prepared.seed,
+            out_dir=prepared.out_dir,
+            lang=request.lang,
+            allow_pickle=prepared.allow_pickle,
+            progress=request.progress,
+        )
+        audited = result.model.get("sha256")
+        if audited != prepared.artifact_sha256:
+            raise ArtifactIntegrityError(
+                f"the artifact of {request.name}@{request.version} changed during the audit: "
+                f"expected sha256 {prepared.artifact_sha256}, audited {audited}; the audit is "
+                "void. Re-file the model.",
+                details={"expected": prepared.artifact_sha256, "found": audited},
+            )
+    except Exception as exc:
+        registry.record_failed_audit(
+            request.name,
+            request.version,
+            artifact_sha256=prepared.artifact_sha256,
+            error=_error_text(exc),
+            actor=request.actor,
+        )
+        raise
+    report = prepared.out_dir.resolve() / "report.html"
+    record = registry.record_result(
+        request.name, request.version, result, report_path=str(report), actor=request.actor
+    )
+    return AuditOutcome(
+        record=record,
+        result=result,
+        out_dir=prepared.out_dir.resolve(),
+        report=report,
+        policy_ref=prepared.policy_ref,
+    )
+
+
+def audit_filed_model(registry: Registry, request: AuditRequest) -> AuditOutcome:
+    """Audit a filed model version on evaluation data and record the audit.
+
+    The filing gives the target, the sensitive attributes, the features and the policy; the
+    stored artifact's SHA-256 is checked before it is loaded. See :func:`prepare_audit` for the
+    refusals (nothing recorded) and :func:`run_prepared_audit` for the run (a failure is
+    recorded as a failed audit with its message, then raised).
+
+    Parameters
+    ----------
+    registry : Registry
+        Where the version is filed and the audit is recorded.
+    request : AuditRequest
+        The version, the evaluation data and the audit's options.
+
+    Returns
+    -------
+    AuditOutcome
+
+    Raises
+    ------
+    NotFoundError, TransitionError, ConflictError, ArtifactIntegrityError, PolicyError
+        Before the run (nothing recorded).
+    FairgateError
+        From the run (recorded as a failed audit).
+
+    Examples
+    --------
+    >>> from fairgate.registry.usecases import AuditRequest, audit_filed_model
+    >>> outcome = audit_filed_model(
+    ...     registry, AuditRequest("lending", "1", Path("eval.parquet"), actor="A. Auditor")
+    ... )  # doctest: +SKIP
+    >>> outcome.result.outcome  # doctest: +SKIP
+    'pass'
+    """
+    return run_prepared_audit(registry, prepare_audit(registry, request))

@@ -1,0 +1,136 @@
+"""The registry's use cases on a real SQLite registry: what an audit of a filed model refuses
+before it runs (nothing recorded), and how a run that stops is recorded."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from fairgate.errors import (
+    ArtifactIntegrityError,
+    ConflictError,
+    FairgateError,
+    PolicyError,
+    TransitionError,
+)
+from fairgate.registry.usecases import (
+    AuditRequest,
+    DecisionRequest,
+    FileRequest,
+    audit_filed_model,
+    decide,
+    file_model,
+    prepare_audit,
+)
+
+
+def _file(registry, make_filing, skops_model, **changes):
+    filing = make_filing(**changes)
+    return file_model(registry, FileRequest(filing, skops_model, actor="vendor"))
+
+
+def _request(tmp_path, **changes) -> AuditRequest:
+    body = {"name": "lending", "version": "1", "data": tmp_path / "eval.parquet", "actor": "me"}
+    return AuditRequest(**{**body, **changes})
+
+
+def test_an_unloadable_filing_policy_is_an_error_naming_it(
+    registry, make_filing, skops_model, tmp_path
+):
+    _file(registry, make_filing, skops_model, policy="no-such-policy")
+    with pytest.raises(PolicyError, match="filing of lending@1 names policy 'no-such-policy'"):
+        prepare_audit(registry, _request(tmp_path))
+    assert registry.audits("lending", "1") == []
+    assert [e.kind for e in registry.events()] == ["file"]
+
+
+def test_the_filing_policy_is_used_unless_the_request_names_one(
+    registry, make_filing, skops_model, tmp_path
+):
+    _file(registry, make_filing, skops_model, policy="city-example")
+    prepared = prepare_audit(registry, _request(tmp_path))
+    assert prepared.policy_ref == "city-example" and prepared.policy.name == "city-example"
+    assert prepared.spec["target"] == "released"
+    assert prepared.spec["sensitive"] == ["colour", "sex"]
+    chosen = prepare_audit(registry, _request(tmp_path, policy="default"))
+    assert chosen.policy_ref == "default" and chosen.policy.name == "default"
+    _file(registry, make_filing, skops_model, version="2", policy=None)
+    assert prepare_audit(registry, _request(tmp_path, version="2")).policy_ref == "default"
+
+
+def test_refusals_before_the_run_record_nothing(registry, make_filing, skops_model, tmp_path):
+    file_model(registry, FileRequest(make_filing(version="0"), None, actor="vendor"))
+    with pytest.raises(ConflictError, match="filed without an artifact"):
+        prepare_audit(registry, _request(tmp_path, version="0"))
+    _file(registry, make_filing, skops_model)
+    decide(registry, DecisionRequest("lending", "1", "withdraw", "withdrawn for good", "A. M."))
+    with pytest.raises(TransitionError):
+        prepare_audit(registry, _request(tmp_path))
+    _file(registry, make_filing, skops_model, version="2")
+    registry.artifact_path("lending", "2").write_bytes(b"not the filed model")
+    with pytest.raises(ArtifactIntegrityError, match="changed on disk"):
+        audit_filed_model(registry, _request(tmp_path, version="2"))
+    for version in ("0", "1", "2"):
+        assert registry.audits("lending", version) == []
+
+
+def test_a_run_that_stops_is_recorded_as_a_failed_audit(
+    registry, make_filing, skops_model, tmp_path
+):
+    record = _file(registry, make_filing, skops_model)
+    pd.DataFrame({"colour": ["White", "Black"], "sex": ["Male", "Female"]}).to_parquet(
+        tmp_path / "eval.parquet"
+    )
+    with pytest.raises(FairgateError) as caught:
+        audit_filed_model(registry, _request(tmp_path, out_dir=tmp_path / "out"))
+    [failed] = registry.audits("lending", "1")
+    assert failed.status == "failed" and failed.error == caught.value.message
+    assert failed.passed is False and failed.verdict == "error" and failed.report_path is None
+    assert failed.artifact_sha256 == record.artifact_sha256
+    assert registry.get("lending", "1").state == "FILED"
+    events = registry.events()
+    assert [e.kind for e in events] == ["file", "audit_failed"]
+    assert events[-1].payload["error"] == failed.error
+    assert not (tmp_path / "out").exists()
+    assert registry.verify_ledger().ok
+
+
+def test_a_failed_audit_is_no_evidence_for_or_against_approval(registry, make_filing, skops_model):
+    record = _file(registry, make_filing, skops_model)
+    registry.record_audit(
+        "lending",
+        "1",
+        artifact_sha256=record.artifact_sha256,
+        passed=True,
+        verdict="pass",
+        result={"summary": "no violations"},
+        report_path=None,
+        actor="auditor",
+    )
+    registry.record_failed_audit(
+        "lending", "1", artifact_sha256=record.artifact_sha256, error="disk full", actor="auditor"
+    )
+    approved = decide(
+        registry, DecisionRequest("lending", "1", "approve", "the audit passed", "A. Member")
+    )
+    assert approved.state == "ACTIVE"
+    approval = registry.events()[-1]
+    assert approval.kind == "approve"
+    assert approval.payload["audit_id"] == registry.audits("lending", "1")[0].id
+
+
+def test_the_cli_takes_a_filed_models_columns_from_its_filing(
+    registry, make_filing, skops_model, tmp_path, monkeypatch
+):
+    from click.testing import CliRunner
+
+    from fairgate.cli import main
+
+    monkeypatch.setenv("FAIRGATE_HOME", str(registry.settings.home))
+    _file(registry, make_filing, skops_model)
+    res = CliRunner().invoke(
+        main, ["audit", "lending@1", str(tmp_path / "eval.parquet"), "--target", "y"]
+    )
+    assert res.exit_code == 2
+    assert "lending@1 is a filed model" in res.output and "--target" in res.output
+    assert registry.audits("lending", "1") == []
