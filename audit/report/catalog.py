@@ -23,7 +23,9 @@ __all__ = ["LANGUAGES", "SAME_IN_EVERY_LANGUAGE", "Text", "catalog_problems", "l
 LANGUAGES: dict[str, str] = {"en": "en", "zh": "zh_Hans_CN"}
 """Report languages and their babel locales."""
 
-SAME_IN_EVERY_LANGUAGE: frozenset[str] = frozenset({"html_lang", "list_sep", "disparity_value"})
+SAME_IN_EVERY_LANGUAGE: frozenset[str] = frozenset(
+    {"html_lang", "list_sep", "disparity_value", "label_share"}
+)
 """Keys whose text is not words, so it may be the same in English and Chinese."""
 
 _PLACEHOLDER = re.compile(r"{(\w+)}")

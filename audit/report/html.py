@@ -22,9 +22,14 @@ from fairgate.errors import ValidationError
 __all__ = ["render_report", "write_report"]
 
 _METHODS = (
-    (re.compile(r"^Cramér's V \(NMI (?P<nmi>[0-9.]+)\)$"), "method_cramers_v"),
-    (re.compile(r"^shallow tree, balanced accuracy above chance$"), "method_tree"),
+    (re.compile(r"^Cramér's V on levels \(NMI (?P<nmi>[0-9.]+)\)$"), "method_levels"),
+    (
+        re.compile(r"^Cramér's V on (?P<bins>\d+) quantile bins \(NMI (?P<nmi>[0-9.]+)\)$"),
+        "method_bins",
+    ),
+    (re.compile(r"^Cramér's V on the pair's joint bins \(NMI (?P<nmi>[0-9.]+)\)$"), "method_pair"),
 )
+"""The proxy scan's method descriptions (English, from the detectors) and their catalog keys."""
 
 
 def _method(t: Text, text: str) -> str:
@@ -36,11 +41,36 @@ def _method(t: Text, text: str) -> str:
 
 
 def _evidence(t: Text, finding: dict[str, Any]) -> str:
-    category = str(finding.get("category"))
-    if category == "declared":
-        return t("evidence_declared")
-    key = "evidence_name" if finding.get("how") == "name" else "evidence_content"
-    return t(key, feature=finding["feature"], category=t.category(category))
+    """Each piece of evidence of a sensitive-variable finding, as sentences from the catalog."""
+    out = []
+    for reason in finding["reasons"]:
+        code, params = str(reason["code"]), dict(reason["params"])
+        if code == "single_letters":
+            by = params.get("corroborated_by")
+            code += "_weak" if by is None else "_name" if by == "name" else "_column"
+        shown = {
+            k: t.join(_category(t, c) for c in v) if k == "categories" else _plain(t, k, v)
+            for k, v in params.items()
+        }
+        shown["feature"] = finding["feature"]
+        out.append(t(f"evidence_{code}", **shown))
+    return " ".join(out)
+
+
+def _category(t: Text, name: str) -> str:
+    return t.category(name) if t.has(f"category_{name}") else name
+
+
+def _plain(t: Text, key: str, value: Any) -> str:
+    if key == "category":
+        return _category(t, str(value))
+    if key == "share":
+        return t.pct(value, "#,##0%")
+    if isinstance(value, list):
+        return t.join(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return t.num(value) if isinstance(value, int) else t.num(value, 2)
+    return str(value)
 
 
 def _detectors(result: AuditResult, t: Text) -> dict[str, Any]:
@@ -51,8 +81,9 @@ def _detectors(result: AuditResult, t: Text) -> dict[str, Any]:
         "prohibited": [
             {
                 "feature": f["feature"],
-                "category": t.category(str(f["category"])),
+                "category": t.join(_category(t, c) for c in f["categories"]),
                 "evidence": _evidence(t, f),
+                "strength": t(f"strength_{f['strength']}"),
                 "prohibited": t.yes_no(f.get("prohibited")),
             }
             for f in det.get("prohibited") or []

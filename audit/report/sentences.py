@@ -1,16 +1,19 @@
 """The verdict in words: each rule result as a sentence from the catalog, and the headline.
 
-A rule result (``AuditResult.verdict["rules"]``) carries its id, outcome, value, threshold,
-attributes and the groups involved; its kind and metric come from the policy recorded with the
-audit. Each is told as one plain sentence in the report's language (who got what, against
-which limit), titled with the policy's own description when it is written in that language
-and with the catalog's description of the rule otherwise. No rule id reaches the page.
+A rule result (``AuditResult.verdict["rules"]``) carries its kind, a stable reason ``code`` and
+the code's ``params`` (with clauses under ``notes``); each code has a message in the catalogs
+(``why_<code>``), so a rule is told as one plain sentence in the report's language (who got
+what, against which limit), titled with the policy's own description when it is written in
+that language and with the catalog's description of the rule otherwise. No rule id reaches the
+page.
 """
 
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from fairgate.audit.report.catalog import Text
@@ -19,8 +22,6 @@ __all__ = ["RuleLine", "headline", "rule_kinds", "rule_lines"]
 
 _BUILTIN_KINDS = {"group_size": "group_size", "prohibited_variable": "prohibited", "proxy": "proxy"}
 """Ids of the checks the policy engine adds when the policy has no rule of their kind."""
-
-_PROXY_OF = re.compile(r"^(?P<feature>.+) \(proxy of (?P<attribute>.+)\)$")
 
 
 @dataclass(frozen=True)
@@ -73,131 +74,116 @@ def rule_kinds(policy: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _label(group: dict[str, Any]) -> str:
-    return " & ".join(str(v) for v in group.values())
+_MEASURED = {
+    "metric.ratio": None,
+    "metric.difference": None,
+    "group_size.small": "reason_group_size",
+    "prohibited.used": "reason_prohibited",
+    "proxy.prohibited": "reason_proxy",
+    "proxy.sensitive": "reason_proxy",
+    "flip.worst_pair": "reason_flip",
+    "representation.differs": "reason_representation",
+    "explain.share": "reason_explainability",
+}
+"""Reason codes of a rule that was measured, and the headline phrase when it is broken."""
+
+_LABELS = (
+    (re.compile(r"^(?P<feature>.+) \(prohibited: (?P<category>[^)]+)\)$"), "label_prohibited"),
+    (re.compile(r"^(?P<feature>.+) \(sensitive\)$"), "label_sensitive"),
+    (re.compile(r"^(?P<feature>.+) \(proxy of (?P<attribute>.+)\)$"), "proxy_of"),
+    (re.compile(r"^(?P<feature>.+) \((?P<category>[a-z_ ]+)\)$"), "feature_category"),
+)
+_SHARE = re.compile(r"^(?P<label>.+) (?P<share>[0-9.]+)%$")
 
 
-def _extremes(
-    report: dict[str, Any], rates: tuple[str, ...], kind: str, value: float
-) -> tuple[str, str, float, str, float] | None:
-    """The rate, lowest and highest included group of the rate that gave ``value``."""
-    best = None
-    for rate in rates:
-        pts = [
-            (_label(g["group"]), float(g["metrics"][rate]))
-            for g in report["groups"]
-            if not g["insufficient"]
-            and g["metrics"].get(rate) is not None
-            and sum(g["counts"].values()) > 0
-        ]
-        if len(pts) < 2:
-            continue
-        lo = min(pts, key=lambda p: p[1])
-        hi = max(pts, key=lambda p: p[1])
-        stat = lo[1] / hi[1] if kind == "ratio" and hi[1] > 0 else hi[1] - lo[1]
-        gap = abs(stat - value)
-        if best is None or gap < best[0]:
-            best = (gap, (rate, lo[0], lo[1], hi[0], hi[1]))
-    return None if best is None else best[1]
+@cache
+def _specs() -> dict[str, dict[str, str]]:
+    """Reason code -> {parameter: format spec}, read from the policy's English sentences."""
+    from fairgate.audit.policy.reasons import REASONS
+
+    parse = string.Formatter().parse
+    return {
+        code: {f: spec or "" for _, f, spec, _ in parse(text) if f}
+        for code, text in REASONS.items()
+    }
 
 
-def _metric_sentence(t: Text, r: dict[str, Any], rule: dict[str, Any], report: Any) -> str:
-    from fairgate.audit.policy import DERIVED_METRICS
-
-    metric = str(rule["metric"])
-    attrs = " × ".join(r["attributes"])
-    if r["value"] is None or report is None:
-        return t("sent_unmeasured", attributes=attrs)
-    rates = DERIVED_METRICS.get(metric, (metric,))
-    found = _extremes(report, rates, rule["kind"], float(r["value"]))
-    if found is None:
-        return t("sent_unmeasured", attributes=attrs)
-    rate, lo_name, lo, hi_name, hi = found
-    key = "sent_ratio" if rule["kind"] == "ratio" else "sent_difference"
-    return t(
-        key,
-        metric=t.rate(rate),
-        low_group=lo_name,
-        low=t.num(lo),
-        high_group=hi_name,
-        high=t.num(hi),
-        value=t.num(r["value"]),
-        threshold=t.num(r["threshold"], 2),
-    )
+def _category(t: Text, name: str) -> str:
+    if name == "named in the policy":
+        return t("named_in_policy")
+    return t.category(name) if t.has(f"category_{name}") else name
 
 
-def _categories(result: Any) -> dict[str, str]:
-    found = (result.detectors or {}).get("prohibited") or []
-    return {str(f["feature"]): str(f["category"]) for f in found if f.get("category")}
+def _label(t: Text, text: str) -> str:
+    """An English label of the policy engine ("sex (prohibited: sex)") in the report's words."""
+    if text == "the sensitive inputs":
+        return t("the_sensitive_inputs")
+    for pattern, key in _LABELS:
+        match = pattern.match(text)
+        if match:
+            parts = match.groupdict()
+            if "category" in parts:
+                parts["category"] = _category(t, parts["category"])
+            return t(key, **parts)
+    return text
 
 
-def _sentence(t: Text, r: dict[str, Any], rule: dict[str, Any], result: Any) -> str:
-    kind, outcome, value = rule["kind"], r["outcome"], r["value"]
-    groups = [str(g) for g in r.get("groups_involved") or []]
-    attrs = " × ".join(r["attributes"])
-    if kind in ("ratio", "difference"):
-        report = result.reports.get(" x ".join(r["attributes"]))
-        return _metric_sentence(t, r, rule, report)
-    if kind == "group_size":
-        if not groups:
-            return t("sent_group_size_ok", attributes=attrs, min=t.num(int(r["threshold"])))
-        return t(
-            "sent_group_size_small",
-            n=t.num(len(groups)),
-            attributes=attrs,
-            min=t.num(int(r["threshold"])),
-            groups=t.join(groups),
-        )
-    if kind == "prohibited":
-        if groups:
-            cats = _categories(result)
-            named = [
-                t("feature_category", feature=g, category=t.category(cats[g])) if g in cats else g
-                for g in groups
-            ]
-            return t("sent_prohibited_used", n=t.num(len(groups)), groups=t.join(named))
-        if outcome == "warn":
-            return t("sent_prohibited_unchecked")
-        return t("sent_prohibited_none")
-    if kind == "proxy":
-        if value is None:
-            return t("sent_proxy_unmeasured")
-        if groups:
-            return t(
-                "sent_proxy_found",
-                n=t.num(len(groups)),
-                value=t.num(value, 2),
-                threshold=t.num(r["threshold"], 2),
-                groups=t.join(groups),
-            )
-        return t("sent_proxy_none", value=t.num(value, 2), threshold=t.num(r["threshold"], 2))
-    if kind == "flip":
-        if value is None:
-            return t("sent_flip_none" if outcome == "pass" else "sent_flip_unmeasured")
-        text = t("sent_flip", attribute=attrs, value=t.pct(value), threshold=t.pct(r["threshold"]))
-        if groups:
-            text += t("sent_flip_pairs", groups=t.join(groups))
-        return text
-    if kind == "representation":
-        if value is None:
-            return t("sent_representation_unmeasured")
-        if groups:
-            return t("sent_representation_off", attribute=attrs, groups=t.join(groups))
-        return t("sent_representation_ok", attribute=attrs)
-    if value is None:
-        return t("sent_explain_none")
-    if groups:
-        named = []
-        for g in groups:
-            m = _PROXY_OF.match(g)
-            named.append(t("proxy_of", **m.groupdict()) if m else g)
-        return t(
-            "sent_explain_over",
-            groups=t.join(named),
-            value=t.pct(value),
-            threshold=t.pct(r["threshold"]),
-        )
-    return t("sent_explain_ok", value=t.pct(value), threshold=t.pct(r["threshold"]))
+def _value(t: Text, name: str, value: Any, spec: str) -> str:
+    """One parameter of a reason, formatted for the report's language."""
+    if isinstance(value, list):
+        return t.join(_value(t, name, v, spec) for v in value)
+    if name in ("rate", "rates") and isinstance(value, str):
+        return t.rate(value)
+    if name == "denominator":
+        return t(f"denominator_{value}")
+    if name in ("categories", "prohibited", "category"):
+        return _category(t, str(value))
+    if name == "method":
+        return str(value).split(" ", 1)[0]
+    if name in ("top", "inputs"):
+        return _label(t, str(value))
+    if name == "items":
+        match = _SHARE.match(str(value))
+        if match:
+            share = t.pct(float(match["share"]) / 100)
+            return t("label_share", label=_label(t, match["label"]), share=share)
+        return str(value)
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return str(value)
+    if spec.endswith("%"):
+        return t.pct(value, "#,##0%" if spec == ".0%" else "#,##0.0%")
+    if spec == ".3f":
+        return t.num(value, 3)
+    if spec == "g":
+        return t.num(value, 2)
+    if spec:
+        return format(value, spec)
+    return t.num(value) if isinstance(value, int) else t.num(value, 3)
+
+
+def _render(t: Text, code: str, params: dict[str, Any]) -> str:
+    specs = _specs()[code]
+    shown = {k: _value(t, k, params[k], specs[k]) for k in specs}
+    return t("why_" + code.replace(".", "_"), **shown)
+
+
+def _sentence(t: Text, r: dict[str, Any]) -> str:
+    """A rule result's reason and its clauses, as one sentence in the report's language."""
+    params = r["params"]
+    parts = [_render(t, r["code"], params)]
+    parts += [_render(t, n["code"], n["params"]) for n in params.get("notes") or []]
+    return t("sentence", text=t("clause_sep").join(parts))
+
+
+def _reason(t: Text, r: dict[str, Any], title: str) -> str:
+    """The headline phrase of a broken rule."""
+    code = r["code"]
+    if code not in _MEASURED:
+        return t("reason_unmeasured", rule=title)
+    key = _MEASURED[code]
+    if key is None:
+        return t("reason_metric", metric=t.rate(r["params"]["rate"]))
+    return t(key)
 
 
 def _title(t: Text, rule: dict[str, Any]) -> str:
@@ -212,13 +198,6 @@ def _title(t: Text, rule: dict[str, Any]) -> str:
             "rule_kind_difference", metric=t.rate(rule["metric"]), threshold=t.num(rule["max"], 2)
         )
     return t(f"rule_kind_{kind}")
-
-
-def _reason(t: Text, rule: dict[str, Any]) -> str:
-    kind = rule["kind"]
-    if kind in ("ratio", "difference"):
-        return t("reason_metric", metric=t.rate(rule["metric"]))
-    return t(f"reason_{kind}")
 
 
 def _shown(t: Text, kind: str, value: float | None) -> str:
@@ -236,16 +215,17 @@ def rule_lines(result: Any, t: Text) -> list[RuleLine]:
     kinds = rule_kinds(result.policy)
     lines = []
     for r in result.verdict.get("rules", []):
-        rule = kinds[str(r["rule_id"])]
+        rule = {**kinds.get(str(r["rule_id"]), {}), "kind": r["kind"]}
+        title = _title(t, rule)
         lines.append(
             RuleLine(
                 kind=rule["kind"],
                 outcome=str(r["outcome"]),
-                title=_title(t, rule),
+                title=title,
                 attributes=" × ".join(r["attributes"]),
-                sentence=_sentence(t, r, rule, result),
+                sentence=_sentence(t, r),
                 matters=t(f"matters_{rule['kind']}"),
-                reason=_reason(t, rule),
+                reason=_reason(t, r, title),
                 key=(str(r["rule_id"]), " x ".join(r["attributes"])),
                 value=r["value"],
                 shown=_shown(t, rule["kind"], r["value"]),
@@ -255,8 +235,15 @@ def rule_lines(result: Any, t: Text) -> list[RuleLine]:
 
 
 def headline(outcome: str, lines: list[RuleLine], policy: str, t: Text) -> str:
-    """The first sentence of the report: the verdict and its real reasons."""
+    """The first sentence of the report: the verdict and its real reasons, gravest first."""
+    from fairgate.audit.policy.reasons import HEADLINE_ORDER
+
     if outcome == "pass":
         return t("headline_pass", policy=policy)
-    reasons = list(dict.fromkeys(line.reason for line in lines if line.outcome == outcome))
+    order = {k: i for i, k in enumerate(HEADLINE_ORDER)}
+    worst = sorted(
+        (line for line in lines if line.outcome == outcome),
+        key=lambda line: order.get(line.kind, len(order)),
+    )
+    reasons = list(dict.fromkeys(line.reason for line in worst))
     return t(f"headline_{outcome}", policy=policy, reasons=t.join(reasons))

@@ -147,6 +147,7 @@ def test_rules_are_sentences_without_raw_ids_or_bare_numbers(arrests_audits, pag
 
 
 def test_metric_sentence_names_both_groups_with_their_rates(arrests_audits, pages):
+    """The rule row and the group table state the same rates for the same groups."""
     v1 = arrests_audits[0]
     html = unescape(pages[("en", "v1")])
     rule = next(
@@ -158,9 +159,9 @@ def test_metric_sentence_names_both_groups_with_their_rates(arrests_audits, page
     rates = {g["group"]["sex"]: g["metrics"]["selection_rate"] for g in groups}
     low, high = min(rates, key=rates.get), max(rates, key=rates.get)
     t = Text("en")
-    sentence = t(
-        "sent_ratio",
-        metric=t.rate("selection_rate"),
+    clause = t(
+        "why_metric_ratio",
+        rate=t.rate("selection_rate"),
         low_group=low,
         low=t.num(rates[low]),
         high_group=high,
@@ -168,7 +169,8 @@ def test_metric_sentence_names_both_groups_with_their_rates(arrests_audits, page
         value=t.num(rule["value"]),
         threshold=t.num(rule["threshold"], 2),
     )
-    assert sentence in html
+    assert clause in html
+    assert t.num(rates[low]) in html.split(t("groups_heading"))[-1]  # the table says the same
     assert abs(rates[low] / rates[high] - rule["value"]) < 1e-9
 
 
