@@ -24,7 +24,7 @@ def test_catalogs_are_complete_and_translated():
         (lambda en, zh: zh.update(what_failed=en["what_failed"]), "zh message is the English"),
         (lambda en, zh: zh.update(what_failed="What 失败"), "English words left in zh"),
         (lambda en, zh: zh.update(what_failed="Failed rules"), "no Chinese text"),
-        (lambda en, zh: zh.update(sent_flip="{attribute} 改变"), "placeholders differ"),
+        (lambda en, zh: zh.update(why_flip_not_measured="未测量"), "placeholders differ"),
         (lambda en, zh: en.update(new_key="Hello"), "new_key: missing in zh.yaml"),
         (lambda en, zh: zh.update(toc=" "), "toc: empty message"),
     ],
@@ -51,6 +51,7 @@ def _used_keys() -> set[str]:
 def _families() -> set[str]:
     """Keys built at run time from a name: one per rule kind, category, metric, outcome."""
     from fairgate.audit.policy import RULE_KINDS, RULE_METRICS
+    from fairgate.audit.policy.reasons import DENOMINATORS, REASONS
     from fairgate.audit.report.tables import TABLE_METRICS
     from fairgate.detectors.sensitive_names import CATEGORIES
 
@@ -62,6 +63,12 @@ def _families() -> set[str]:
     keys |= {f"outcome_{o}" for o in ("pass", "warn", "fail")}
     keys |= {f"decision_approve_{o}" for o in ("pass", "warn", "fail")}
     keys |= {f"headline_{o}" for o in ("pass", "warn", "fail")}
+    keys |= {"why_" + code.replace(".", "_") for code in REASONS}
+    keys |= {f"denominator_{d}" for d in DENOMINATORS}
+    keys |= {f"strength_{s}" for s in ("strong", "moderate", "weak")}
+    evidence = ["name", "description", "values", "dictionary", "combined_values", "declared"]
+    evidence += ["ethnicity_values", "resident_id", "single_letters_weak", "single_letters_name"]
+    keys |= {f"evidence_{e}" for e in (*evidence, "single_letters_column")}
     glossary = ["selection_rate", "tpr", "fpr", "fnr", "precision", "disparity", "ci"]
     glossary += ["insufficient", "ratio", "proxy", "flip", "shap", "intersection"]
     keys |= {f"gloss_{g}" for g in glossary} | {f"gloss_{g}_term" for g in glossary}
