@@ -12,8 +12,17 @@ from fairgate.audit.core.counts import (
     CELLS,
     MISSING_LABEL,
     GroupCounts,
-    counts_from_file,
     group_counts,
+)
+from fairgate.audit.core.counts_file import counts_from_file
+from fairgate.audit.core.fairness import (
+    demographic_parity_difference,
+    demographic_parity_ratio,
+    disparate_impact,
+    equal_opportunity_difference,
+    equal_opportunity_ratio,
+    equalized_odds_difference,
+    equalized_odds_ratio,
 )
 from fairgate.audit.core.group_report import GroupReport, group_report
 from fairgate.audit.core.metrics import (
@@ -21,14 +30,7 @@ from fairgate.audit.core.metrics import (
     METRICS,
     accuracy,
     count,
-    demographic_parity_difference,
-    demographic_parity_ratio,
     difference,
-    disparate_impact,
-    equal_opportunity_difference,
-    equal_opportunity_ratio,
-    equalized_odds_difference,
-    equalized_odds_ratio,
     false_negative_rate,
     false_positive_rate,
     metric_values,

@@ -329,7 +329,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="Also write the figures here.")
     args = parser.parse_args()
 
-    from fairgate.registry.api.app import Service, load_breaker_policy
+    from fairgate.registry.api import Service, load_breaker_policy
     from fairgate.registry.api.auth import TokenStore
     from fairgate.registry.store import Registry
     from fairgate.settings import Settings

@@ -6,7 +6,13 @@ They work on a bounded sample of the audit data, never on all of it.
 from fairgate.detectors.content import Evidence, content_evidence
 from fairgate.detectors.flip import FlipPair, FlipResult, flip_test
 from fairgate.detectors.prohibited import ProhibitedFinding, find_prohibited, is_prc_resident_id
-from fairgate.detectors.proxies import ProxyFinding, ProxyReport, cramers_v, scan_proxies
+from fairgate.detectors.proxies import (
+    JointProxy,
+    ProxyFinding,
+    ProxyReport,
+    cramers_v,
+    scan_proxies,
+)
 from fairgate.detectors.representation import GroupShare, RepresentationResult, representation
 from fairgate.detectors.sensitive_names import (
     CATEGORIES,
@@ -22,6 +28,7 @@ __all__ = [
     "FlipPair",
     "FlipResult",
     "GroupShare",
+    "JointProxy",
     "ProhibitedFinding",
     "ProxyFinding",
     "ProxyReport",

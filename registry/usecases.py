@@ -111,22 +111,10 @@ class AuditRequest:
 class PreparedAudit:
     """An audit checked and ready to run (see :func:`prepare_audit`).
 
-    Attributes
-    ----------
-    request : AuditRequest
-    model_path : Path
-        The stored artifact, whose hash was checked.
-    artifact_sha256 : str
-        The hash on file.
-    spec : dict
-        Target, sensitive attributes, features and filing summary, from the filing.
-    policy : Policy
-        The policy the audit is judged by.
-    policy_ref : str
-        Where the policy came from (its name, file, or ``"inline"``).
-    out_dir : Path
-    seed : int
-    allow_pickle : bool
+    ``model_path`` is the stored artifact (its hash checked against ``artifact_sha256``, the
+    hash on file), ``spec`` the filing's target, sensitive attributes, features and summary,
+    ``policy`` the policy the audit is judged by and ``policy_ref`` where it came from (its
+    name, file, or ``"inline"``); ``out_dir``, ``seed`` and ``allow_pickle`` are resolved.
     """
 
     request: AuditRequest
@@ -144,16 +132,8 @@ class PreparedAudit:
 class AuditOutcome:
     """A finished, recorded audit.
 
-    Attributes
-    ----------
-    record : AuditRecord
-        What the registry recorded.
-    result : AuditResult
-        The audit itself (also in ``out_dir/audit.json``).
-    out_dir : Path
-    report : Path
-        The HTML report.
-    policy_ref : str
+    The registry's ``record``, the ``result`` (also in ``out_dir/audit.json``), the HTML
+    ``report`` and ``policy_ref``, the policy it was judged by.
     """
 
     record: AuditRecord
@@ -200,11 +180,18 @@ def file_model(registry: Registry, request: FileRequest) -> ModelVersion:
     Returns
     -------
     ModelVersion
-        In state FILED.
+        In state FILED; ``findings`` names declared inputs the policy prohibits.
 
     Raises
     ------
-    FilingError, ConflictError, ModelLoadError, UnsafeModelError, ValidationError
+    FilingError
+        A malformed filing, or an artifact whose inputs differ from the declared features.
+    ModelLoadError, UnsafeModelError
+        An artifact the sandbox refuses (corrupt, over a bound, outside the skops allowlist,
+        pickle while not allowed); checked before anything is stored.
+    PermissionDeniedError
+        The name belongs to another vendor.
+    ConflictError, ValidationError
     """
     return registry.file(
         request.filing, request.artifact, actor=request.actor, vendor=request.vendor
@@ -448,14 +435,5 @@ def audit_filed_model(registry: Registry, request: AuditRequest) -> AuditOutcome
         Before the run (nothing recorded).
     FairgateError
         From the run (recorded as a failed audit).
-
-    Examples
-    --------
-    >>> from fairgate.registry.usecases import AuditRequest, audit_filed_model
-    >>> outcome = audit_filed_model(
-    ...     registry, AuditRequest("lending", "1", Path("eval.parquet"), actor="A. Auditor")
-    ... )  # doctest: +SKIP
-    >>> outcome.result.outcome  # doctest: +SKIP
-    'pass'
     """
     return run_prepared_audit(registry, prepare_audit(registry, request))

@@ -48,7 +48,6 @@ __all__ = [
     "REPLAY_FACTOR",
     "Breaker",
     "Evaluation",
-    "policy_from_mapping",
     "psi",
     "rule_metrics",
 ]
@@ -87,37 +86,6 @@ def _window_of(rule: Any) -> tuple[str, int]:
     if isinstance(window, dict):
         return str(window.get("kind", "sliding")), int(window.get("size", 1000))
     return str(getattr(window, "kind", "sliding")), int(getattr(window, "size", 1000))
-
-
-def _namespace(value: Any) -> Any:
-    from types import SimpleNamespace
-
-    if isinstance(value, dict):
-        return SimpleNamespace(**{str(k): _namespace(v) for k, v in value.items()})
-    if isinstance(value, list):
-        return [_namespace(v) for v in value]
-    return value
-
-
-def policy_from_mapping(data: Any) -> Any:
-    """Breaker and drift rules from a policy mapping, without the policy engine.
-
-    Used only when :mod:`fairgate.audit.policy` is not installed; reads the ``breaker`` and
-    ``drift`` lists with the fields the breaker uses (see :class:`Breaker`).
-
-    Parameters
-    ----------
-    data : dict
-        A decoded policy file.
-
-    Returns
-    -------
-    object
-        With ``breaker`` and ``drift`` lists of rule objects.
-    """
-    if not isinstance(data, dict):
-        raise ValidationError("a policy file must hold a mapping with 'breaker' and 'drift'.")
-    return _namespace({"breaker": data.get("breaker") or [], "drift": data.get("drift") or []})
 
 
 def psi(expected: np.ndarray, actual: np.ndarray, eps: float = 1e-4) -> float:

@@ -89,6 +89,18 @@ class Target(_Part):
     )
     positive_label: str | int | float | bool = Field(1, description="The favourable decision.")
     favourable_outcome: str = _text("What the favourable decision means for a citizen.")
+    classes: list[str | int] | None = Field(
+        None,
+        min_length=2,
+        max_length=1000,
+        description="A classifier's classes, in order; more than two make a multiclass audit.",
+    )
+    threshold: float | None = Field(
+        None,
+        ge=-1e12,
+        le=1e12,
+        description="A ranking or scoring model's decision threshold (decide score >= it).",
+    )
 
 
 class DataDescription(_Part):
@@ -233,6 +245,9 @@ class Filing(_Part):
             "features": [f.name for f in self.features],
             "feature_descriptions": {f.name: f.description for f in self.features},
             "pos_label": self.target.positive_label,
+            "algorithm_type": self.algorithm_type,
+            "classes": self.target.classes,
+            "threshold": self.target.threshold,
             "name": self.name,
             "version": self.version,
             "purpose": self.purpose,

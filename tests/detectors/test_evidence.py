@@ -168,3 +168,42 @@ def test_proxy_scan_bins_numbers_and_scores_the_inputs_together():
     joint = {j.attribute: j for j in report.joint}
     assert joint["sex"].score > 0.5 and "planted" in joint["sex"].top_features
     assert report.to_dict()["joint"][0]["attribute"] in {"colour", "sex"}
+
+
+def test_the_filings_feature_descriptions_reach_the_detectors():
+    from pathlib import Path
+
+    import yaml
+
+    from fairgate.audit.core.counts import group_counts
+    from fairgate.audit.pipeline.run import AuditSpec
+    from fairgate.audit.pipeline.score import Scored
+    from fairgate.audit.pipeline.steps import detect
+    from fairgate.audit.policy import load_policy
+    from fairgate.registry.store.filing import parse_filing
+
+    root = Path(__file__).resolve().parents[2]
+    body = yaml.safe_load((root / "registry/examples/arrests-filing.yaml").read_text("utf-8"))
+    body["features"].append(
+        {"name": "x7", "description": "District of residence (户籍地区)", "type": "categorical"}
+    )
+    spec = AuditSpec.coerce(parse_filing(body))
+    assert spec.extra["feature_descriptions"]["x7"] == "District of residence (户籍地区)"
+    rng = np.random.default_rng(0)
+    n = 300
+    sample = pd.DataFrame(
+        {name: rng.choice(["a", "b"], n) for name in spec.features}
+        | {"x7": rng.choice(["d1", "d2", "d3"], n), spec.target: rng.integers(0, 2, n)}
+    )
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    features = list(spec.features)
+    model = make_pipeline(OneHotEncoder(), LogisticRegression())
+    model.fit(sample[features], sample[spec.target])
+    counts = group_counts(sample[spec.target], sample[spec.target], sample[list(spec.sensitive)])
+    found = detect(model, Scored(counts, sample, n), spec, load_policy("default"), 0)
+    x7 = next(f for f in found["prohibited"] if f["feature"] == "x7")
+    assert x7["category"] == "region" and x7["prohibited"] and x7["how"] == "description"
+    assert x7["reasons"][0]["code"] == "description"

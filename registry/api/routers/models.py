@@ -30,8 +30,8 @@ from fairgate.errors import (
     ValidationError,
 )
 from fairgate.registry import usecases
-from fairgate.registry.api.app import role_dependency
 from fairgate.registry.api.auth import ROLES, Principal
+from fairgate.registry.api.deps import require_role
 from fairgate.registry.store import AuditRecord
 
 __all__ = ["router"]
@@ -39,10 +39,10 @@ __all__ = ["router"]
 _log = logging.getLogger("fairgate.service")
 
 router = APIRouter()
-_vendor = role_dependency("vendor")
-_reader = role_dependency("vendor", "committee")
-_committee = role_dependency("committee")
-_admin = role_dependency()
+_vendor = require_role("vendor")
+_reader = require_role("vendor", "committee")
+_committee = require_role("committee")
+_admin = require_role()
 VendorP = Annotated[Principal, Depends(_vendor)]
 ReaderP = Annotated[Principal, Depends(_reader)]
 CommitteeP = Annotated[Principal, Depends(_committee)]

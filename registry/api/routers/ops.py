@@ -17,8 +17,8 @@ from fairgate.errors import (
     PayloadTooLargeError,
     ServiceUnavailableError,
 )
-from fairgate.registry.api.app import role_dependency
 from fairgate.registry.api.auth import Principal
+from fairgate.registry.api.deps import require_role
 
 __all__ = ["HEARTBEAT_SECONDS", "read_body", "router"]
 
@@ -26,8 +26,8 @@ HEARTBEAT_SECONDS = 1.0
 """The push stream sends a comment line this often, so clients notice a dead server quickly."""
 
 router = APIRouter()
-_ops = role_dependency("operations", "committee")
-_observer = role_dependency("operations")
+_ops = require_role("operations", "committee")
+_observer = require_role("operations")
 OpsP = Annotated[Principal, Depends(_ops)]
 ObserverP = Annotated[Principal, Depends(_observer)]
 

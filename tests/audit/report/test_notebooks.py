@@ -8,11 +8,11 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
-from test_runner import make_case
 
 from fairgate.audit.pipeline.run import run_audit
+from tests.fixtures.audit import make_case
 
-NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[3] / "notebooks"
 
 
 def _execute(path: Path, cwd: Path) -> nbformat.NotebookNode:

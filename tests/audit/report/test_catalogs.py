@@ -10,7 +10,7 @@ import pytest
 
 from fairgate.audit.report import LANGUAGES, catalog_problems, load_catalog
 
-REPORT_CODE = Path(__file__).resolve().parents[2] / "audit" / "report"
+REPORT_CODE = Path(__file__).resolve().parents[3] / "audit" / "report"
 
 
 def test_catalogs_are_complete_and_translated():
