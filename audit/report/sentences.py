@@ -84,6 +84,8 @@ _MEASURED = {
     "flip.worst_pair": "reason_flip",
     "representation.differs": "reason_representation",
     "explain.share": "reason_explainability",
+    "absolute.fail": "reason_absolute",
+    "absolute.near": "reason_absolute",
 }
 """Reason codes of a rule that was measured, and the headline phrase when it is broken."""
 
@@ -132,8 +134,12 @@ def _value(t: Text, name: str, value: Any, spec: str) -> str:
     """One parameter of a reason, formatted for the report's language."""
     if isinstance(value, list):
         return t.join(_value(t, name, v, spec) for v in value)
-    if name in ("rate", "rates") and isinstance(value, str):
+    if name in ("rate", "rates", "metric") and isinstance(value, str):
         return t.rate(value)
+    if name == "bound":
+        return t("bound_" + str(value).replace(" ", "_"))
+    if name == "kind":
+        return t(f"model_kind_{value}") if t.has(f"model_kind_{value}") else str(value)
     if name == "denominator":
         return t(f"denominator_{value}")
     if name in ("categories", "prohibited", "category"):
@@ -197,6 +203,8 @@ def _title(t: Text, rule: dict[str, Any]) -> str:
         return t(
             "rule_kind_difference", metric=t.rate(rule["metric"]), threshold=t.num(rule["max"], 2)
         )
+    if kind in ("minimum", "maximum"):
+        return t(f"rule_kind_{kind}", metric=t.rate(str(rule["metric"])))
     return t(f"rule_kind_{kind}")
 
 

@@ -66,6 +66,7 @@ def _families() -> set[str]:
     keys |= {"why_" + code.replace(".", "_") for code in REASONS}
     keys |= {f"denominator_{d}" for d in DENOMINATORS}
     keys |= {f"strength_{s}" for s in ("strong", "moderate", "weak")}
+    keys |= {"bound_at_least", "bound_at_most"}
     evidence = ["name", "description", "values", "dictionary", "combined_values", "declared"]
     evidence += ["ethnicity_values", "resident_id", "single_letters_weak", "single_letters_name"]
     keys |= {f"evidence_{e}" for e in (*evidence, "single_letters_column")}
