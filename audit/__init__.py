@@ -56,7 +56,7 @@ from fairgate.audit.core.uncertainty import (
 )
 from fairgate.audit.pipeline.model_io import load_model
 from fairgate.audit.pipeline.run import AuditSpec, run_audit
-from fairgate.audit.report.html import render_report, write_notebook, write_report
+from fairgate.audit.report import render_report, write_notebook, write_report
 from fairgate.audit.report.result import AuditResult
 
 # Layer-3 names (policy, explainability) load on first use: shap and pydantic stay out of a

@@ -292,10 +292,11 @@ def run_audit(
                 detectors=detections.to_dict(),
                 explanation=steps.explanation_dict(explanation),
                 verdict=verdict.to_dict(),
+                parameters={"sample_size": sample_size, "explain_size": explain_size},
             )
             if tmp is not None and final is not None:
                 with timer.step("report and notebook"):
-                    steps.write_outputs(result, tmp, final, model_path, data_path, policy, lang)
+                    steps.write_outputs(result, tmp, final, model_path, data_path, lang)
             result.timings = dict(timer.timings)
         if tmp is not None and final is not None:
             result.write(tmp / "audit.json")

@@ -205,31 +205,22 @@ def write_outputs(
     result: AuditResult,
     tmp: Path,
     final: Path,
-    model_path: Path | None,
-    data_path: Path | None,
-    policy: Any,
+    model_path: Path,
+    data_path: Path,
     lang: str,
 ) -> None:
     """Render the report and the reproducing notebook into ``tmp``."""
-    from fairgate.audit.report.html import write_notebook, write_report
+    from fairgate.audit.report.html import write_report
+    from fairgate.audit.report.notebook import write_notebook
 
-    def final_path(p: Path | None) -> Path | None:
-        if p is None:
-            return None
+    def final_path(p: Path) -> Path:
         return final / p.name if p.parent == tmp else p
 
     write_report(result, tmp / "report.html", lang=lang)
-    if isinstance(policy, (str, Path)):
-        pol: Any = str(Path(policy).resolve()) if Path(policy).exists() else str(policy)
-    elif policy is None or isinstance(policy, dict):
-        pol = policy
-    else:  # a Policy object: the notebook passes its dict form
-        pol = result.policy
     write_notebook(
         result,
         tmp / "audit.ipynb",
         model=final_path(model_path),
         data=final_path(data_path),
-        policy=pol,
         json_path=final / "audit.json",
     )
