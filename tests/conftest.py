@@ -1,8 +1,26 @@
-"""Shared test set-up: every test gets its own FAIRGATE_HOME."""
+"""Shared test set-up: every test gets its own FAIRGATE_HOME; shared fixtures from tests.fixtures.
+
+Fixtures live in :mod:`tests.fixtures` (``registry`` and models, ``service`` and its server,
+``audit`` cases); this one conftest makes them available to every test folder.
+"""
 
 from __future__ import annotations
 
 import pytest
+
+from tests.fixtures.registry import (  # noqa: F401 (fixtures)
+    arrests_model,
+    example_filing,
+    make_filing,
+    registry,
+    skops_model,
+)
+from tests.fixtures.service import (  # noqa: F401 (fixtures)
+    env,
+    fresh_env,
+    plain_env,
+    service_filing,
+)
 
 
 @pytest.fixture(autouse=True)

@@ -39,6 +39,7 @@ from fairgate.errors import ModelLoadError, UnsafeModelError
 __all__ = ["ArtifactInfo", "SandboxLimits", "SandboxedModel", "inspect_artifact"]
 
 _MAX_LINE = 1 << 20
+_MAX_COLUMNS = 10_000
 _ENV_KEEP = ("PATH", "LANG", "LC_ALL")
 
 
@@ -114,6 +115,25 @@ def _stop(proc: subprocess.Popen, scratch: Path) -> None:
         if stream is not None:
             stream.close()
     shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _read_result(path: Path, n_rows: int) -> np.ndarray:
+    """Read the worker's ``.npy`` answer: no links, no pickle, one row per input row."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as fh:
+        version = np.lib.format.read_magic(fh)
+        if version == (1, 0):
+            shape, _order, dtype = np.lib.format.read_array_header_1_0(fh)
+        elif version == (2, 0):
+            shape, _order, dtype = np.lib.format.read_array_header_2_0(fh)
+        else:
+            raise ValueError(f".npy format version {version}")
+        if dtype.hasobject or len(shape) not in (1, 2) or shape[0] != n_rows:
+            raise ValueError(f"shape {shape} and dtype {dtype} for {n_rows} rows")
+        if len(shape) == 2 and shape[1] > _MAX_COLUMNS:
+            raise ValueError(f"{shape[1]} output columns")
+        fh.seek(0)
+        return np.load(fh, allow_pickle=False)
 
 
 class SandboxedModel:
@@ -217,6 +237,11 @@ class SandboxedModel:
         return lambda X: self._call("predict_proba", X).astype(np.float64)
 
     @property
+    def pid(self) -> int:
+        """The worker's process id (for monitoring its resource use)."""
+        return self._proc.pid
+
+    @property
     def running(self) -> bool:
         """Whether the worker process is alive."""
         return self._proc.poll() is None
@@ -267,9 +292,8 @@ class SandboxedModel:
             writer.write_table(table)
         try:
             self._request({"op": op, "input": src, "output": out}, self.limits.call_timeout, op)
-            with open(self.scratch / out, "rb") as fh:
-                result = np.load(fh, allow_pickle=False)
-        except ValueError as exc:
+            result = _read_result(self.scratch / out, len(frame))
+        except (ValueError, OSError) as exc:
             raise ModelLoadError(
                 f"model: the sandboxed {op} returned unreadable output ({exc})."
             ) from exc

@@ -19,7 +19,18 @@ from fairgate.audit.pipeline.predict import (
 )
 from fairgate.errors import ModelLoadError, ValidationError
 
-__all__ = ["Scored", "describe_data", "load", "materialize", "score"]
+__all__ = [
+    "LARGE_ROWS",
+    "Scored",
+    "describe_data",
+    "kind_arguments",
+    "load",
+    "materialize",
+    "score",
+]
+
+LARGE_ROWS = 500_000
+"""Parquet inputs with more rows are scored in batches and counted by DuckDB."""
 
 
 @dataclass
@@ -129,12 +140,12 @@ def _read(data: Any, data_path: Path | None) -> pd.DataFrame:
 
 def score(model, data, data_path, spec, timer, sample_size: int, seed: int, tmp) -> Scored:
     """Score every row and count; keep a bounded sample for detectors and explanations."""
-    from fairgate.audit.core.counts import counts_from_file, group_counts
+    from fairgate.audit.core import counts_from_file, group_counts
 
     large = (
         data_path is not None
         and data_path.suffix.lower() == ".parquet"
-        and _parquet_rows(data_path) > _large_rows()
+        and _parquet_rows(data_path) > LARGE_ROWS
     )
     if large:
         import pyarrow.parquet as pq
@@ -166,7 +177,7 @@ def score(model, data, data_path, spec, timer, sample_size: int, seed: int, tmp)
                     y_true=spec.target,
                     y_pred=PRED_COLUMN,
                     sensitive=list(spec.sensitive),
-                    pos_label=spec.pos_label,
+                    **kind_arguments(spec),
                 )
         finally:
             out.unlink(missing_ok=True)
@@ -182,7 +193,7 @@ def score(model, data, data_path, spec, timer, sample_size: int, seed: int, tmp)
         pred = predict(model, frame[features])
     with timer.step("counts"):
         counts = group_counts(
-            frame[spec.target], pred, frame[list(spec.sensitive)], pos_label=spec.pos_label
+            frame[spec.target], pred, frame[list(spec.sensitive)], **kind_arguments(spec)
         )
     n = len(frame)
     rng = np.random.default_rng(seed)
@@ -191,10 +202,17 @@ def score(model, data, data_path, spec, timer, sample_size: int, seed: int, tmp)
     return Scored(counts, sample, n)
 
 
-def _large_rows() -> int:
-    from fairgate.audit.pipeline import run as runner
-
-    return runner.LARGE_ROWS
+def kind_arguments(spec: Any) -> dict[str, Any]:
+    """The ``group_counts`` / ``counts_from_file`` arguments of the spec's kind."""
+    kind = getattr(spec, "kind", "binary")
+    if kind == "regression":
+        return {"kind": kind}
+    if kind == "multiclass":
+        return {"kind": kind, "classes": spec.classes, "favourable": spec.favourable}
+    out: dict[str, Any] = {"kind": kind, "pos_label": spec.pos_label}
+    if kind == "scores":
+        out["threshold"] = spec.threshold
+    return out
 
 
 def _parquet_rows(path: Path) -> int:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fairgate.audit.policy.rules import ExplainRule, MetricRule
 from fairgate.audit.policy.schema import Policy
-from fairgate.audit.policy.verdict import AuditEvidence, RuleResult, finite, get_field, rule_result
+from fairgate.audit.policy.verdict import AuditEvidence, RuleResult, finite, rule_result
+
+if TYPE_CHECKING:
+    from fairgate.detectors import FlipResult
 
 __all__ = [
     "explain_result",
@@ -34,15 +36,15 @@ def _prohibited_inputs(policy: Policy, ev: AuditEvidence) -> dict[str, str]:
     inputs = [str(f) for f in ev.features]
     used: dict[str, str] = {}
     for finding in ev.prohibited:
-        feature = str(get_field(finding, "feature", ""))
-        category = str(get_field(finding, "category", "") or "")
+        feature = finding.feature
+        category = finding.category or ""
         flagged = (
             feature.lower() in banned
             or category.lower() in banned
-            or (bool(banned) and bool(get_field(finding, "prohibited", False)))
+            or (bool(banned) and finding.prohibited)
         )
         if flagged and (not inputs or feature in inputs):
-            evidence = get_field(finding, "evidence", "")
+            evidence = finding.evidence
             used[feature] = f"{category}: {evidence}" if evidence else category
     for feature in inputs:
         if feature.lower() in banned:
@@ -98,21 +100,17 @@ def _attribute_prohibited(policy: Policy, ev: AuditEvidence, attribute: str) -> 
     if str(ev.categories.get(attribute, "")).lower() in banned:
         return True
     return any(
-        str(get_field(f, "feature", "")) == attribute
-        and str(get_field(f, "category", "") or "").lower() in banned
-        for f in ev.prohibited
+        f.feature == attribute and (f.category or "").lower() in banned for f in ev.prohibited
     )
 
 
 def _flagged_proxies(ev: AuditEvidence, threshold: float) -> list[tuple[list[str], str, float]]:
     out = []
-    for finding in get_field(ev.proxies, "findings", None) or []:
-        score = finite(get_field(finding, "score"))
+    for finding in ev.proxies.findings if ev.proxies is not None else ():
+        score = finite(finding.score)
         if score is None or score < threshold:
             continue
-        feats = get_field(finding, "features", ()) or ()
-        feats = [feats] if isinstance(feats, str) else [str(f) for f in feats]
-        out.append((feats, str(get_field(finding, "attribute", "?")), score))
+        out.append(([str(f) for f in finding.features], finding.attribute, score))
     return out
 
 
@@ -149,11 +147,7 @@ def proxy_result(policy: Policy, rule: MetricRule, ev: AuditEvidence) -> RuleRes
     if shown:
         params.update(count=len(shown), proxies=_show(shown))
     scores = [s for _, _, s in flagged] or [
-        s
-        for s in (
-            finite(get_field(f, "score")) for f in get_field(ev.proxies, "findings", None) or []
-        )
-        if s is not None
+        s for s in (finite(f.score) for f in ev.proxies.findings) if s is not None
     ]
     return rule_result(
         rule,
@@ -173,11 +167,11 @@ def _names(attributes: list[str | list[str]] | None) -> set[str] | None:
     return {a for item in attributes for a in ([item] if isinstance(item, str) else item)}
 
 
-def _flip_result(policy: Policy, rule: MetricRule, flip: Any, limit: float) -> RuleResult:
+def _flip_result(policy: Policy, rule: MetricRule, flip: FlipResult, limit: float) -> RuleResult:
     """One attribute's flip test, judged on its worst group pair with enough rows."""
-    attr = str(get_field(flip, "attribute"))
-    pooled = finite(get_field(flip, "rate"))
-    n = int(get_field(flip, "n", 0) or 0)
+    attr = flip.attribute
+    pooled = finite(flip.rate)
+    n = int(flip.n)
     if pooled is None or n == 0:
         return rule_result(
             rule,
@@ -190,16 +184,16 @@ def _flip_result(policy: Policy, rule: MetricRule, flip: Any, limit: float) -> R
     min_n = int(policy.min_group_size)
     pairs = [
         {
-            "name": f"{get_field(p, 'from_group')}→{get_field(p, 'to_group')}",
-            "from_group": str(get_field(p, "from_group")),
-            "to_group": str(get_field(p, "to_group")),
-            "n": int(get_field(p, "n", 0) or 0),
-            "flips": int(get_field(p, "flips", 0) or 0),
-            "rate": finite(get_field(p, "rate")) or 0.0,
-            "ci_low": finite(get_field(p, "ci_low")),
-            "ci_high": finite(get_field(p, "ci_high")),
+            "name": f"{p.from_group}→{p.to_group}",
+            "from_group": str(p.from_group),
+            "to_group": str(p.to_group),
+            "n": int(p.n),
+            "flips": int(p.flips),
+            "rate": finite(p.rate) or 0.0,
+            "ci_low": finite(p.ci_low),
+            "ci_high": finite(p.ci_high),
         }
-        for p in get_field(flip, "pairs", ()) or ()
+        for p in flip.pairs
     ]
     judged = [p for p in pairs if p["n"] >= min_n]
     small = [p["name"] for p in pairs if p["n"] < min_n]
@@ -217,7 +211,7 @@ def _flip_result(policy: Policy, rule: MetricRule, flip: Any, limit: float) -> R
         notes.append({"code": "note.warn_margin", "params": {"margin": rule.warn_margin}})
     if small:
         notes.append({"code": "note.small_pairs", "params": {"min_n": min_n, "pairs": small}})
-    confidence = finite(get_field(flip, "confidence")) or 0.95
+    confidence = flip.confidence
     params = {
         "attribute": attr,
         "from_group": worst["from_group"],
@@ -251,7 +245,7 @@ def flip_results(policy: Policy, rule: MetricRule, ev: AuditEvidence) -> list[Ru
     out = [
         _flip_result(policy, rule, flip, limit)
         for flip in ev.flips
-        if wanted is None or str(get_field(flip, "attribute")) in wanted
+        if wanted is None or flip.attribute in wanted
     ]
     if out:
         return out
@@ -268,26 +262,25 @@ def flip_results(policy: Policy, rule: MetricRule, ev: AuditEvidence) -> list[Ru
 
 def representation_results(rule: MetricRule, ev: AuditEvidence) -> list[RuleResult]:
     """The audit data's group shares match the reference population."""
-    raw = ev.representation
-    items = raw if isinstance(raw, list | tuple) else ([] if raw is None else [raw])
+    items = list(ev.representation)
     if not items:
         return [rule_result(rule, "warn", "representation.not_run", {})]
     wanted = _names(rule.attributes)
     out = []
     for item in items:
-        attr = str(get_field(item, "attribute", ""))
+        attr = item.attribute
         if wanted is not None and attr not in wanted:
             continue
         flagged = []
-        for g in get_field(item, "groups", ()) or ():
-            if get_field(g, "flagged"):
-                share, ref = finite(get_field(g, "share")), finite(get_field(g, "reference"))
+        for g in item.groups:
+            if g.flagged:
+                share, ref = finite(g.share), finite(g.reference)
                 shown = (
                     f" ({share:.1%} vs {ref:.1%})" if share is not None and ref is not None else ""
                 )
-                flagged.append((str(get_field(g, "group")), shown))
-        p_value = finite(get_field(item, "p_value"))
-        alpha = finite(get_field(item, "alpha"))
+                flagged.append((str(g.group), shown))
+        p_value = finite(item.p_value)
+        alpha = finite(item.alpha)
         notes = (
             [] if p_value is None else [{"code": "note.p_value", "params": {"p_value": p_value}}]
         )
@@ -338,25 +331,24 @@ def _weighed(policy: Policy, ev: AuditEvidence) -> dict[tuple[str, ...], str]:
 def explain_result(policy: Policy, rule: ExplainRule, ev: AuditEvidence) -> RuleResult:
     """Decisions are explained, and not by sensitive or prohibited inputs or their proxies."""
     exp, limit = ev.explanation, rule.max_sensitive_share
-    glob = get_field(exp, "global_importance", None) if exp is not None else None
-    if not glob:
-        reason = get_field(exp, "skipped", None) if isinstance(exp, Mapping) else None
-        notes = [{"code": "note.skipped", "params": {"reason": str(reason)}}] if reason else []
+    if exp is None or not exp.global_importance:
+        notes: list[dict[str, Any]] = []
         if not rule.required:
             notes.append({"code": "note.not_required", "params": {}})
             return rule_result(rule, "pass", "explain.missing", {"notes": notes}, threshold=limit)
         return rule_result(
             rule, rule.severity, "explain.missing", {"notes": notes}, threshold=limit
         )
-    importance = {str(k): float(v) for k, v in dict(glob).items() if finite(v) is not None}
+    importance = {
+        str(k): float(v) for k, v in exp.global_importance.items() if finite(v) is not None
+    }
     total = sum(importance.values())
 
     def share(features: tuple[str, ...]) -> float:
         return sum(importance.get(f, 0.0) for f in features) / total if total > 0 else 0.0
 
     shares = {label: share(feats) for feats, label in _weighed(policy, ev).items()}
-    n = get_field(exp, "n_explained", None)
-    ran = {"method": str(get_field(exp, "method", "SHAP")), "n": int(n) if n is not None else 0}
+    ran = {"method": exp.method, "n": int(exp.n_explained)}
     if not shares:
         return rule_result(
             rule, "pass", "explain.nothing_to_weigh", ran, value=0.0, threshold=limit

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from fairgate.audit.core.metrics import METRICS, difference, metric_values, ratio
-from fairgate.audit.core.vocabulary import compared_rates
+from fairgate.audit.core.metrics import METRICS, difference, ratio
+from fairgate.audit.policy.absolute_checks import report_metric, rule_rates
 from fairgate.audit.policy.rules import MetricRule
 from fairgate.audit.policy.schema import Policy
 from fairgate.audit.policy.verdict import (
@@ -61,10 +61,10 @@ def _denominator(rate: str) -> str:
 
 
 def _groups(rep: Any, rate: str | None = None) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Group labels, their confusion cells, and which groups a ratio of ``rate`` includes."""
-    keys, cells = rep.counts.flat()
+    """Group labels, their sizes, and which groups a ratio of ``rate`` includes (any kind)."""
+    keys = rep.counts.keys()
     include = np.asarray(rep.included(rate), dtype=bool)
-    return [group_label(k if len(k) > 1 else k[0]) for k in keys], cells, include
+    return [group_label(k if len(k) > 1 else k[0]) for k in keys], rep.counts.group_sizes(), include
 
 
 @dataclass
@@ -79,8 +79,10 @@ class _Measure:
 
 
 def _measure_rate(rule: MetricRule, rate: str, rep: Any) -> _Measure | None:
-    labels, cells, include = _groups(rep, rate)
-    values = np.asarray(metric_values(rate, cells), dtype=np.float64)
+    labels, _, include = _groups(rep, rate)
+    values = report_metric(rep, rate)
+    if values is None:
+        return None
     ok = include & ~np.isnan(values)
     if ok.sum() < 2:
         return None
@@ -125,8 +127,7 @@ def metric_results(policy: Policy, rule: MetricRule, ev: AuditEvidence) -> list[
 
 def _left_out(rep: Any, rate: str) -> list[dict[str, Any]]:
     """Notes naming the non-empty groups a ratio of ``rate`` leaves out."""
-    labels, cells, include = _groups(rep, rate)
-    sizes = cells.sum(axis=1)
+    labels, sizes, include = _groups(rep, rate)
     names = [labels[i] for i in np.flatnonzero((sizes > 0) & ~include)]
     if not names:
         return []
@@ -140,7 +141,7 @@ def _left_out(rep: Any, rate: str) -> list[dict[str, Any]]:
 
 
 def _metric_result(rule: MetricRule, key: tuple[str, ...], rep: Any) -> RuleResult:
-    rates = compared_rates(str(rule.metric))
+    rates = rule_rates(str(rule.metric), rep)
     measured = [m for m in (_measure_rate(rule, r, rep) for r in rates) if m is not None]
     notes = [n for r in rates for n in _left_out(rep, r)]
     threshold = float(rule.threshold or 0.0)
@@ -204,8 +205,7 @@ def group_size_results(rule: MetricRule, ev: AuditEvidence) -> list[RuleResult]:
     """Groups too small to judge, per attribute set (by people, and per metric's denominator)."""
     out = []
     for key, rep in ev.reports.items():
-        labels, cells, include = _groups(rep)
-        sizes = cells.sum(axis=1)
+        labels, sizes, include = _groups(rep)
         small = [i for i in np.flatnonzero((sizes > 0) & ~include)]
         names = [labels[i] for i in small]
         enough = int(include.sum())

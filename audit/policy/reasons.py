@@ -33,6 +33,26 @@ REASONS: dict[str, str] = {
     "metric.not_audited": (
         "not measured: {attributes} was not audited (the audit's attribute sets are {audited})"
     ),
+    # absolute rules (minimum / maximum in every group)
+    "absolute.fail": (
+        "{metric} must be {bound} {threshold:g} in every group of {attributes}; {count} group(s) "
+        "are not: {groups}"
+    ),
+    "absolute.near": (
+        "{metric} is {bound} {threshold:g} in every group of {attributes}, but within the "
+        "warning margin of {margin:g}: {groups}"
+    ),
+    "absolute.pass": (
+        "{metric} is {bound} {threshold:g} in every group of {attributes} (closest: {groups})"
+    ),
+    "absolute.unmeasurable": (
+        "not measurable on {attributes}: no group has at least {min_group_size} people and a "
+        "defined {metric}"
+    ),
+    "absolute.other_kind": "not measured: {metric} is not a metric of a {kind} audit",
+    "absolute.not_audited": "not measured: none of {attributes} was audited",
+    "note.undefined": "{metric} undefined for {groups}",
+    "note.left_out_small": "left out: {groups} (under {min_group_size} people)",
     # group sizes
     "group_size.small": (
         "{count} group(s) have fewer than {min_group_size} people and are left out of ratios "
@@ -124,6 +144,8 @@ HEADLINE_ORDER: tuple[str, ...] = (
     "flip",
     "ratio",
     "difference",
+    "minimum",
+    "maximum",
     "representation",
     "group_size",
 )

@@ -5,7 +5,17 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:  # the evidence's types; the policy needs no detector at run time
+    from fairgate.audit.core.group_report import GroupReport
+    from fairgate.audit.explain import Explanation
+    from fairgate.detectors import (
+        FlipResult,
+        ProhibitedFinding,
+        ProxyReport,
+        RepresentationResult,
+    )
 
 from fairgate.audit.policy.reasons import HEADLINE_ORDER, reason_text
 
@@ -16,7 +26,6 @@ __all__ = [
     "RuleResult",
     "Verdict",
     "finite",
-    "get_field",
     "group_label",
     "rule_result",
 ]
@@ -26,12 +35,9 @@ OUTCOME_ORDER = {"pass": 0, "warn": 1, "fail": 2}
 
 
 # ---------------------------------------------------------------------------------- evidence
-@dataclass
+@dataclass(frozen=True)
 class AuditEvidence:
-    """Everything an audit measured, as the policy engine reads it.
-
-    Detector results may be the detectors' objects or their ``to_dict()`` forms (read by
-    attribute or key).
+    """Everything an audit measured, as typed objects: the policy engine reads nothing else.
 
     Attributes
     ----------
@@ -39,38 +45,31 @@ class AuditEvidence:
         One group report per attribute and intersection.
     features : sequence of str
         The model's input columns.
-    prohibited : sequence
-        Sensitive-variable findings with ``feature``, ``category``, ``prohibited``, ``evidence``.
-    proxies : object, dict or None
-        A proxy report with ``findings`` (``features``, ``attribute``, ``score``,
-        ``above_threshold``); ``None`` when no proxy scan ran.
-    flips : sequence
-        Flip-test results (``attribute``, ``rate``, ``n``, ``pairs``).
-    explanation : dict, Explanation or None
-        The SHAP summary (``global_importance``, ``sensitive_share``, ``method``, ...).
-    representation : object, list or None
-        Representation test results (``attribute``, ``groups`` with ``flagged``, ``p_value``).
+    prohibited : sequence of ProhibitedFinding
+        What :func:`fairgate.detectors.find_prohibited` found.
+    proxies : ProxyReport or None
+        What :func:`fairgate.detectors.scan_proxies` found; ``None`` when no proxy scan ran
+        (the detectors did not run).
+    flips : sequence of FlipResult
+        One :func:`fairgate.detectors.flip_test` result per sensitive input.
+    explanation : Explanation or None
+        The SHAP summary of :func:`fairgate.audit.explain.explain`; ``None`` when none ran.
+    representation : sequence of RepresentationResult
+        One :func:`fairgate.detectors.representation` result per attribute with reference shares.
     categories : mapping of str to str
         Optional sensitive category of an attribute or column (e.g. ``{"colour":
         "ethnicity"}``), used to tell whether a proxy's attribute is prohibited when the
         attribute is not a model input (inputs get their category from ``prohibited``).
     """
 
-    reports: Mapping[tuple[str, ...], Any]
+    reports: Mapping[tuple[str, ...], GroupReport]
     features: Sequence[str] = ()
-    prohibited: Sequence[Any] = ()
-    proxies: Any = None
-    flips: Sequence[Any] = ()
-    explanation: Any = None
-    representation: Any = None
+    prohibited: Sequence[ProhibitedFinding] = ()
+    proxies: ProxyReport | None = None
+    flips: Sequence[FlipResult] = ()
+    explanation: Explanation | None = None
+    representation: Sequence[RepresentationResult] = ()
     categories: Mapping[str, str] = field(default_factory=dict)
-
-
-def get_field(item: Any, key: str, default: Any = None) -> Any:
-    """A field of a detector object or its dict form."""
-    if isinstance(item, Mapping):
-        return item.get(key, default)
-    return getattr(item, key, default)
 
 
 def finite(value: Any) -> float | None:
@@ -211,6 +210,10 @@ def _description(rule: Any) -> str:
         return f"{rule.metric} ratio between groups of at least {rule.min:g}"
     if kind == "difference":
         return f"{rule.metric} difference between groups of at most {rule.max:g}"
+    if kind == "minimum":
+        return f"{rule.metric} of at least {rule.min:g} in every group"
+    if kind == "maximum":
+        return f"{rule.metric} of at most {rule.max:g} in every group"
     return _DESCRIPTIONS[kind]
 
 

@@ -24,15 +24,7 @@ __all__ = ["RegistryReader"]
 
 
 class RegistryReader:
-    """The read side of :class:`~fairgate.registry.store.sql_store.Registry`.
-
-    Parameters
-    ----------
-    settings : Settings, optional
-        Where the database and artifacts live (default: from the environment).
-    url : str, optional
-        A SQLAlchemy URL overriding ``settings.db_url``.
-    """
+    """The read side of :class:`~fairgate.registry.store.sql_store.Registry` (same parameters)."""
 
     def __init__(self, settings: Settings | None = None, *, url: str | None = None) -> None:
         self.settings = settings or get_settings()

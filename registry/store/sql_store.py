@@ -448,42 +448,72 @@ class Registry(RegistryReader):
         return record
 
     def suspend_by_breaker(
-        self, name: str, version: str, *, rule: str, evidence: Mapping[str, Any]
+        self,
+        name: str,
+        version: str,
+        *,
+        rule: str,
+        evidence: Mapping[str, Any],
+        conn: Connection | None = None,
     ) -> ModelVersion:
         """Suspend an ACTIVE version for the circuit breaker, recording its evidence.
 
         A version that is already SUSPENDED is returned as it is.
+
+        Parameters
+        ----------
+        name, version : str
+            The model version.
+        rule : str
+            The breaker rule that tripped.
+        evidence : mapping
+            Written to the ledger event.
+        conn : sqlalchemy.Connection, optional
+            Suspend inside this open write transaction (the breaker stores the tripping batch
+            in the same one), instead of committing a new one; the caller then calls
+            :meth:`mirror` after its commit.
 
         Raises
         ------
         TransitionError
             When the version is not ACTIVE (nor already SUSPENDED).
         """
-        now = time.time()
-        with self.engine.begin() as conn:
-            row = self._row(conn, name, version)
-            if row.state == State.SUSPENDED:
-                return self._model(row)
-            target = check_transition(row.state, "breaker_trip")
-            self._move(
-                conn,
-                row,
-                target,
-                reason=f"suspended by the circuit breaker: rule {rule}",
-                now=now,
-                suspended=True,
-            )
-            ledger.append(
-                conn,
-                "breaker_trip",
-                actor=BREAKER_ACTOR,
-                name=row.name,
-                version=row.version,
-                payload={"rule": rule, "evidence": dict(evidence)},
-            )
-            record = self._model(self._row(conn, name, version))
+        if conn is not None:
+            return self._suspend(conn, name, version, rule, evidence)
+        with self.engine.begin() as own:
+            record = self._suspend(own, name, version, rule, evidence)
         self._mirror(record)
         return record
+
+    def _suspend(
+        self, conn: Connection, name: str, version: str, rule: str, evidence: Mapping[str, Any]
+    ) -> ModelVersion:
+        now = time.time()
+        row = self._row(conn, name, version)
+        if row.state == State.SUSPENDED:
+            return self._model(row)
+        target = check_transition(row.state, "breaker_trip")
+        self._move(
+            conn,
+            row,
+            target,
+            reason=f"suspended by the circuit breaker: rule {rule}",
+            now=now,
+            suspended=True,
+        )
+        ledger.append(
+            conn,
+            "breaker_trip",
+            actor=BREAKER_ACTOR,
+            name=row.name,
+            version=row.version,
+            payload={"rule": rule, "evidence": dict(evidence)},
+        )
+        return self._model(self._row(conn, name, version))
+
+    def mirror(self, record: ModelVersion) -> None:
+        """Show a model version's state on its MLflow registry entry, if the filing has one."""
+        self._mirror(record)
 
     def _mirror(self, record: ModelVersion) -> None:
         """Show the new state on the MLflow registry entry, if the filing has one."""

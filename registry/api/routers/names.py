@@ -9,14 +9,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from fairgate.errors import NotFoundError
-from fairgate.registry.api.app import role_dependency
 from fairgate.registry.api.auth import Principal
+from fairgate.registry.api.deps import require_role
 
 __all__ = ["router"]
 
 router = APIRouter()
-_committee = role_dependency("committee")
-_admin = role_dependency()
+_committee = require_role("committee")
+_admin = require_role()
 CommitteeP = Annotated[Principal, Depends(_committee)]
 AdminP = Annotated[Principal, Depends(_admin)]
 

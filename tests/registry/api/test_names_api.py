@@ -14,7 +14,10 @@ def _events(env, kind: str) -> list:
 
 def test_another_vendor_cannot_file_or_read_an_owned_name(env):
     with env.client("acme") as c:
-        assert c.post("/v1/models", json={"filing": env.filing("shared", "1")}).status_code == 201
+        r = c.post("/v1/models", json={"filing": env.filing("shared", "1")})
+        assert r.status_code == 201
+        # a declared input the policy prohibits is reported to the vendor at filing
+        assert any("'sex'" in f and "prohibited" in f for f in r.json()["findings"])
     with env.client("other") as c:
         r = c.post("/v1/models", json={"filing": env.filing("shared", "2")})
         assert r.status_code == 403 and r.json()["error"] == "forbidden"

@@ -6,8 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fairgate.audit.explain import Explanation
 from fairgate.audit.policy import AuditEvidence, evaluate, load_policy
 from fairgate.audit.policy.reasons import REASONS, reason_text
+from fairgate.detectors import ProhibitedFinding, ProxyReport
 
 FEATURES = ["year", "age", "employed", "citizen", "checks", "household_role"]
 
@@ -104,14 +106,20 @@ def test_a_version_failing_only_on_prohibited_inputs_is_headlined_so():
     evidence = AuditEvidence(
         reports=_reports(),
         features=["g", "sex", "income"],
-        prohibited=[{"feature": "sex", "category": "sex", "prohibited": True, "evidence": "x"}],
-        proxies={"findings": []},
+        prohibited=[ProhibitedFinding("sex", "sex", "x", prohibited=True, how="name")],
+        proxies=ProxyReport(findings=(), threshold=0.3, sample_size=400, seed=0),
         flips=[],
-        explanation={
-            "method": "SHAP",
-            "n_explained": 100,
-            "global_importance": {"income": 0.95, "sex": 0.05},
-        },
+        explanation=Explanation(
+            method="SHAP",
+            features=("g", "sex", "income"),
+            values=np.zeros((1, 3)),
+            base_value=0.0,
+            n_explained=100,
+            global_importance={"income": 0.95, "sex": 0.05},
+            group_importance={},
+            sensitive_share={},
+            seed=0,
+        ),
     )
     verdict = evaluate(load_policy("default"), evidence)
     assert verdict.outcome == "fail"

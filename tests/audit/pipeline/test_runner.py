@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -14,60 +12,7 @@ from fairgate.audit.pipeline.run import run_audit
 from fairgate.audit.report.result import AuditResult
 from fairgate.cli import main
 from fairgate.errors import MissingColumnError, ModelLoadError, UnsafeModelError
-
-FEATURES = ["sex", "race", "income", "debt"]
-
-
-def biased_frame(n: int = 3000, seed: int = 0) -> pd.DataFrame:
-    """Synthetic lending data where the historic outcome favours men strongly."""
-    rng = np.random.default_rng(seed)
-    sex = rng.choice(["Female", "Male"], size=n)
-    race = rng.choice(["A", "B", "C"], size=n, p=[0.5, 0.4, 0.1])
-    income = rng.normal(50, 10, size=n)
-    debt = rng.normal(20, 5, size=n)
-    logit = 0.08 * (income - 50) - 0.1 * (debt - 20) + np.where(sex == "Male", 1.5, -1.5)
-    approved = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(np.int64)
-    return pd.DataFrame(
-        {"sex": sex, "race": race, "income": income, "debt": debt, "approved": approved}
-    )
-
-
-def train(frame: pd.DataFrame):
-    from sklearn.compose import ColumnTransformer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import OneHotEncoder
-
-    pre = ColumnTransformer(
-        [
-            ("cat", OneHotEncoder(handle_unknown="ignore"), ["sex", "race"]),
-            ("num", "passthrough", ["income", "debt"]),
-        ]
-    )
-    model = Pipeline([("pre", pre), ("clf", LogisticRegression(max_iter=500))])
-    return model.fit(frame[FEATURES], frame["approved"])
-
-
-def make_case(tmp_path: Path, n: int = 3000) -> tuple[Path, Path, dict]:
-    """A biased model saved with skops, its audit data as Parquet, and the spec."""
-    import skops.io as sio
-
-    frame = biased_frame(n)
-    model = train(frame)
-    model_path = tmp_path / "lending.skops"
-    sio.dump(model, model_path)
-    data_path = tmp_path / "audit.parquet"
-    biased_frame(n, seed=1).to_parquet(data_path, index=False)
-    spec = {
-        "target": "approved",
-        "sensitive": ["sex", "race"],
-        "features": FEATURES,
-        "name": "lending-approval",
-        "version": "2",
-        "purpose": "Loan pre-approval",
-        "owner": "Finance department",
-    }
-    return model_path, data_path, spec
+from tests.fixtures.audit import FEATURES, biased_frame, make_case, train
 
 
 @pytest.fixture(scope="module")
@@ -112,11 +57,11 @@ def test_audit_result_is_reproducible_bit_for_bit(case, tmp_path):
 
 
 def test_large_parquet_path_gives_the_same_numbers(case, tmp_path, monkeypatch):
-    from fairgate.audit.pipeline import run as runner
+    from fairgate.audit.pipeline import score as scoring
 
     model, data, spec = case
     small = run_audit(model, data, spec, seed=0)
-    monkeypatch.setattr(runner, "LARGE_ROWS", 100)
+    monkeypatch.setattr(scoring, "LARGE_ROWS", 100)
     batched = run_audit(model, data, spec, seed=0)
     assert batched.reports == small.reports
     assert batched.verdict == small.verdict

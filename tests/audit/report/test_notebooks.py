@@ -8,11 +8,11 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
-from test_runner import make_case
 
 from fairgate.audit.pipeline.run import run_audit
+from tests.fixtures.audit import make_case
 
-NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[3] / "notebooks"
 
 
 def _execute(path: Path, cwd: Path) -> nbformat.NotebookNode:
@@ -32,13 +32,32 @@ def _outputs(nb: nbformat.NotebookNode) -> str:
 
 
 @pytest.mark.slow
-def test_generated_notebook_reproduces_the_audit(tmp_path):
-    model, data, spec = make_case(tmp_path)
-    out = tmp_path / "out"
-    result = run_audit(model, data, spec, seed=7, out_dir=out)
-    elsewhere = tmp_path / "cwd"
+@pytest.mark.parametrize("policy", ["default", "relative-file"])
+def test_generated_notebook_reproduces_the_audit_from_another_directory(
+    tmp_path, monkeypatch, policy
+):
+    """A built-in policy name or a relative policy file: the notebook runs unmodified elsewhere."""
+    from importlib import resources
+
+    model, data, spec = make_case(tmp_path, n=1200)
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)
+    if policy == "relative-file":
+        builtin = resources.files("fairgate.audit.policy") / "builtin" / "city-example.yaml"
+        source = builtin.read_text(encoding="utf-8")
+        Path("policy.yaml").write_text(source, encoding="utf-8")
+        policy = "policy.yaml"
+    result = run_audit(
+        model, data, spec, policy, seed=7, out_dir=Path("out"), explain_size=40, lang="zh"
+    )
+    notebook = workdir / "out" / "audit.ipynb"
+    source = notebook.read_text(encoding="utf-8")
+    assert str(workdir / policy) not in source and str(workdir / "default") not in source
+    elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    nb = _execute(out / "audit.ipynb", elsewhere)  # does not depend on the cwd
+    monkeypatch.chdir(elsewhere)
+    nb = _execute(notebook, elsewhere)
     text = _outputs(nb)
     assert f"reproduced exactly: {result.fingerprint()}" in text
     assert f"verdict: {result.outcome}" in text

@@ -43,13 +43,15 @@ def test_cli_loop(tmp_path, example_filing):
     r = _cli(home, "show", "arrests@7", "--json")
     shown = json.loads(r.stdout)
     assert shown["model"]["state"] == "ACTIVE" and len(shown["audits"]) == 1
-    assert [e["kind"] for e in shown["events"]] == ["file", "audit", "approve"]
+    kinds = [e["kind"] for e in shown["events"]]
+    assert kinds == ["file", "policy_assign", "audit", "approve"]  # the filing's policy pinned
     r = _cli(home, "models", "--json")
     assert [m["name"] for m in json.loads(r.stdout)] == ["arrests"]
     r = _cli(home, "ledger", "export", "-o", tmp_path / "chain.jsonl")
     assert r.returncode == 0
     r = _cli(home, "ledger", "verify", "--anchor", tmp_path / "chain.jsonl")
-    assert r.returncode == 0 and "ledger intact: 3 events" in r.stdout
+    # two built-in policies published, file, policy pinned, audit, approve
+    assert r.returncode == 0 and "ledger intact: 6 events" in r.stdout
     r = _cli(home, "filing-schema")
     assert json.loads(r.stdout)["title"] == "fairgate filing"
     r = _cli(home, "file", tmp_path / "audit.parquet")

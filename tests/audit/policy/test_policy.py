@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import ast
 import json
 from importlib import resources
-from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -15,6 +12,7 @@ import yaml
 
 from fairgate.audit.core.counts import group_counts
 from fairgate.audit.core.group_report import group_report
+from fairgate.audit.explain import Explanation
 from fairgate.audit.policy import (
     AuditEvidence,
     Policy,
@@ -25,9 +23,17 @@ from fairgate.audit.policy import (
     load_policy,
     policy_json_schema,
 )
+from fairgate.detectors import (
+    FlipPair,
+    FlipResult,
+    GroupShare,
+    ProhibitedFinding,
+    ProxyFinding,
+    ProxyReport,
+    RepresentationResult,
+)
 from fairgate.errors import PolicyError
 
-SERVICE_CONFTEST = Path(__file__).parents[1] / "service" / "conftest.py"
 POLICIES = resources.files("fairgate.audit.policy") / "builtin"
 
 
@@ -161,14 +167,9 @@ def test_builtin_policies_load_round_trip_and_match_the_schema():
 
 def test_service_breaker_policy_loads_with_what_the_breaker_reads():
     from fairgate.registry.monitor.breaker import rule_metrics
+    from tests.fixtures.service import POLICY_YAML
 
-    module = ast.parse(SERVICE_CONFTEST.read_text(encoding="utf-8"))
-    text = next(
-        node.value.value
-        for node in module.body
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "POLICY_YAML"
-    )
-    policy = load_policy(yaml.safe_load(text))
+    policy = load_policy(yaml.safe_load(POLICY_YAML))
     live_dp, live_tpr = policy.breaker
     assert (live_dp.id, live_dp.metric, live_dp.kind, live_dp.threshold) == (
         "live_dp",
@@ -240,49 +241,57 @@ HAND = {
 }
 
 
+def _explanation(**fields):
+    features = tuple(fields["global_importance"])
+    return Explanation(
+        features=features,
+        values=np.zeros((1, len(features))),
+        base_value=0.0,
+        group_importance={},
+        seed=0,
+        **fields,
+    )
+
+
 def _hand_evidence(**overrides):
     # A: 50 of 100 selected; B: 30 of 100; C: 0 of 4 (too small: left out, or the ratio would be 0)
     fields = {
         "reports": _reports({"A": (50, 100), "B": (30, 100), "C": (0, 4)}),
         "features": ["sex", "income", "zip", "school"],
         "prohibited": [
-            {"feature": "sex", "category": "sex", "prohibited": True, "evidence": "name"},
-            SimpleNamespace(
-                feature="religion", category="religion", prohibited=True, evidence="name"
-            ),  # not an input: ignored
+            ProhibitedFinding("sex", "sex", "name", prohibited=True, how="name"),
+            ProhibitedFinding(  # not an input: ignored
+                "religion", "religion", "name", prohibited=True, how="name"
+            ),
         ],
-        "proxies": {
-            "findings": [
-                {"features": ["zip"], "attribute": "race", "score": 0.7, "above_threshold": True},
-                SimpleNamespace(
-                    features=("school", "income"), attribute="sex", score=0.45, above_threshold=True
-                ),
-                {
-                    "features": ["income"],
-                    "attribute": "sex",
-                    "score": 0.1,
-                    "above_threshold": False,
-                },
-            ]
-        },
+        "proxies": ProxyReport(
+            findings=(
+                ProxyFinding(("zip",), "race", 0.7, "cramers_v", above_threshold=True),
+                ProxyFinding(("school", "income"), "sex", 0.45, "tree", above_threshold=True),
+                ProxyFinding(("income",), "sex", 0.1, "cramers_v", above_threshold=False),
+            ),
+            threshold=0.3,
+            sample_size=1000,
+            seed=0,
+        ),
         "flips": [
-            {
-                "attribute": "sex",
-                "rate": 0.2,
-                "n": 100,
-                "pairs": [
-                    {"from_group": "F", "to_group": "M", "rate": 0.3, "n": 50, "flips": 15},
-                    {"from_group": "M", "to_group": "F", "rate": 0.1, "n": 50, "flips": 5},
-                    {"from_group": "M", "to_group": "X", "rate": 1.0, "n": 2, "flips": 2},
-                ],
-            }
+            FlipResult(
+                "sex",
+                pairs=(
+                    FlipPair("F", "M", n=50, flips=15, rate=0.3, ci_low=None, ci_high=None),
+                    FlipPair("M", "F", n=50, flips=5, rate=0.1, ci_low=None, ci_high=None),
+                    FlipPair("M", "X", n=2, flips=2, rate=1.0, ci_low=None, ci_high=None),
+                ),
+                rate=0.2,
+                n=100,
+            )
         ],
-        "explanation": {
-            "method": "TreeExplainer",
-            "n_explained": 500,
-            "global_importance": {"income": 0.5, "sex": 0.2, "zip": 0.2, "school": 0.1},
-            "sensitive_share": {"sex": 0.2},
-        },
+        "explanation": _explanation(
+            method="TreeExplainer",
+            n_explained=500,
+            global_importance={"income": 0.5, "sex": 0.2, "zip": 0.2, "school": 0.1},
+            sensitive_share={"sex": 0.2},
+        ),
     }
     fields.update(overrides)
     return AuditEvidence(**fields)
@@ -452,12 +461,13 @@ def test_attributes_intersections_and_representation():
         }
     )
     representation = [
-        {
-            "attribute": "g",
-            "p_value": 0.001,
-            "alpha": 0.05,
-            "groups": [{"group": "A", "share": 0.6, "reference": 0.5, "flagged": True}],
-        }
+        RepresentationResult(
+            attribute="g",
+            groups=(GroupShare("A", 120, 0.6, 0.5, residual=2.8, flagged=True),),
+            statistic=8.0,
+            p_value=0.001,
+            alpha=0.05,
+        )
     ]
     verdict = evaluate(policy, AuditEvidence(reports=reports, representation=representation))
     attrs = [(r.rule_id, tuple(r.attributes)) for r in verdict.rules if r.rule_id != "group_size"]
@@ -498,7 +508,7 @@ def test_a_clean_model_passes():
 
 # --------------------------------------------------------------------- end to end on real data
 def test_policy_and_explain_on_the_toronto_arrests_data():
-    from fairgate.audit.core.metrics import demographic_parity_ratio
+    from fairgate.audit.core import demographic_parity_ratio
     from fairgate.audit.explain import explain
     from fairgate.demo.data import FEATURES, SENSITIVE, TARGET, arrests_model, load_arrests_frame
     from fairgate.detectors import find_prohibited, flip_test, scan_proxies
@@ -521,8 +531,8 @@ def test_policy_and_explain_on_the_toronto_arrests_data():
         features=FEATURES,
         prohibited=find_prohibited(X, prohibited=policy.prohibited),
         proxies=proxies,
-        flips=[flip_test(model, X, a, sample_size=300).to_dict() for a in SENSITIVE],
-        explanation=explanation.to_dict(),
+        flips=[flip_test(model, X, a, sample_size=300) for a in SENSITIVE],
+        explanation=explanation,
     )
     verdict = evaluate(policy, evidence)
     by_rule: dict[str, list] = {}
