@@ -12,25 +12,26 @@ from fairgate.audit.core.counts import (
     CELLS,
     MISSING_LABEL,
     GroupCounts,
-    counts_from_file,
-    counts_from_grouped,
     group_counts,
 )
+from fairgate.audit.core.counts_file import counts_from_file, counts_from_grouped
 from fairgate.audit.core.engine import counts_from
+from fairgate.audit.core.fairness import (
+    demographic_parity_difference,
+    demographic_parity_ratio,
+    disparate_impact,
+    equal_opportunity_difference,
+    equal_opportunity_ratio,
+    equalized_odds_difference,
+    equalized_odds_ratio,
+)
 from fairgate.audit.core.group_report import GroupReport, group_report
 from fairgate.audit.core.metrics import (
     DEFAULT_METRICS,
     METRICS,
     accuracy,
     count,
-    demographic_parity_difference,
-    demographic_parity_ratio,
     difference,
-    disparate_impact,
-    equal_opportunity_difference,
-    equal_opportunity_ratio,
-    equalized_odds_difference,
-    equalized_odds_ratio,
     false_negative_rate,
     false_positive_rate,
     metric_values,
@@ -57,7 +58,7 @@ from fairgate.audit.core.uncertainty import (
 )
 from fairgate.audit.pipeline.model_io import load_model
 from fairgate.audit.pipeline.run import AuditSpec, run_audit
-from fairgate.audit.report.html import render_report, write_notebook, write_report
+from fairgate.audit.report import render_report, write_notebook, write_report
 from fairgate.audit.report.result import AuditResult
 
 # Layer-3 names (policy, explainability) load on first use: shap and pydantic stay out of a

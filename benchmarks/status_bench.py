@@ -179,14 +179,14 @@ def _columnar(name: str, n: int, rng: np.random.Generator, biased: bool = False)
 
 def bench_ingest_in_process(service: Any, name: str, batches: int, n: int) -> dict[str, float]:
     """Parse, validate, store and evaluate batches in this process; figures per CPU-second."""
-    from fairgate.registry.api.routers.ops import _ingest
+    from fairgate.registry.api.routers.ops import ingest_batch
 
     rng = np.random.default_rng(0)
     bodies = [_columnar(name, n, rng) for _ in range(batches)]
-    _ingest(service, bodies[0])  # warm up: windows, policy, caches
+    ingest_batch(service, bodies[0])  # warm up: windows, policy, caches
     cpu0, wall0 = time.process_time(), time.perf_counter()
     for body in bodies[1:]:
-        out = _ingest(service, body)
+        _, out = ingest_batch(service, body)
         assert not out["tripped"], out
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     total = n * (batches - 1)
@@ -389,9 +389,10 @@ def main() -> None:
     sys.path.insert(0, str(HERE.parent / "tests"))
     from timing import load_line
 
-    from fairgate.registry.api.app import Service, load_breaker_policy
+    from fairgate.registry.api import Service
     from fairgate.registry.api.auth import TokenStore
     from fairgate.registry.store import Registry
+    from fairgate.registry.store.policies import PolicyStore
     from fairgate.settings import Settings
 
     results: dict[str, Any] = {"cores": os.cpu_count(), "load": load_line()}
@@ -412,8 +413,8 @@ def main() -> None:
         home = tmp / "home"
         settings = Settings(home=home, database_url=url_db)
         settings.ensure_home()
-        (home / "policy.yaml").write_text(POLICY)
         registry = Registry(settings)
+        published, _ = PolicyStore(registry.engine).publish(POLICY, actor="committee:benchmark")
         for name in ("bench-model", "ingest-http", "ingest-local"):
             _activate(registry, name, home)
         token = TokenStore(registry.engine).create("operations")[0]
@@ -421,7 +422,7 @@ def main() -> None:
         env.pop("FAIRGATE_DATABASE_URL", None)
         if url_db:
             env["FAIRGATE_DATABASE_URL"] = url_db
-        env["FAIRGATE_BREAKER_POLICY"] = str(home / "policy.yaml")
+        env["FAIRGATE_BREAKER_POLICY"] = published.ref
         env["FAIRGATE_MAX_BODY_BYTES"] = str(64 * 1024**2)
         auth = [f"Authorization: Bearer {token}"]
         worker_counts = [int(w) for w in args.workers.split(",")]
@@ -451,7 +452,7 @@ def main() -> None:
             _stop(mlflow, group=True)
             mlflow = None
         if not args.status_only:
-            service = Service(settings, registry, load_breaker_policy(home / "policy.yaml"))
+            service = Service(settings, registry, breaker_policy=published.ref)
             results["ingest_in_process"] = bench_ingest_in_process(
                 service, "ingest-local", args.batches, args.batch_size
             )

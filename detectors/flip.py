@@ -2,7 +2,10 @@
 
 On a bounded sample, for every ordered pair of observed levels (a -> b), the rows whose attribute
 is ``a`` are scored again with it set to ``b`` (and any declared proxy recomputed); the share of
-decisions that change is reported with a Wilson interval.
+decisions that change is reported per pair with a Wilson interval. Every flipped copy of every
+pair is scored in one batch (one call of the model). The pair with the highest rate among those
+with at least ``min_n`` rows is the worst pair, which a policy judges; the pooled rate is kept
+for reference only, because it hides a pair that flips often.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ __all__ = ["FlipPair", "FlipResult", "flip_test"]
 
 @dataclass(frozen=True)
 class FlipPair:
-    """Decisions of group ``from_group`` re-scored as ``to_group``."""
+    """Decisions of group ``from_group`` re-scored as ``to_group``, with a Wilson interval."""
 
     from_group: str
     to_group: str
@@ -31,24 +34,64 @@ class FlipPair:
     rate: float
     ci_low: float | None
     ci_high: float | None
+    ci_method: str = "wilson"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "from_group": self.from_group,
+            "to_group": self.to_group,
+            "n": self.n,
+            "flips": self.flips,
+            "rate": self.rate,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "ci_method": self.ci_method,
+        }
 
 
 @dataclass(frozen=True)
 class FlipResult:
-    """The flip test of one attribute."""
+    """The flip test of one attribute: every ordered pair, the worst pair, the pooled rate.
+
+    Attributes
+    ----------
+    attribute : str
+    pairs : tuple of FlipPair
+    rate : float
+        Pooled over every pair (for reference; policies judge ``worst``).
+    n : int
+        Rows re-scored over every pair.
+    min_n : int
+        Pairs with fewer source rows are shown but cannot be the worst pair.
+    confidence : float
+        Level of the Wilson intervals.
+    """
 
     attribute: str
     pairs: tuple[FlipPair, ...]
     rate: float
     n: int
+    min_n: int = 1
+    confidence: float = 0.95
+
+    @property
+    def worst(self) -> FlipPair | None:
+        """The pair with the highest flip rate among those with at least ``min_n`` rows."""
+        judged = [p for p in self.pairs if p.n >= self.min_n]
+        return max(judged, key=lambda p: (p.rate, p.n), default=None)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
+        """A JSON-ready dict (``worst`` is the judged pair, or None)."""
+        worst = self.worst
         return {
             "attribute": self.attribute,
             "rate": self.rate,
             "n": self.n,
-            "pairs": [p.__dict__.copy() for p in self.pairs],
+            "min_n": self.min_n,
+            "confidence": self.confidence,
+            "worst": None if worst is None else worst.to_dict(),
+            "pairs": [p.to_dict() for p in self.pairs],
         }
 
 
@@ -66,6 +109,7 @@ def flip_test(
     *,
     proxies: Mapping[str, Callable[[Any], Any]] | None = None,
     sample_size: int = 2000,
+    min_n: int = 1,
     confidence: float = 0.95,
     seed: int = 0,
 ) -> FlipResult:
@@ -84,6 +128,9 @@ def flip_test(
         person of that level (e.g. a title derived from sex); set alongside the swap.
     sample_size : int, default 2000
         Rows per source group at most (seeded sample).
+    min_n : int, default 1
+        Pairs whose source group has fewer sampled rows cannot be the worst pair (the policy
+        passes its ``min_group_size``).
     confidence : float, default 0.95
         Level of the Wilson intervals.
     seed : int, default 0
@@ -100,16 +147,17 @@ def flip_test(
         )
     if not hasattr(model, "predict"):
         raise ValidationError("model: expected an object with a predict method.")
+    if not 0 < confidence < 1:
+        raise ValidationError(f"confidence={confidence!r}: expected a number in (0, 1).")
     rng = np.random.default_rng(seed)
     levels = [v for v in pd.unique(X[attribute]) if not pd.isna(v)]
-    pairs = []
-    total_n = total_flips = 0
+    bases, copies, plan = [], [], []
     for a in levels:
         rows = np.flatnonzero((X[attribute] == a).to_numpy())
         if len(rows) > sample_size:
             rows = np.sort(rng.choice(rows, size=sample_size, replace=False))
         base = X.iloc[rows]
-        before = np.asarray(model.predict(base))
+        bases.append(base)
         for b in levels:
             if b == a:
                 continue
@@ -119,12 +167,23 @@ def flip_test(
             )
             for column, fn in (proxies or {}).items():
                 swapped[column] = fn(b)
-            after = np.asarray(model.predict(swapped))
-            flips = int(np.sum(before != after))
-            n = len(rows)
-            low, high = _interval(flips, n, confidence)
-            pairs.append(FlipPair(str(a), str(b), n, flips, flips / n if n else 0.0, low, high))
-            total_n += n
-            total_flips += flips
-    rate = total_flips / total_n if total_n else 0.0
-    return FlipResult(str(attribute), tuple(pairs), float(rate), int(total_n))
+            copies.append(swapped)
+            plan.append((a, b, len(bases) - 1))
+    if not copies:
+        return FlipResult(str(attribute), (), 0.0, 0, int(min_n), float(confidence))
+    batch = pd.concat(bases + copies, ignore_index=True)
+    scored = np.asarray(model.predict(batch))
+    sizes = [len(f) for f in bases + copies]
+    parts = np.split(scored, np.cumsum(sizes)[:-1])
+    before, after = parts[: len(bases)], parts[len(bases) :]
+    pairs = []
+    for (a, b, i), changed in zip(plan, after, strict=True):
+        n = len(changed)
+        flips = int(np.sum(before[i] != changed))
+        low, high = _interval(flips, n, confidence)
+        pairs.append(FlipPair(str(a), str(b), n, flips, flips / n if n else 0.0, low, high))
+    total_n = sum(p.n for p in pairs)
+    rate = sum(p.flips for p in pairs) / total_n if total_n else 0.0
+    return FlipResult(
+        str(attribute), tuple(pairs), float(rate), int(total_n), int(min_n), float(confidence)
+    )

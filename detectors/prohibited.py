@@ -1,113 +1,130 @@
-"""Prohibited-variable detector: sensitive features found by name and by content.
+"""Prohibited-variable detector: sensitive features found by name, description and content.
 
-By name: multilingual word lists per category (:mod:`fairgate.detectors.sensitive_names`). By
-content, on a bounded sample: values that look like sex (M/F, male/female, 男/女), ethnicity
-words, and PRC resident identity numbers (18 characters: a 6-digit region code, the birth date
-YYYYMMDD, 3 digits and an ISO 7064 MOD 11-2 check character), which embed birth date and region.
+Each finding lists its evidence (:class:`~fairgate.detectors.content.Evidence`: a stable code,
+parameters, a sentence and a strength) and the strongest of them. By name: multilingual word
+lists per category (:mod:`fairgate.detectors.sensitive_names`), extended by the policy. By the
+filing's feature descriptions: the same words in the text. By content, on a bounded sample:
+see :mod:`fairgate.detectors.content`. Weak evidence alone (single-letter F/M codes with nothing
+to corroborate them) does not make a finding.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import pandas as pd
 
-from fairgate.detectors.sensitive_names import DEFAULT_PROHIBITED, category_of_name
+from fairgate.detectors.content import Evidence, content_evidence, is_prc_resident_id, strongest
+from fairgate.detectors.sensitive_names import DEFAULT_PROHIBITED, matching_word
 from fairgate.errors import ValidationError
 
 __all__ = ["ProhibitedFinding", "find_prohibited", "is_prc_resident_id"]
 
-_SEX_VALUES = {
-    "m",
-    "f",
-    "male",
-    "female",
-    "man",
-    "woman",
-    "men",
-    "women",
-    "男",
-    "女",
-    "男性",
-    "女性",
-}
-_ETHNIC_VALUES = {
-    "white",
-    "black",
-    "asian",
-    "hispanic",
-    "latino",
-    "caucasian",
-    "indigenous",
-    "汉族",
-    "汉",
-    "回族",
-    "藏族",
-    "维吾尔族",
-    "蒙古族",
-    "壮族",
-}
-_ID_RE = re.compile(r"^\d{17}[\dXx]$")
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK = "10X98765432"
-
-
-def is_prc_resident_id(value: Any) -> bool:
-    """Whether ``value`` is a valid 18-character PRC resident identity number.
-
-    Checks the shape, a plausible birth date (YYYYMMDD) and the ISO 7064 MOD 11-2 check
-    character.
-    """
-    text = str(value).strip()
-    if not _ID_RE.match(text):
-        return False
-    year, month, day = int(text[6:10]), int(text[10:12]), int(text[12:14])
-    if not (1900 <= year <= 2100 and 1 <= month <= 12 and 1 <= day <= 31):
-        return False
-    total = sum(int(d) * w for d, w in zip(text[:17], _WEIGHTS, strict=True))
-    return _CHECK[total % 11] == text[17].upper()
+How = Literal["name", "description", "content", "dictionary", "declared"]
 
 
 @dataclass(frozen=True)
 class ProhibitedFinding:
-    """A sensitive feature, how it was found, and whether the policy prohibits it."""
+    """A sensitive feature, why it was found, and whether the policy prohibits it.
+
+    Attributes
+    ----------
+    feature : str
+    category : str
+        The category it is filed under (the first of ``categories``).
+    evidence : str
+        The evidence sentences joined with "; " (English).
+    prohibited : bool
+    how : {"name", "description", "content", "dictionary", "declared"}
+        The first kind of evidence found.
+    categories : tuple of str
+        Every category the feature encodes (a combined column encodes several).
+    strength : {"strong", "moderate", "weak"}
+        The strongest evidence.
+    reasons : tuple of Evidence
+        Every piece of evidence, for the message catalogs.
+    """
 
     feature: str
     category: str
     evidence: str
     prohibited: bool
-    how: Literal["name", "content"]
+    how: How
+    categories: tuple[str, ...] = ()
+    strength: str = "strong"
+    reasons: tuple[Evidence, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
-        return asdict(self)
+        return {
+            "feature": self.feature,
+            "category": self.category,
+            "evidence": self.evidence,
+            "prohibited": self.prohibited,
+            "how": self.how,
+            "categories": list(self.categories),
+            "strength": self.strength,
+            "reasons": [r.to_dict() for r in self.reasons],
+        }
 
 
-def _by_content(values: pd.Series) -> tuple[str, str] | None:
-    sample = values.dropna()
-    if sample.empty:
-        return None
-    text = sample.astype(str).str.strip()
-    lower = text.str.lower()
-    n = len(text)
-    ids = int(text.map(is_prc_resident_id).sum())
-    if ids and ids >= 0.5 * n:
-        return (
-            "identity_number",
-            f"{ids:,} of {n:,} sampled values are valid PRC resident ID numbers "
-            "(they embed birth date and region)",
+def _sex_columns(reference: pd.DataFrame | None, extra: Mapping[str, Sequence[str]]) -> list[str]:
+    if reference is None:
+        return []
+    return [c for c in reference.columns if (matching_word(str(c), extra) or ("",))[0] == "sex"]
+
+
+def _examine(
+    name: str,
+    values: pd.Series,
+    *,
+    extra: Mapping[str, Sequence[str]],
+    description: str | None,
+    dictionary: Mapping[str, str] | None,
+    corroborating: pd.DataFrame | None,
+) -> tuple[list[str], list[Evidence], How] | None:
+    reasons: list[Evidence] = []
+    categories: list[str] = []
+    how: How | None = None
+    by_name = matching_word(name, extra)
+    if by_name is not None:
+        categories.append(by_name[0])
+        how = "name"
+        reasons.append(
+            Evidence(
+                "name",
+                {"word": by_name[1], "category": by_name[0]},
+                f"the column name {name!r} contains {by_name[1]!r} ({by_name[0]})",
+            )
         )
-    levels = set(lower.unique())
-    if 2 <= len(levels) <= 4 and levels <= _SEX_VALUES:
-        return "sex", f"values {sorted(levels)} look like sex"
-    if len(levels) <= 12:
-        share = float(lower.isin(_ETHNIC_VALUES).mean())
-        if share >= 0.8:
-            return "ethnicity", f"{share:.0%} of sampled values are ethnicity words"
-    return None
+    by_text = matching_word(description, extra) if description else None
+    if by_text is not None:
+        categories.append(by_text[0])
+        how = how or "description"
+        reasons.append(
+            Evidence(
+                "description",
+                {"word": by_text[1], "category": by_text[0], "description": description},
+                f"the filing describes it as {description!r}, which names {by_text[0]}",
+                "moderate",
+            )
+        )
+    hint = "sex" in categories
+    found = content_evidence(
+        values, dictionary=dictionary, corroborating=corroborating, sex_hint=hint
+    )
+    if found is not None:
+        cats, ev = found
+        if ev.strength != "weak":
+            categories.extend(cats)
+            how = how or ("dictionary" if ev.code == "dictionary" else "content")
+        reasons.append(ev)
+    categories = list(dict.fromkeys(categories))
+    if not categories or how is None:
+        return None
+    return categories, reasons, how
 
 
 def find_prohibited(
@@ -116,10 +133,13 @@ def find_prohibited(
     *,
     sensitive: Sequence[str] | None = None,
     extra_names: Mapping[str, Sequence[str]] | None = None,
+    descriptions: Mapping[str, str] | None = None,
+    dictionary: Mapping[str, Mapping[str, str]] | None = None,
+    reference: pd.DataFrame | None = None,
     sample_size: int = 5000,
     seed: int = 0,
 ) -> list[ProhibitedFinding]:
-    """Find sensitive features by name and by content, and say which are prohibited.
+    """Find sensitive features by name, description and content; say which are prohibited.
 
     Parameters
     ----------
@@ -130,7 +150,14 @@ def find_prohibited(
     sensitive : sequence of str, optional
         Columns declared sensitive (reported even when no rule finds them).
     extra_names : mapping, optional
-        More words per category, e.g. ``{"region": ["district"]}``.
+        More words per category (a policy's ``sensitive_names``), e.g. ``{"region": ["ward"]}``.
+    descriptions : mapping of str to str, optional
+        The filing's description of each feature; words in it are evidence too.
+    dictionary : mapping, optional
+        A data dictionary: ``{column: {code: label}}``; coded values are read through it.
+    reference : pandas.DataFrame, optional
+        Declared sensitive attributes of the same rows (their names say which is sex); a
+        strong association with one corroborates single-letter F/M codes.
     sample_size : int, default 5000
         Rows read for the content checks.
     seed : int, default 0
@@ -143,34 +170,50 @@ def find_prohibited(
     """
     if not isinstance(X, pd.DataFrame):
         raise ValidationError(f"X: expected a pandas DataFrame, received {type(X).__name__}.")
+    if reference is not None and len(reference) != len(X):
+        raise ValidationError(
+            f"reference has {len(reference):,} rows but X has {len(X):,}; pass the declared "
+            "sensitive attributes of the same rows."
+        )
     banned = {p.lower() for p in (DEFAULT_PROHIBITED if prohibited is None else prohibited)}
-    extra = {k: tuple(v) for k, v in (extra_names or {}).items()}
-    sample = X.sample(n=min(sample_size, len(X)), random_state=seed) if len(X) else X
+    extra = {str(k): tuple(v) for k, v in (extra_names or {}).items()}
+    rows = X.sample(n=min(sample_size, len(X)), random_state=seed).index if len(X) else X.index
+    sample = X.loc[rows]
+    sexes = _sex_columns(reference, extra)
+    corroborating = None if not sexes or reference is None else reference.loc[rows, sexes]
     declared = set(sensitive or ())
     out = []
     for column in X.columns:
         name = str(column)
-        category = category_of_name(name, extra)
-        how: Literal["name", "content"] = "name"
-        evidence = f"the column name {name!r} points to {category}" if category else ""
-        if category is None:
-            found = _by_content(sample[column])
-            if found is not None:
-                category, evidence = found
-                how = "content"
-        if category is None and name in declared:
-            category, evidence = "declared", "declared sensitive in the filing"
-        if category is None:
+        if corroborating is not None and name in corroborating.columns:
+            others = corroborating.drop(columns=[name])
+        else:
+            others = corroborating
+        found = _examine(
+            name,
+            sample[column],
+            extra=extra,
+            description=(descriptions or {}).get(name),
+            dictionary=(dictionary or {}).get(name),
+            corroborating=others,
+        )
+        if found is None and name in declared:
+            ev = Evidence("declared", {}, "declared sensitive in the filing")
+            found = (["declared"], [ev], "declared")
+        if found is None:
             continue
+        categories, reasons, how = found
+        counted = [r for r in reasons if r.strength != "weak"]
         out.append(
             ProhibitedFinding(
                 feature=name,
-                category=category,
-                evidence=evidence,
-                prohibited=category.lower() in banned
-                or name.lower() in banned
-                or (category == "identity_number" and bool(banned & {"region", "age"})),
+                category=categories[0],
+                evidence="; ".join(r.text for r in reasons),
+                prohibited=name.lower() in banned or any(c.lower() in banned for c in categories),
                 how=how,
+                categories=tuple(categories),
+                strength=strongest(counted),
+                reasons=tuple(reasons),
             )
         )
     return out

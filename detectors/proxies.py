@@ -1,11 +1,13 @@
 """Proxy detector: how well each feature (and pair of features) predicts a sensitive attribute.
 
-On a bounded, seeded sample. A categorical feature is scored by Cramér's V with the attribute
-(bias-corrected, Bergsma 2013) — also reported: normalized mutual information. A numeric feature,
-and each pair of the strongest features, is scored by a cross-validated shallow decision tree
-predicting the attribute: balanced accuracy above chance, rescaled to 0..1 as
-``(bacc - 1/k) / (1 - 1/k)`` for ``k`` classes. Both scores read the same way: 0 is no
-information about the attribute, 1 determines it.
+On a bounded, seeded sample, every feature is binned once (a categorical feature by its levels,
+the 199 most frequent kept; a numeric one into at most 10 quantile bins; missing values are a
+bin of their own). A feature, and each pair of the strongest features (their joint bins), is
+scored by the bias-corrected Cramér's V with the attribute (Bergsma 2013), with the normalized
+mutual information reported beside it: 0 is no information about the attribute, 1 determines
+it. One shallow decision tree per attribute on all binned features (trained on two thirds of
+the sample, scored on the rest: balanced accuracy above chance, rescaled to 0..1) says how well
+the inputs predict the attribute together, and which inputs carry that.
 """
 
 from __future__ import annotations
@@ -19,27 +21,50 @@ import pandas as pd
 
 from fairgate.errors import LengthMismatchError, MissingColumnError, ValidationError
 
-__all__ = ["ProxyFinding", "ProxyReport", "cramers_v", "scan_proxies"]
+__all__ = ["JointProxy", "ProxyFinding", "ProxyReport", "cramers_v", "scan_proxies"]
+
+_BINS = 10
+_MAX_LEVELS = 200
+
+
+def _table(a: np.ndarray, b: np.ndarray, ka: int, kb: int) -> np.ndarray:
+    return np.bincount(a * kb + b, minlength=ka * kb).reshape(ka, kb).astype(np.float64)
+
+
+def _v_and_nmi(table: np.ndarray) -> tuple[float, float]:
+    """Bias-corrected Cramér's V and the normalized (arithmetic) mutual information."""
+    table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
+    n = float(table.sum())
+    r, k = table.shape
+    if n <= 1 or r < 2 or k < 2:
+        return 0.0, 0.0
+    rows, cols = table.sum(axis=1), table.sum(axis=0)
+    expected = np.outer(rows, cols) / n
+    chi2 = float(np.sort(((table - expected) ** 2 / expected).ravel()).sum())  # symmetric
+    phi2c = max(0.0, chi2 / n - (k - 1) * (r - 1) / (n - 1))
+    rc = r - (r - 1) ** 2 / (n - 1)
+    kc = k - (k - 1) ** 2 / (n - 1)
+    denom = min(kc - 1, rc - 1)
+    v = float(min(1.0, np.sqrt(phi2c / denom))) if denom > 0 else 0.0
+    p = table / n
+    nz = p > 0
+    mi = float(np.sort(p[nz] * np.log(p[nz] / np.outer(rows / n, cols / n)[nz])).sum())
+    h_a = float(-(rows / n * np.log(rows / n)).sum())
+    h_b = float(-(cols / n * np.log(cols / n)).sum())
+    mean_h = (h_a + h_b) / 2
+    return v, float(min(1.0, max(0.0, mi / mean_h))) if mean_h > 0 else 0.0
+
+
+def _codes(values: Any) -> tuple[np.ndarray, int]:
+    codes, levels = pd.factorize(pd.Series(np.asarray(values, dtype=object)).astype(str))
+    return codes.astype(np.int64), max(1, len(levels))
 
 
 def cramers_v(a: Any, b: Any) -> float:
     """Bias-corrected Cramér's V between two categorical series (0..1, symmetric)."""
-    table = pd.crosstab(
-        pd.Series(np.asarray(a, dtype=object)), pd.Series(np.asarray(b, dtype=object))
-    )
-    n = float(table.to_numpy().sum())
-    r, k = table.shape
-    if n <= 1 or r < 2 or k < 2:
-        return 0.0
-    from scipy.stats import chi2_contingency
-
-    chi2 = float(chi2_contingency(table.to_numpy(), correction=False)[0])
-    phi2 = chi2 / n
-    phi2c = max(0.0, phi2 - (k - 1) * (r - 1) / (n - 1))
-    rc = r - (r - 1) ** 2 / (n - 1)
-    kc = k - (k - 1) ** 2 / (n - 1)
-    denom = min(kc - 1, rc - 1)
-    return float(min(1.0, np.sqrt(phi2c / denom))) if denom > 0 else 0.0
+    ca, ka = _codes(a)
+    cb, kb = _codes(b)
+    return _v_and_nmi(_table(ca, cb, ka, kb))[0]
 
 
 @dataclass(frozen=True)
@@ -51,6 +76,7 @@ class ProxyFinding:
     score: float
     method: str
     above_threshold: bool
+    mutual_information: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -60,17 +86,38 @@ class ProxyFinding:
             "score": self.score,
             "method": self.method,
             "above_threshold": self.above_threshold,
+            "mutual_information": self.mutual_information,
+        }
+
+
+@dataclass(frozen=True)
+class JointProxy:
+    """How well all inputs together predict one attribute (one shallow tree, held-out rows)."""
+
+    attribute: str
+    score: float
+    top_features: tuple[str, ...]
+    method: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "attribute": self.attribute,
+            "score": self.score,
+            "top_features": list(self.top_features),
+            "method": self.method,
         }
 
 
 @dataclass(frozen=True)
 class ProxyReport:
-    """Every finding, strongest first."""
+    """Every finding, strongest first, and the joint score per attribute."""
 
     findings: tuple[ProxyFinding, ...]
     threshold: float
     sample_size: int
     seed: int
+    joint: tuple[JointProxy, ...] = ()
 
     def flagged(self) -> list[ProxyFinding]:
         """Findings at or above the threshold."""
@@ -90,6 +137,7 @@ class ProxyReport:
             "sample_size": self.sample_size,
             "seed": self.seed,
             "findings": [f.to_dict() for f in self.findings],
+            "joint": [j.to_dict() for j in self.joint],
         }
 
     def to_frame(self) -> pd.DataFrame:
@@ -101,39 +149,49 @@ def _is_categorical(col: pd.Series) -> bool:
     return not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)
 
 
-def _encode(frame: pd.DataFrame) -> np.ndarray:
-    parts = []
-    for name in frame.columns:
-        col = frame[name]
-        if _is_categorical(col):
-            codes = pd.factorize(col.astype(object).where(col.notna(), "(missing)"))[0]
-            parts.append(codes.astype(np.float64))
-        else:
-            values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64)
-            parts.append(
-                np.where(
-                    np.isnan(values),
-                    np.nanmedian(values) if np.isfinite(values).any() else 0.0,
-                    values,
-                )
-            )
-    return np.column_stack(parts)
+def _bin(col: pd.Series) -> tuple[np.ndarray, int, str]:
+    """Bin codes (0..k-1), their number, and how the column was binned."""
+    if _is_categorical(col) or col.nunique(dropna=True) <= _BINS:
+        text = col.astype(object).where(col.notna(), "(missing)").astype(str)
+        counts = text.value_counts()
+        if len(counts) > _MAX_LEVELS:
+            keep = set(counts.index[: _MAX_LEVELS - 1])
+            text = text.where(text.isin(keep), "(other)")
+        codes, levels = pd.factorize(text)
+        return codes.astype(np.int64), max(1, len(levels)), "levels"
+    values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=np.float64)
+    finite = np.isfinite(values)
+    edges = np.unique(np.quantile(values[finite], np.linspace(0, 1, _BINS + 1)[1:-1]))
+    codes = np.searchsorted(edges, values, side="right").astype(np.int64)
+    codes[~finite] = len(edges) + 1
+    return codes, len(edges) + 2, f"{len(edges) + 1} quantile bins"
 
 
-def _model_score(X: np.ndarray, y: np.ndarray, cv: int, seed: int) -> float:
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+def _joint(
+    binned: dict[str, tuple[np.ndarray, int, str]], target: np.ndarray, attr: str, seed: int
+) -> JointProxy | None:
     from sklearn.tree import DecisionTreeClassifier
 
-    classes, counts = np.unique(y, return_counts=True)
+    names = list(binned)
+    classes, y = np.unique(target, return_inverse=True)
     k = len(classes)
-    if k < 2 or counts.min() < cv:
-        return 0.0
-    tree = DecisionTreeClassifier(max_depth=3, min_samples_leaf=20, random_state=seed)
-    folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
-    pred = cross_val_predict(tree, X, y, cv=folds)
-    recalls = [float(np.mean(pred[y == c] == c)) for c in classes]
-    bacc = float(np.mean(recalls))
-    return float(max(0.0, (bacc - 1 / k) / (1 - 1 / k)))
+    if k < 2 or len(y) < 30:
+        return None
+    X = np.column_stack([binned[n][0] for n in names]).astype(np.float64)
+    rng = np.random.default_rng(seed)
+    test = rng.random(len(y)) < 1 / 3
+    if len(np.unique(y[~test])) < 2:
+        return None
+    tree = DecisionTreeClassifier(max_depth=6, min_samples_leaf=20, random_state=seed)
+    tree.fit(X[~test], y[~test])
+    pred = tree.predict(X[test])
+    recalls = [float(np.mean(pred[y[test] == c] == c)) for c in range(k) if (y[test] == c).any()]
+    bacc = float(np.mean(recalls)) if recalls else 1 / k
+    score = max(0.0, (bacc - 1 / k) / (1 - 1 / k))
+    order = np.argsort(-tree.feature_importances_, kind="stable")
+    top = tuple(names[i] for i in order[:3] if tree.feature_importances_[i] > 0)
+    method = "one shallow tree on every input, balanced accuracy above chance on held-out rows"
+    return JointProxy(attr, round(score, 6), top, method)
 
 
 def scan_proxies(
@@ -144,7 +202,6 @@ def scan_proxies(
     sample_size: int = 20_000,
     combinations: int = 2,
     top_k_combinations: int = 10,
-    cv: int = 3,
     seed: int = 0,
 ) -> ProxyReport:
     """Rank features by how well they predict each sensitive attribute.
@@ -163,10 +220,8 @@ def scan_proxies(
         Largest feature combination scored (1 disables pairs).
     top_k_combinations : int, default 10
         Pairs are formed from this many strongest single features.
-    cv : int, default 3
-        Cross-validation folds of the shallow model.
     seed : int, default 0
-        Seed of the sample, the folds and the trees.
+        Seed of the sample and of the joint tree.
 
     Returns
     -------
@@ -187,42 +242,42 @@ def scan_proxies(
     rows = np.sort(rng.choice(n, size=min(sample_size, n), replace=False)) if n else np.arange(0)
     Xs = X.iloc[rows].reset_index(drop=True)
     Ss = sensitive.iloc[rows].reset_index(drop=True)
+    binned = {str(name): _bin(Xs[name]) for name in Xs.columns}
     findings: list[ProxyFinding] = []
-    from sklearn.metrics import normalized_mutual_info_score
-
+    joint: list[JointProxy] = []
     for attr in Ss.columns:
-        target = Ss[attr].astype(object).where(Ss[attr].notna(), "(missing)").astype(str).to_numpy()
-        if len(np.unique(target)) < 2:
+        target = Ss[attr].astype(object).where(Ss[attr].notna(), "(missing)").astype(str)
+        t_codes, t_k = _codes(target)
+        if t_k < 2:
             continue
         singles: list[ProxyFinding] = []
-        for name in Xs.columns:
-            col = Xs[name]
-            if _is_categorical(col) and col.nunique(dropna=False) <= 200:
-                values = col.astype(object).where(col.notna(), "(missing)").astype(str).to_numpy()
-                score = cramers_v(values, target)
-                nmi = float(normalized_mutual_info_score(target, values))
-                method = f"Cramér's V (NMI {nmi:.2f})"
-            else:
-                score = _model_score(_encode(Xs[[name]]), target, cv, seed)
-                method = "shallow tree, balanced accuracy above chance"
+        for name, (codes, k, how) in binned.items():
+            v, nmi = _v_and_nmi(_table(codes, t_codes, k, t_k))
+            method = f"Cramér's V on {how} (NMI {nmi:.2f})"
             singles.append(
-                ProxyFinding((str(name),), str(attr), round(score, 6), method, score >= threshold)
+                ProxyFinding((name,), str(attr), round(v, 6), method, v >= threshold, round(nmi, 6))
             )
         findings.extend(singles)
         if combinations >= 2 and len(singles) >= 2:
             best = sorted(singles, key=lambda f: -f.score)[:top_k_combinations]
             for a, b in itertools.combinations(best, 2):
-                pair = [a.features[0], b.features[0]]
-                score = _model_score(_encode(Xs[pair]), target, cv, seed)
-                if score > max(a.score, b.score) + 0.05:  # only pairs that add information
+                ca, cb, kb = binned[a.features[0]][0], *binned[b.features[0]][:2]
+                levels, pair = np.unique(ca * kb + cb, return_inverse=True)
+                kp = len(levels)
+                v, nmi = _v_and_nmi(_table(pair, t_codes, kp, t_k))
+                if v > max(a.score, b.score) + 0.05:  # only pairs that add information
                     findings.append(
                         ProxyFinding(
-                            tuple(pair),
+                            (a.features[0], b.features[0]),
                             str(attr),
-                            round(score, 6),
-                            "shallow tree on the pair, balanced accuracy above chance",
-                            score >= threshold,
+                            round(v, 6),
+                            f"Cramér's V on the pair's joint bins (NMI {nmi:.2f})",
+                            v >= threshold,
+                            round(nmi, 6),
                         )
                     )
+        together = _joint(binned, target.to_numpy(), str(attr), seed)
+        if together is not None:
+            joint.append(together)
     findings.sort(key=lambda f: (-f.score, f.attribute, f.features))
-    return ProxyReport(tuple(findings), float(threshold), len(rows), int(seed))
+    return ProxyReport(tuple(findings), float(threshold), len(rows), int(seed), tuple(joint))

@@ -121,9 +121,19 @@ class Settings:
         return self.home / "reports"
 
     def ensure_home(self) -> Path:
-        """Create the state folder (and its sub-folders) if missing and return it."""
+        """Create the state folder (and its sub-folders) if missing and return it.
+
+        The folders are private to the service's user (0700) and the embedded SQLite database
+        file is created 0600 (SQLite gives its journal files the same mode), so other users of
+        the machine can read neither tokens' hashes, filings nor artifacts.
+        """
         for path in (self.home, self.artifacts_dir, self.reports_dir):
-            path.mkdir(parents=True, exist_ok=True)
+            path.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(path, 0o700)
+        if not self.database_url:
+            db = self.home / "fairgate.db"
+            os.close(os.open(db, os.O_CREAT | os.O_WRONLY, 0o600))
+            os.chmod(db, 0o600)
         return self.home
 
     def with_(self, **changes: object) -> Settings:

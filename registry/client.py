@@ -9,21 +9,26 @@
             decision = model.predict(x)
             fg.observe("benefits-triage", "1.2", decision, {"sex": person.sex})
 
-* **Cached, pushed.** Answers are cached; a background thread follows the push stream
-  (``/v1/status/stream``), so a suspension reaches the cache within a second and
-  :meth:`may_serve` answers from memory. While the stream is down, :meth:`may_serve` asks the
-  server (at most every ``retry_interval`` seconds per model) and uses its ETag.
-* **Fail-closed.** When fairgate cannot be reached, the last known answer is used for
-  ``grace_period`` seconds after the last successful contact; after that :meth:`may_serve`
-  returns ``False``. Pass ``fail_open=True`` to return ``True`` instead (only where not serving
-  is worse than serving a model that may have been suspended). Unknown models, refused tokens
-  and any other 4xx answer are always "no".
-* **Batched observations.** :meth:`observe` only appends to a buffer; a background thread posts
-  a columnar batch per model version every ``flush_interval`` seconds or once ``batch_size``
-  observations are waiting. A batch that fails for a transient reason (connection refused,
-  timeout, 5xx) is kept and retried, so delivery is *at least once*; a batch the server rejects
-  (4xx, e.g. the model is no longer ACTIVE) is dropped and counted in :attr:`dropped`. At most
-  ``max_buffer`` observations wait; beyond that the oldest are dropped (and counted).
+* **Never blocks the caller.** :meth:`may_serve` answers from memory within ``budget`` seconds
+  (default 50 ms) whatever the server does: a background thread follows the push stream
+  (``/v1/status/stream``), so a suspension reaches the cache within a second, and another
+  refreshes answers (with their ETag) when the stream is down, at most every
+  ``retry_interval`` seconds per model. Only a model asked about for the first time waits, up to
+  ``budget``, for its first answer; if none comes in time the answer is "no" for now.
+* **Fail-closed, exactly at the grace period.** Each cached answer is *fresh* as of the last
+  time the server confirmed it (a status answer, or the live push stream's heartbeat after the
+  answer was current). Once ``grace_period`` seconds pass without a fresh answer,
+  :meth:`may_serve` returns ``False``. Pass ``fail_open=True`` to return ``True`` instead (only
+  where not serving is worse than serving a model that may have been suspended). Unknown
+  models, refused tokens and any other 4xx answer are always "no".
+* **Batched observations, stored once.** :meth:`observe` only appends to a buffer; a background
+  thread posts a columnar batch per model version every ``flush_interval`` seconds or once
+  ``batch_size`` observations are waiting. Every batch carries a ``client_batch_id``; a batch
+  that fails for a transient reason (connection refused, timeout, 5xx) is retried unchanged with
+  the same id, so the server stores it once even when only its answer was lost. A batch the
+  server rejects (4xx, e.g. the model is no longer ACTIVE) is dropped and counted in
+  :attr:`dropped`. At most ``max_buffer`` observations wait; beyond that the oldest are dropped
+  (and counted).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -92,6 +98,10 @@ class StatusClient:
         Most observations kept waiting.
     on_change : callable, optional
         Called (from the stream thread) with each pushed status dict.
+    budget : float, default 0.05
+        Longest time (seconds) :meth:`may_serve` waits, only for a model it has no answer for.
+    clock : callable, default time.monotonic
+        The clock freshness is measured with (seconds).
     """
 
     def __init__(
@@ -108,8 +118,12 @@ class StatusClient:
         retry_interval: float = 0.2,
         max_buffer: int = 1_000_000,
         on_change: Callable[[dict[str, Any]], None] | None = None,
+        budget: float = 0.05,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.budget = float(budget)
+        self._clock = clock
         self.grace_period = float(grace_period)
         self.fail_open = bool(fail_open)
         self.batch_size = int(batch_size)
@@ -126,12 +140,20 @@ class StatusClient:
         )
         self._cache: dict[tuple[str, str], tuple[dict[str, Any], str | None]] = {}
         self._asked: dict[tuple[str, str], float] = {}
-        self._last_ok = time.monotonic()
+        self._fresh: dict[tuple[str, str], float] = {}
+        self._refused: dict[tuple[str, str], str] = {}
+        self._wanted: dict[tuple[str, str], threading.Event] = {}
+        self._in_flight: set[tuple[str, str]] = set()
+        self._refresh_wake = threading.Event()
+        self._last_ok = clock()
+        self._stream_since = float("inf")
+        self._stream_contact = float("-inf")
         self._stream_live = False
         self._closed = threading.Event()
         self._lock = threading.Lock()
         self._send_lock = threading.Lock()
         self._buffers: dict[tuple[str, str, tuple[str, ...]], _Buffer] = {}
+        self._retry: list[tuple[tuple[str, str, tuple[str, ...]], _Buffer, str]] = []
         self._buffered = 0
         self._wake = threading.Event()
         self.sent = 0
@@ -139,7 +161,10 @@ class StatusClient:
         self.dropped = 0
         """Observations dropped (rejected by the server, or over ``max_buffer``)."""
         self.last_error: str | None = None
-        self._threads = [threading.Thread(target=self._flush_loop, daemon=True, name="fg-flush")]
+        self._threads = [
+            threading.Thread(target=self._flush_loop, daemon=True, name="fg-flush"),
+            threading.Thread(target=self._refresh_loop, daemon=True, name="fg-refresh"),
+        ]
         if follow:
             self._threads.append(
                 threading.Thread(target=self._follow_loop, daemon=True, name="fg-stream")
@@ -153,37 +178,74 @@ class StatusClient:
         """Whether the push stream is connected (cached answers are then current)."""
         return self._stream_live
 
+    @property
+    def in_flight(self) -> frozenset[tuple[str, str]]:
+        """Model versions whose status the refresh thread is asking the server about right now."""
+        return frozenset(self._in_flight)
+
     def _contact(self) -> None:
-        self._last_ok = time.monotonic()
+        self._last_ok = self._clock()
+
+    def freshness(self, name: str, version: str) -> float | None:
+        """When (on ``clock``) the server last confirmed the cached answer; ``None``: no answer.
+
+        Parameters
+        ----------
+        name, version : str
+            The model version.
+
+        Returns
+        -------
+        float or None
+        """
+        key = (str(name), str(version))
+        fresh = self._fresh.get(key)
+        if fresh is None:
+            return None
+        if self._stream_live and fresh >= self._stream_since:
+            return max(fresh, self._stream_contact)  # current since the stream (re)connected
+        return fresh
+
+    def _store(self, key: tuple[str, str], data: dict[str, Any], etag: str | None) -> None:
+        with self._lock:
+            self._cache[key] = (data, etag)
+            self._fresh[key] = self._clock()
+            self._refused.pop(key, None)
 
     def _fetch(self, key: tuple[str, str]) -> dict[str, Any]:
         cached = self._cache.get(key)
         headers = {"If-None-Match": cached[1]} if cached and cached[1] else {}
-        self._asked[key] = time.monotonic()
+        self._asked[key] = self._clock()
         response = self._http.get(f"/v1/status/{key[0]}/{key[1]}", headers=headers)
         if response.status_code >= 500:
             raise ServiceUnavailableError(f"fairgate answered {response.status_code}")
         self._contact()
         if response.status_code == 304 and cached is not None:
+            self._store(key, cached[0], cached[1])
             return cached[0]
         if response.status_code != 200:
             body = _body(response)
+            with self._lock:
+                self._refused[key] = str(body.get("message", response.text))[:500]
+                self._cache.pop(key, None)
+                self._fresh.pop(key, None)
             cls = _ERRORS.get(response.status_code, FairgateError)
             raise cls(str(body.get("message", response.text)), details=body)
         data = response.json()
-        with self._lock:
-            self._cache[key] = (data, response.headers.get("etag"))
+        self._store(key, data, response.headers.get("etag"))
         return data
 
     def status(self, name: str, version: str, *, refresh: bool = False) -> dict[str, Any]:
-        """The status of a model version (cached while the push stream is live).
+        """The status of a model version, asking the server when the cached answer is not current.
+
+        Unlike :meth:`may_serve`, this may wait for the server (up to ``timeout``).
 
         Parameters
         ----------
         name, version : str
             The model version.
         refresh : bool
-            Ask the server even when a cached answer exists.
+            Ask the server even when a current cached answer exists.
 
         Returns
         -------
@@ -200,24 +262,25 @@ class StatusClient:
         """
         key = (str(name), str(version))
         cached = self._cache.get(key)
-        if cached is not None and self._stream_live and not refresh:
+        fresh = self.freshness(*key)
+        current = fresh is not None and self._clock() - fresh <= self.retry_interval
+        if cached is not None and current and not refresh:
             return cached[0]
-        now = time.monotonic()
-        recently = now - self._asked.get(key, -1e9) < self.retry_interval
-        if cached is None or refresh or not recently:
-            try:
-                return self._fetch(key)
-            except (httpx.TransportError, ServiceUnavailableError) as exc:
-                self.last_error = f"status: {exc}"
-        if cached is not None and time.monotonic() - self._last_ok <= self.grace_period:
+        try:
+            return self._fetch(key)
+        except (httpx.TransportError, ServiceUnavailableError) as exc:
+            self.last_error = f"status: {exc}"
+        fresh = self.freshness(*key)
+        cached = self._cache.get(key)
+        if cached is not None and fresh is not None and self._clock() - fresh <= self.grace_period:
             return cached[0]
         raise ServiceUnavailableError(
-            f"fairgate at {self.base_url} has not answered for more than "
-            f"{self.grace_period:g} s; no current status for {name}:{version}."
+            f"fairgate at {self.base_url} has not confirmed {name}:{version} for more than "
+            f"{self.grace_period:g} s."
         )
 
     def may_serve(self, name: str, version: str) -> bool:
-        """Whether the model version may serve now (see the module docstring for the rules).
+        """Whether the model version may serve now; never waits longer than ``budget``.
 
         Parameters
         ----------
@@ -227,14 +290,60 @@ class StatusClient:
         Returns
         -------
         bool
+            The cached answer while it is fresh (within ``grace_period``); "no" for a refused or
+            unknown model; after the grace period, ``fail_open``.
         """
-        try:
-            return bool(self.status(name, version)["may_serve"])
-        except ServiceUnavailableError:
-            return self.fail_open
-        except FairgateError as exc:
-            self.last_error = f"status: {exc.message}"
+        key = (str(name), str(version))
+        entry = self._cache.get(key)
+        fresh = self.freshness(*key)
+        now = self._clock()
+        if entry is None or fresh is None or now - fresh > self.retry_interval:
+            event = self._request(key)
+            if entry is None and key not in self._refused:
+                event.wait(self.budget)
+                entry, fresh = self._cache.get(key), self.freshness(*key)
+                now = self._clock()
+        if key in self._refused:
+            self.last_error = f"status: {self._refused[key]}"
             return False
+        if entry is not None and fresh is not None and now - fresh <= self.grace_period:
+            return bool(entry[0]["may_serve"])
+        return self.fail_open
+
+    def _request(self, key: tuple[str, str]) -> threading.Event:
+        """Ask the refresh thread for a fresh answer (at most every ``retry_interval``)."""
+        with self._lock:
+            event = self._wanted.get(key)
+            if event is None:
+                event = self._wanted[key] = threading.Event()
+        self._refresh_wake.set()
+        return event
+
+    def _refresh_loop(self) -> None:
+        while not self._closed.is_set():
+            self._refresh_wake.wait(self.retry_interval)
+            self._refresh_wake.clear()
+            with self._lock:
+                wanted = list(self._wanted.items())
+            for key, event in wanted:
+                if self._closed.is_set():
+                    return
+                last = self._asked.get(key)
+                if last is not None and self._clock() - last < self.retry_interval:
+                    continue  # asked a moment ago: wait for the next round
+                self._in_flight.add(key)
+                try:
+                    self._fetch(key)
+                except (httpx.TransportError, ServiceUnavailableError) as exc:
+                    self.last_error = f"status: {exc}"
+                except FairgateError as exc:
+                    self.last_error = f"status: {exc.message}"
+                finally:
+                    self._in_flight.discard(key)
+                with self._lock:
+                    if self._wanted.get(key) is event:
+                        del self._wanted[key]
+                event.set()
 
     # ------------------------------------------------------------------ push stream
     def _follow_loop(self) -> None:
@@ -246,6 +355,7 @@ class StatusClient:
             except Exception as exc:
                 self.last_error = f"stream: {exc}"
             self._stream_live = False
+            self._stream_since = float("inf")
             self._closed.wait(backoff)
             backoff = min(backoff * 2, 1.0)
 
@@ -258,6 +368,7 @@ class StatusClient:
                 if self._closed.is_set():
                     return
                 self._contact()
+                self._stream_contact = self._clock()
                 if line == "":
                     if data:
                         self._dispatch(event, "\n".join(data))
@@ -272,20 +383,18 @@ class StatusClient:
     def _dispatch(self, event: str, payload: str) -> None:
         message = json.loads(payload)
         if event == "hello":
+            self._stream_since = self._clock()
             for key in list(self._cache):
                 try:  # catch up on what changed while disconnected
                     self._fetch(key)
                 except FairgateError as exc:
                     self.last_error = f"status: {exc.message}"
-                    with self._lock:
-                        self._cache.pop(key, None)
             self._stream_live = True
             return
         if event != "status":
             return
         key = (str(message["name"]), str(message["version"]))
-        with self._lock:
-            self._cache[key] = (message, f'"{message["revision"]}"')
+        self._store(key, message, f'"{message["revision"]}"')
         if self.on_change is not None:
             try:
                 self.on_change(message)
@@ -345,25 +454,33 @@ class StatusClient:
     def flush(self) -> int:
         """Send every waiting observation now; return how many the server acknowledged.
 
-        Observations that could not be delivered (fairgate unreachable) stay queued.
+        Batches that could not be delivered (fairgate unreachable) stay queued, unchanged and
+        with their ``client_batch_id``, and are retried first next time.
         """
         with self._send_lock:
             with self._lock:
-                pending, self._buffers, self._buffered = self._buffers, {}, 0
+                retry, self._retry = self._retry, []
+                fresh, self._buffers, self._buffered = self._buffers, {}, 0
+            batches = retry + [
+                (key, buf, uuid.uuid4().hex) for key, buf in fresh.items() if len(buf)
+            ]
             acked = 0
-            for key, buf in pending.items():
-                if not len(buf):
-                    continue
-                if self._post(key, buf):
-                    acked += len(buf)
+            failed = []
+            for key, buf, batch_id in batches:
+                if failed or not self._post(key, buf, batch_id):
+                    failed.append((key, buf, batch_id))  # keep the order: stop at the first
                 else:
-                    self._requeue(key, buf)
+                    acked += len(buf)
+            if failed:
+                with self._lock:
+                    self._retry = failed + self._retry
             return acked
 
-    def _post(self, key: tuple[str, str, tuple[str, ...]], buf: _Buffer) -> bool:
+    def _post(self, key: tuple[str, str, tuple[str, ...]], buf: _Buffer, batch_id: str) -> bool:
         body = {
             "model": key[0],
             "version": key[1],
+            "client_batch_id": batch_id,
             "prediction": buf.prediction,
             "outcome": buf.outcome,
             "sensitive": buf.sensitive,
@@ -384,36 +501,26 @@ class StatusClient:
         self.sent += len(buf)
         data = response.json()
         if data.get("tripped"):
-            self._cache.pop((key[0], key[1]), None)
+            with self._lock:
+                self._cache.pop((key[0], key[1]), None)
+                self._fresh.pop((key[0], key[1]), None)
         return True
-
-    def _requeue(self, key: tuple[str, str, tuple[str, ...]], buf: _Buffer) -> None:
-        with self._lock:
-            newer = self._buffers.get(key)
-            if newer is not None:
-                buf.prediction += newer.prediction
-                buf.outcome += newer.outcome
-                for a in buf.sensitive:
-                    buf.sensitive[a] += newer.sensitive[a]
-                self._buffered -= len(newer)
-            self._buffers[key] = buf
-            self._buffered += len(buf)
 
     @property
     def pending(self) -> int:
-        """Observations waiting to be sent."""
-        return self._buffered
+        """Observations waiting to be sent (new ones and batches waiting for a retry)."""
+        return self._buffered + sum(len(buf) for _, buf, _ in list(self._retry))
 
     def _flush_loop(self) -> None:
         while not self._closed.is_set():
             self._wake.wait(self.flush_interval)
             self._wake.clear()
-            if self._buffered:
+            if self.pending:
                 try:
                     self.flush()
                 except Exception as exc:
                     self.last_error = f"flush: {exc}"
-                if self._buffered:  # undelivered: back off before retrying
+                if self._retry:  # undelivered: back off before retrying
                     self._closed.wait(min(self.flush_interval, 0.5))
 
     # ------------------------------------------------------------------ lifecycle
@@ -428,6 +535,7 @@ class StatusClient:
                 self.last_error = f"flush: {exc}"
         self._closed.set()
         self._wake.set()
+        self._refresh_wake.set()
         self._stream_http.close()
         for thread in self._threads:
             thread.join(timeout=2.0)

@@ -12,13 +12,21 @@ the run stops. :func:`audit_filed_model` does both.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from fairgate.errors import ArtifactIntegrityError, ConflictError, FairgateError, PolicyError
+from fairgate.errors import (
+    ArtifactIntegrityError,
+    ConflictError,
+    FairgateError,
+    FilingError,
+    NotFoundError,
+    PolicyError,
+)
 from fairgate.registry.store.lifecycle import check_transition
 
 if TYPE_CHECKING:
@@ -33,6 +41,7 @@ __all__ = [
     "FileRequest",
     "PreparedAudit",
     "audit_filed_model",
+    "check_auditable",
     "decide",
     "file_model",
     "prepare_audit",
@@ -113,22 +122,12 @@ class AuditRequest:
 class PreparedAudit:
     """An audit checked and ready to run (see :func:`prepare_audit`).
 
-    Attributes
-    ----------
-    request : AuditRequest
-    model_path : Path
-        The stored artifact, whose hash was checked.
-    artifact_sha256 : str
-        The hash on file.
-    spec : dict
-        Target, sensitive attributes, features and filing summary, from the filing.
-    policy : Policy
-        The policy the audit is judged by.
-    policy_ref : str
-        Where the policy came from (its name, file, or ``"inline"``).
-    out_dir : Path
-    seed : int
-    allow_pickle : bool
+    ``model_path`` is the stored artifact (its hash checked against ``artifact_sha256``, the
+    hash on file), ``spec`` the filing's target, sensitive attributes, features and summary,
+    ``policy`` the policy the audit is judged by and ``policy_ref`` where it came from (its
+    ``NAME@VERSION`` from the policy store, a local file, or ``"inline"``) and ``governing`` the
+    published policy's name, version and SHA-256 (recorded with the audit); ``out_dir``,
+    ``seed`` and ``allow_pickle`` are resolved.
     """
 
     request: AuditRequest
@@ -137,6 +136,7 @@ class PreparedAudit:
     spec: dict[str, Any]
     policy: Policy
     policy_ref: str
+    governing: dict[str, Any] | None
     out_dir: Path
     seed: int
     allow_pickle: bool
@@ -146,16 +146,8 @@ class PreparedAudit:
 class AuditOutcome:
     """A finished, recorded audit.
 
-    Attributes
-    ----------
-    record : AuditRecord
-        What the registry recorded.
-    result : AuditResult
-        The audit itself (also in ``out_dir/audit.json``).
-    out_dir : Path
-    report : Path
-        The HTML report.
-    policy_ref : str
+    The registry's ``record``, the ``result`` (also in ``out_dir/audit.json``), the HTML
+    ``report`` and ``policy_ref``, the policy it was judged by.
     """
 
     record: AuditRecord
@@ -202,15 +194,38 @@ def file_model(registry: Registry, request: FileRequest) -> ModelVersion:
     Returns
     -------
     ModelVersion
-        In state FILED.
+        In state FILED; ``findings`` names declared inputs the policy prohibits.
+
+    The filing's ``policy`` must name a policy the committee published (``NAME`` or
+    ``NAME@VERSION``; ``default`` when it names none); it is checked before anything is stored,
+    and pinned to the version as its assigned policy (ledger event ``policy_assign``).
 
     Raises
     ------
-    FilingError, ConflictError, ModelLoadError, UnsafeModelError, ValidationError
+    FilingError
+        A malformed filing, or an artifact whose inputs differ from the declared features.
+    ModelLoadError, UnsafeModelError
+        An artifact the sandbox refuses (corrupt, over a bound, outside the skops allowlist,
+        pickle while not allowed); checked before anything is stored.
+    PermissionDeniedError
+        The name belongs to another vendor.
+    ConflictError, ValidationError
     """
-    return registry.file(
-        request.filing, request.artifact, actor=request.actor, vendor=request.vendor
-    )
+    from fairgate.registry.store.filing import parse_filing
+    from fairgate.registry.store.policies import PolicyStore
+
+    parsed = parse_filing(request.filing)
+    policies = PolicyStore(registry.engine)
+    policies.publish_builtins()
+    ref = parsed.policy or DEFAULT_POLICY
+    try:
+        policy = policies.get(ref)
+    except NotFoundError as exc:
+        raise FilingError(f"policy: {exc.message}", details=exc.details) from None
+    record = registry.file(parsed, request.artifact, actor=request.actor, vendor=request.vendor)
+    why = "the policy the filing names" if parsed.policy else "no policy named: the default"
+    policies.assign(record.name, record.version, policy.ref, actor=request.actor, rationale=why)
+    return record
 
 
 def decide(registry: Registry, request: DecisionRequest) -> ModelVersion:
@@ -256,13 +271,55 @@ def _load_policy(ref: str | Mapping[str, Any], where: str) -> Policy:
         ) from exc
 
 
-def _policy_of(request: AuditRequest, filing: Filing) -> tuple[Policy, str]:
+def _policy_of(
+    registry: Registry, request: AuditRequest, filing: Filing
+) -> tuple[Policy, str, dict[str, Any] | None]:
+    """The audit's policy, its reference, and (from the policy store) its name, version, hash.
+
+    Without ``request.policy`` (always so over REST) the policy assigned to the version in the
+    policy store governs; a published ``NAME[@VERSION]`` is taken from the store too. Only the
+    local command line may still pass a policy file or an inline policy (the operator's own).
+    """
+    from fairgate.registry.store.policies import POLICY_NAME_PATTERN, PolicyStore
+
     what = f"{request.name}@{request.version}"
-    if request.policy is not None:
-        ref = "inline" if isinstance(request.policy, Mapping) else str(request.policy)
-        return _load_policy(request.policy, f"the audit of {what} names"), ref
-    ref = filing.policy or DEFAULT_POLICY
-    return _load_policy(ref, f"the filing of {what} names"), ref
+    store = PolicyStore(registry.engine)
+    if request.policy is None:
+        record = store.governing(request.name, request.version, filing.policy)
+        return record.policy(), record.ref, record.summary()
+    if isinstance(request.policy, str) and re.match(POLICY_NAME_PATTERN, request.policy):
+        record = store.get(request.policy)
+        return record.policy(), record.ref, record.summary()
+    ref = "inline" if isinstance(request.policy, Mapping) else str(request.policy)
+    return _load_policy(request.policy, f"the audit of {what} names"), ref, None
+
+
+def check_auditable(registry: Registry, name: str, version: str) -> ModelVersion:
+    """The filed version, if its state allows an audit and it has an artifact on file.
+
+    Parameters
+    ----------
+    registry : Registry
+        Where the version is filed.
+    name, version : str
+        The version.
+
+    Returns
+    -------
+    ModelVersion
+
+    Raises
+    ------
+    NotFoundError, TransitionError, ConflictError
+    """
+    record = registry.get(name, version)
+    check_transition(record.state, "audit")
+    if record.artifact_sha256 is None:
+        raise ConflictError(
+            f"{record.name}@{record.version} was filed without an artifact; file a new version "
+            "with its artifact."
+        )
+    return record
 
 
 def prepare_audit(registry: Registry, request: AuditRequest) -> PreparedAudit:
@@ -296,16 +353,10 @@ def prepare_audit(registry: Registry, request: AuditRequest) -> PreparedAudit:
     PolicyError
         The policy cannot be loaded (it is named; the default is never used instead).
     """
-    record = registry.get(request.name, request.version)
-    what = f"{record.name}@{record.version}"
-    check_transition(record.state, "audit")
-    if record.artifact_sha256 is None:
-        raise ConflictError(
-            f"{what} was filed without an artifact; file a new version with its artifact."
-        )
+    record = check_auditable(registry, request.name, request.version)
     model_path = registry.verify_artifact(record.name, record.version)
     filing = registry.filing_object(record.name, record.version)
-    policy, policy_ref = _policy_of(request, filing)
+    policy, policy_ref, governing = _policy_of(registry, request, filing)
     settings = registry.settings
     out_dir = request.out_dir
     if out_dir is None:
@@ -323,6 +374,7 @@ def prepare_audit(registry: Registry, request: AuditRequest) -> PreparedAudit:
         spec=dict(filing.audit_spec()),
         policy=policy,
         policy_ref=policy_ref,
+        governing=governing,
         out_dir=Path(out_dir),
         seed=settings.seed if request.seed is None else int(request.seed),
         allow_pickle=bool(request.allow_pickle or settings.allow_pickle),
@@ -392,8 +444,18 @@ def run_prepared_audit(registry: Registry, prepared: PreparedAudit) -> AuditOutc
         )
         raise
     report = prepared.out_dir.resolve() / "report.html"
-    record = registry.record_result(
-        request.name, request.version, result, report_path=str(report), actor=request.actor
+    body = result.to_dict()
+    if prepared.governing is not None:
+        body["governing_policy"] = prepared.governing
+    record = registry.record_audit(
+        request.name,
+        request.version,
+        artifact_sha256=result.model.get("sha256"),
+        passed=result.outcome != "fail",
+        verdict=result.outcome,
+        result=body,
+        report_path=str(report),
+        actor=request.actor,
     )
     return AuditOutcome(
         record=record,
@@ -429,14 +491,5 @@ def audit_filed_model(registry: Registry, request: AuditRequest) -> AuditOutcome
         Before the run (nothing recorded).
     FairgateError
         From the run (recorded as a failed audit).
-
-    Examples
-    --------
-    >>> from fairgate.registry.usecases import AuditRequest, audit_filed_model
-    >>> outcome = audit_filed_model(
-    ...     registry, AuditRequest("lending", "1", Path("eval.parquet"), actor="A. Auditor")
-    ... )  # doctest: +SKIP
-    >>> outcome.result.outcome  # doctest: +SKIP
-    'pass'
     """
     return run_prepared_audit(registry, prepare_audit(registry, request))

@@ -1,18 +1,36 @@
-"""The numerical core: validation, per-group counts, metrics, uncertainty, group reports."""
+"""The numerical core: validation, per-group counts of every kind, metrics, uncertainty, reports."""
 
 from fairgate.audit.core.counts import (
     CELLS,
+    KINDS,
     MISSING_LABEL,
     GroupCounts,
-    counts_from_file,
-    counts_from_grouped,
     group_counts,
 )
+from fairgate.audit.core.counts_file import counts_from_file, counts_from_grouped
 from fairgate.audit.core.engine import counts_from
+from fairgate.audit.core.estimates import (
+    Derived,
+    Mean,
+    Proportion,
+    fisher_exact_many,
+    two_proportion_p_values,
+    welch_p_values,
+)
+from fairgate.audit.core.fairness import (
+    demographic_parity_difference,
+    demographic_parity_ratio,
+    disparate_impact,
+    equal_opportunity_difference,
+    equal_opportunity_ratio,
+    equalized_odds_difference,
+    equalized_odds_ratio,
+)
 from fairgate.audit.core.group_report import (
     GroupReport,
     group_report,
 )
+from fairgate.audit.core.grouped import GroupedCounts
 from fairgate.audit.core.metrics import (
     DEFAULT_METRICS,
     METRICS,
@@ -20,14 +38,7 @@ from fairgate.audit.core.metrics import (
     accuracy,
     base_rate,
     count,
-    demographic_parity_difference,
-    demographic_parity_ratio,
     difference,
-    disparate_impact,
-    equal_opportunity_difference,
-    equal_opportunity_ratio,
-    equalized_odds_difference,
-    equalized_odds_ratio,
     false_discovery_rate,
     false_negative_rate,
     false_omission_rate,
@@ -42,6 +53,21 @@ from fairgate.audit.core.metrics import (
     true_negative_rate,
     true_positive_rate,
     undefined_reason,
+)
+from fairgate.audit.core.multiclass import MulticlassCounts
+from fairgate.audit.core.multiclass_metrics import (
+    demographic_parity_per_class,
+    equalized_odds_per_class,
+)
+from fairgate.audit.core.regression import ERROR_EDGES, STATS, RegressionCounts
+from fairgate.audit.core.regression_metrics import (
+    mean_absolute_error,
+    mean_error,
+    mean_outcome,
+    mean_prediction,
+    mean_squared_error,
+    r2_score,
+    root_mean_squared_error,
 )
 from fairgate.audit.core.score_metrics import (
     ScoreCounts,
@@ -62,11 +88,20 @@ from fairgate.audit.core.uncertainty import (
 __all__ = [
     "CELLS",
     "DEFAULT_METRICS",
+    "ERROR_EDGES",
+    "KINDS",
     "METRICS",
     "MISSING_LABEL",
+    "STATS",
+    "Derived",
     "GroupCounts",
     "GroupReport",
+    "GroupedCounts",
+    "Mean",
+    "MulticlassCounts",
+    "Proportion",
     "RateMetric",
+    "RegressionCounts",
     "ScoreCounts",
     "SignificanceResult",
     "accuracy",
@@ -79,12 +114,14 @@ __all__ = [
     "counts_from_grouped",
     "counts_from_spark",
     "demographic_parity_difference",
+    "demographic_parity_per_class",
     "demographic_parity_ratio",
     "difference",
     "disparate_impact",
     "equal_opportunity_difference",
     "equal_opportunity_ratio",
     "equalized_odds_difference",
+    "equalized_odds_per_class",
     "equalized_odds_ratio",
     "exact_roc_auc_by_group",
     "expected_calibration_error",
@@ -92,20 +129,30 @@ __all__ = [
     "false_negative_rate",
     "false_omission_rate",
     "false_positive_rate",
+    "fisher_exact_many",
     "group_counts",
     "group_report",
     "group_significance",
+    "mean_absolute_error",
+    "mean_error",
+    "mean_outcome",
+    "mean_prediction",
+    "mean_squared_error",
     "metric_values",
     "negative_predictive_value",
     "positive_predictive_value",
     "precision",
+    "r2_score",
     "ratio",
     "resolve_metric",
     "roc_auc_by_group",
+    "root_mean_squared_error",
     "score_counts",
     "selection_rate",
     "true_negative_rate",
     "true_positive_rate",
+    "two_proportion_p_values",
     "undefined_reason",
+    "welch_p_values",
     "wilson_interval",
 ]

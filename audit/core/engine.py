@@ -14,13 +14,10 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from fairgate.audit.core.counts import (
-    MISSING_LABEL,
-    GroupCounts,
-    MissingPolicy,
-    counts_from_file,
-    group_counts,
-)
+from fairgate.audit.core.counts import group_counts
+from fairgate.audit.core.counts_file import counts_from_file
+from fairgate.audit.core.grouped import GroupedCounts
+from fairgate.audit.core.inputs import MISSING_LABEL, MissingPolicy
 from fairgate.audit.core.spark import counts_from_spark, is_spark_frame
 from fairgate.errors import ValidationError
 
@@ -82,10 +79,10 @@ def counts_from(
     y_pred: str,
     sensitive: str | Sequence[str],
     engine: str = "auto",
-    pos_label: Any = 1,
     missing: MissingPolicy = "group",
     missing_label: str = MISSING_LABEL,
-) -> GroupCounts:
+    **kind_options: Any,
+) -> GroupedCounts:
     """Per-group counts of a decision log, on the engine its form calls for.
 
     Parameters
@@ -98,17 +95,20 @@ def counts_from(
         Column names of the sensitive attributes.
     engine : {"auto", "memory", "duckdb", "spark"}
         See :func:`choose_engine`.
-    pos_label, missing, missing_label
+    missing, missing_label
         As in :func:`~fairgate.audit.core.counts.group_counts`.
+    **kind_options
+        ``kind``, ``pos_label``, ``threshold``, ``classes``, ``favourable``, ``error_edges`` as
+        in :func:`~fairgate.audit.core.counts.group_counts`.
 
     Returns
     -------
-    GroupCounts
+    GroupCounts, MulticlassCounts or RegressionCounts
         The same counts whichever engine ran.
     """
     names = [sensitive] if isinstance(sensitive, str) else list(sensitive)
     chosen = choose_engine(data, engine)
-    options = {"pos_label": pos_label, "missing": missing, "missing_label": missing_label}
+    options = {"missing": missing, "missing_label": missing_label, **kind_options}
     if chosen == "spark":
         return counts_from_spark(data, y_true=y_true, y_pred=y_pred, sensitive=names, **options)
     if chosen == "duckdb":

@@ -16,26 +16,22 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from fairgate.audit.core.counts import CELLS, GroupCounts
-from fairgate.audit.core.metrics import (
-    DEFAULT_METRICS,
-    difference,
-    metric_values,
-    ratio,
-    resolve_metric,
-    undefined_reason,
+from fairgate.audit.core.estimates import (
+    Mean,
+    Proportion,
+    check_alpha,
+    estimate_interval,
+    estimate_p_values,
 )
-from fairgate.audit.core.uncertainty import (
-    _percentiles,
-    bootstrap_cells,
-    group_significance,
-    wilson_interval,
-)
+from fairgate.audit.core.grouped import GroupedCounts
+from fairgate.audit.core.kinds import estimate, group_record, metric_names, resamplable
+from fairgate.audit.core.metrics import difference, ratio
+from fairgate.audit.core.uncertainty import bootstrap_cells, jeffreys_interval, percentiles
 from fairgate.errors import ValidationError
 
 __all__ = ["GroupReport", "group_report"]
 
-CIMethod = Literal["wilson", "bootstrap", "none"]
+CIMethod = Literal["analytic", "wilson", "jeffreys", "normal", "bootstrap", "none"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,7 +51,19 @@ class GroupReport:
     ci_low, ci_high : pandas.DataFrame
         Interval bounds, same shape as ``by_group`` (NaN where undefined, and for ``count``).
     insufficient : pandas.Series of bool
-        Groups smaller than ``min_group_size``: shown, but left out of differences and ratios.
+        Groups smaller than ``min_group_size`` (rows): shown, but left out of every difference
+        and ratio.
+    insufficient_for : pandas.DataFrame of bool
+        Per metric, groups whose denominator for that metric (actual positives for TPR/FNR,
+        actual negatives for FPR/TNR, predicted positives for precision, the rows for a mean or
+        the selection rate) is under ``min_group_size``: left out of that metric's differences
+        and ratios. Implies ``insufficient``.
+    denominators : pandas.DataFrame of int
+        Each metric's denominator per group.
+    ci_methods : pandas.DataFrame of str
+        Which method gave each interval: ``wilson``, ``jeffreys``, ``t`` (a mean), ``bootstrap``,
+        or ``wilson (bootstrap degenerate)`` where the bootstrap would collapse to a point (a rate
+        of 0 or 1, or a zero-width percentile interval); ``""`` where there is no interval.
     reasons : pandas.DataFrame of str
         Why each NaN in ``by_group`` is NaN (``""`` where defined).
     p_values : pandas.DataFrame
@@ -65,7 +73,7 @@ class GroupReport:
     """
 
     attributes: tuple[str, ...]
-    counts: GroupCounts
+    counts: GroupedCounts
     metrics: tuple[str, ...]
     by_group: pd.DataFrame
     overall: pd.Series
@@ -80,21 +88,39 @@ class GroupReport:
     ci_method: str
     n_boot: int = 0
     _boot: np.ndarray | None = field(default=None, repr=False)
+    insufficient_for: pd.DataFrame | None = None
+    denominators: pd.DataFrame | None = None
+    ci_methods: pd.DataFrame | None = None
+
+    def included(self, metric: str | None = None) -> np.ndarray:
+        """Groups a difference or ratio of ``metric`` is taken over (all metrics: by size).
+
+        A group is included when it is non-empty, has at least ``min_group_size`` rows and, for
+        a metric, at least ``min_group_size`` in that metric's denominator.
+        """
+        sizes = self.counts.group_sizes()
+        ok = (sizes > 0) & ~self.insufficient.to_numpy()
+        if metric is not None and self.insufficient_for is not None:
+            key = metric_names(self.counts, [metric])[0]
+            if key in self.insufficient_for.columns:
+                ok &= ~self.insufficient_for[key].to_numpy()
+        return ok
 
     def _included(self) -> np.ndarray:
-        sizes = self.counts.cells.reshape(-1, 4).sum(axis=1)
-        return (sizes > 0) & ~self.insufficient.to_numpy()
+        return self.included()
 
     def difference(
         self, method: Literal["between_groups", "to_overall"] = "between_groups"
     ) -> pd.Series:
         """Largest difference per metric over the sufficient groups."""
-        include = self._included()
         return pd.Series(
             {
                 m: float(
                     difference(
-                        self.by_group[m].to_numpy(), self.overall[m], method=method, include=include
+                        self.by_group[m].to_numpy(),
+                        self.overall[m],
+                        method=method,
+                        include=self.included(m),
                     )
                 )
                 for m in self.metrics
@@ -106,12 +132,14 @@ class GroupReport:
         self, method: Literal["between_groups", "to_overall"] = "between_groups"
     ) -> pd.Series:
         """Smallest ratio per metric over the sufficient groups."""
-        include = self._included()
         return pd.Series(
             {
                 m: float(
                     ratio(
-                        self.by_group[m].to_numpy(), self.overall[m], method=method, include=include
+                        self.by_group[m].to_numpy(),
+                        self.overall[m],
+                        method=method,
+                        include=self.included(m),
                     )
                 )
                 for m in self.metrics
@@ -128,11 +156,16 @@ class GroupReport:
         """
         if self._boot is None:
             return float("nan"), float("nan")
-        key = resolve_metric(metric)
-        values = metric_values(key, self._boot.reshape(self._boot.shape[0], -1, 4))
+        key = metric_names(self.counts, [metric])[0]
+        draws = self._boot.shape[0]
+        flat = {"cells": self._boot.reshape(draws * len(self.by_group), *self._boot.shape[2:])}
+        if key == "count":
+            values = flat["cells"].reshape(draws, len(self.by_group), -1).sum(axis=-1)
+        else:
+            values = estimate(self.counts, key, flat).values.reshape(draws, -1)
         fn = difference if kind == "difference" else ratio
-        stat = fn(values, None, method="between_groups", include=self._included())
-        low, high = _percentiles(np.asarray(stat)[:, None], self.alpha)
+        stat = fn(values, None, method="between_groups", include=self.included(key))
+        low, high = percentiles(np.asarray(stat)[:, None], self.alpha)
         return float(low[0]), float(high[0])
 
     def to_frame(self) -> pd.DataFrame:
@@ -145,23 +178,27 @@ class GroupReport:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (NaN becomes ``None``)."""
-        keys, cells = self.counts.flat()
+        keys = self.counts.keys()
         groups = []
         for i, key in enumerate(keys):
             row = self.by_group.iloc[i]
             groups.append(
                 {
                     "group": dict(zip(self.attributes, map(_jsonable, key), strict=True)),
-                    "counts": dict(zip(CELLS, map(int, cells[i]), strict=True)),
+                    "counts": group_record(self.counts, i),
                     "insufficient": bool(self.insufficient.iloc[i]),
                     "metrics": {m: _num(row[m]) for m in self.metrics},
                     "ci_low": {m: _num(self.ci_low.iloc[i][m]) for m in self.metrics},
                     "ci_high": {m: _num(self.ci_high.iloc[i][m]) for m in self.metrics},
                     "reasons": {m: r for m in self.metrics if (r := self.reasons.iloc[i][m])},
                     "p_values": {m: _num(self.p_values.iloc[i][m]) for m in self.p_values.columns},
+                    "insufficient_for": _flags(self.insufficient_for, i),
+                    "denominators": _ints(self.denominators, i),
+                    "ci_methods": _texts(self.ci_methods, i),
                 }
             )
         return {
+            "kind": self.counts.kind,
             "attributes": list(self.attributes),
             "metrics": list(self.metrics),
             "min_group_size": self.min_group_size,
@@ -174,6 +211,25 @@ class GroupReport:
             "ratio": {k: _num(v) for k, v in self.ratio().items()},
             "groups": groups,
         }
+
+
+def _flags(frame: pd.DataFrame | None, i: int) -> list[str]:
+    if frame is None:
+        return []
+    row = frame.iloc[i]
+    return [str(m) for m in frame.columns if bool(row[m])]
+
+
+def _ints(frame: pd.DataFrame | None, i: int) -> dict[str, int]:
+    if frame is None:
+        return {}
+    return {str(m): int(v) for m, v in frame.iloc[i].items()}
+
+
+def _texts(frame: pd.DataFrame | None, i: int) -> dict[str, str]:
+    if frame is None:
+        return {}
+    return {str(m): str(v) for m, v in frame.iloc[i].items() if v}
 
 
 def _num(value: Any) -> float | None:
@@ -190,12 +246,12 @@ def _jsonable(value: Any) -> Any:
 
 
 def group_report(
-    counts: GroupCounts,
+    counts: GroupedCounts,
     *,
     attributes: str | Sequence[str] | None = None,
-    metrics: Sequence[str] = DEFAULT_METRICS,
+    metrics: Sequence[str] | None = None,
     min_group_size: int = 30,
-    ci: CIMethod = "wilson",
+    ci: CIMethod = "analytic",
     alpha: float = 0.05,
     n_boot: int = 1000,
     reference: Any = None,
@@ -203,20 +259,30 @@ def group_report(
 ) -> GroupReport:
     """Per-group metrics with confidence intervals, small-group flags and significance tests.
 
+    Works for every kind of counts (binary, multiclass, regression); every interval and test is
+    computed for all groups at once.
+
     Parameters
     ----------
-    counts : GroupCounts
+    counts : GroupCounts, MulticlassCounts or RegressionCounts
         From :func:`~fairgate.audit.core.counts.group_counts` or
-        :func:`~fairgate.audit.core.counts.counts_from_file`.
+        :func:`~fairgate.audit.core.counts_file.counts_from_file`.
     attributes : str or sequence of str, optional
         The attribute or intersection to report on (default: all counted attributes).
-    metrics : sequence of str
-        Metric names or aliases (see :data:`fairgate.audit.core.metrics.METRICS`).
+    metrics : sequence of str, optional
+        Metric names or aliases of the counts' kind (default: the kind's defaults).
     min_group_size : int, default 30
-        Groups with fewer rows are flagged ``insufficient`` and left out of differences/ratios.
-    ci : {"wilson", "bootstrap", "none"}, default "wilson"
-        Wilson score intervals per rate, or percentile intervals from the cell bootstrap
-        (which also gives intervals for differences: :meth:`GroupReport.disparity_interval`).
+        Groups with fewer rows are flagged ``insufficient`` and left out of differences/ratios;
+        a group whose denominator for a metric is under it is left out of that metric's
+        (``insufficient_for``).
+    ci : {"analytic", "wilson", "jeffreys", "normal", "bootstrap", "none"}, default "analytic"
+        ``analytic``: Wilson score intervals for rates and Student-t intervals for means.
+        ``wilson`` / ``jeffreys`` / ``normal`` insist on one of them (a metric of another shape
+        is refused). ``bootstrap``: percentile intervals from the cell bootstrap (binary and
+        multiclass; also gives intervals for differences:
+        :meth:`GroupReport.disparity_interval`); where the bootstrap would collapse to a point
+        (a rate of 0 or 1, or a zero-width interval) the Wilson interval is used instead, and
+        ``ci_methods`` says so.
     alpha : float, default 0.05
         One minus the interval coverage; also the significance level used by policies.
     n_boot : int, default 1000
@@ -232,62 +298,92 @@ def group_report(
     """
     if min_group_size < 0:
         raise ValidationError(f"min_group_size={min_group_size!r}: expected 0 or more, e.g. 30.")
-    if ci not in ("wilson", "bootstrap", "none"):
-        raise ValidationError(f"ci={ci!r}: use 'wilson', 'bootstrap' or 'none'.")
-    sub = counts if attributes is None else counts.marginal(attributes)
-    names = tuple(resolve_metric(m) for m in metrics)
-    if not names:
+    if ci not in ("analytic", "wilson", "jeffreys", "normal", "bootstrap", "none"):
+        raise ValidationError(
+            f"ci={ci!r}: use 'analytic', 'wilson', 'jeffreys', 'normal', 'bootstrap' or 'none'."
+        )
+    check_alpha(alpha)
+    if metrics is not None and not list(metrics):
         raise ValidationError("metrics: empty; name at least one metric, e.g. 'selection_rate'.")
-    keys, groups = sub.flat()
+    if ci == "bootstrap" and not resamplable(counts):
+        raise ValidationError(
+            f"ci='bootstrap': the cell bootstrap resamples counts of rows, which a {counts.kind} "
+            "audit does not keep; use ci='analytic' (Student-t intervals on the moments)."
+        )
+    sub = counts if attributes is None else counts.marginal(attributes)
+    names = metric_names(sub, metrics)
+    keys = sub.keys()
     index = sub.index()
-    sizes = groups.sum(axis=1)
+    sizes = sub.group_sizes()
     insufficient = pd.Series(sizes < min_group_size, index=index, name="insufficient")
-
-    values = {m: metric_values(m, groups) for m in names}
-    by_group = pd.DataFrame(values, index=index)
-    overall = pd.Series({m: float(metric_values(m, sub.overall)) for m in names})
-    reasons = pd.DataFrame({m: undefined_reason(m, groups) for m in names}, index=index)
-    reasons = reasons.where(reasons != "", "")
-    empty = sizes == 0
-    for m in names:
-        reasons.loc[empty, m] = "empty group (no rows)" if m != "count" else ""
-
+    flat = sub.flat_arrays()
+    whole = sub.overall_arrays()
     rate_names = [m for m in names if m != "count"]
+    estimates = {m: estimate(sub, m, flat) for m in rate_names}
+
+    values = {m: sizes.astype(np.float64) if m == "count" else estimates[m].values for m in names}
+    by_group = pd.DataFrame(values, index=index)
+    overall = pd.Series(
+        {
+            m: float(sub.n) if m == "count" else float(estimate(sub, m, whole).values[0])
+            for m in names
+        }
+    )
+    empty = sizes == 0
+    reasons = pd.DataFrame(
+        {
+            m: np.full(len(sizes), "", dtype=object)
+            if m == "count"
+            else np.where(empty, "empty group (no rows)", estimates[m].reasons).astype(object)
+            for m in names
+        },
+        index=index,
+    )
+
+    dens = {m: sizes if m == "count" else _denominator(estimates[m], sizes) for m in names}
+    denominators = pd.DataFrame(dens, index=index).astype(np.int64)
+    insufficient_for = pd.DataFrame(
+        {m: (dens[m] < min_group_size) | (sizes < min_group_size) for m in names}, index=index
+    )
     low = pd.DataFrame(np.nan, index=index, columns=list(names))
     high = pd.DataFrame(np.nan, index=index, columns=list(names))
+    methods = pd.DataFrame("", index=index, columns=list(names))
     boot = None
-    if ci == "wilson":
-        from fairgate.audit.core.metrics import METRICS
+    drawn = None
+    if ci == "bootstrap":
+        cells = flat["cells"]
+        boot = bootstrap_cells(cells, n_boot, seed=seed)
+        drawn = {"cells": boot.reshape(n_boot * len(cells), *cells.shape[1:])}
+    for m in rate_names if ci != "none" else []:
+        est = estimates[m]
+        _check_interval_shape(ci, m, est)
+        if not isinstance(est, (Proportion, Mean)):
+            continue  # R², macro averages, shares: no interval
+        if ci == "jeffreys":
+            lo, hi = jeffreys_interval(est.num, est.den, alpha)
+            label = np.full(len(sizes), "jeffreys", dtype=object)
+        else:
+            lo, hi = estimate_interval(est, alpha)
+            name = {Proportion: "wilson", Mean: "t"}.get(type(est), "")
+            label = np.full(len(sizes), name, dtype=object)
+        if drawn is not None and isinstance(est, Proportion):
+            b_lo, b_hi = percentiles(estimate(sub, m, drawn).values.reshape(n_boot, -1), alpha)
+            num, den = np.asarray(est.num), np.asarray(est.den)
+            degenerate = (num == 0) | (num == den) | ~(b_hi > b_lo)
+            use_boot = (den > 0) & ~degenerate
+            lo, hi = np.where(use_boot, b_lo, lo), np.where(use_boot, b_hi, hi)
+            label = np.where(use_boot, "bootstrap", "wilson (bootstrap degenerate)")
+        elif drawn is not None:
+            lo, hi = percentiles(estimate(sub, m, drawn).values.reshape(n_boot, -1), alpha)
+            label = np.full(len(sizes), "bootstrap", dtype=object)
+        low[m], high[m] = lo, hi
+        methods[m] = np.where(np.isfinite(lo) | np.isfinite(hi), label, "")
 
-        for m in rate_names:
-            num, den = METRICS[m].parts(groups)
-            lo, hi = wilson_interval(num, den, alpha)
-            low[m], high[m] = lo, hi
-    elif ci == "bootstrap":
-        boot = bootstrap_cells(groups, n_boot, seed=seed)
-        for m in rate_names:
-            lo, hi = _percentiles(metric_values(m, boot), alpha)
-            low[m], high[m] = lo, hi
-
-    sufficient = np.flatnonzero(~insufficient.to_numpy() & (sizes > 0))
-    if reference is not None:
-        ref_key = reference if isinstance(reference, tuple) else (reference,)
-        if ref_key not in keys:
-            raise ValidationError(
-                f"reference={reference!r} is not a group of {list(sub.attributes)}; "
-                f"use one of {[k if len(k) > 1 else k[0] for k in keys][:20]}."
-            )
-        ref_idx: int | None = keys.index(ref_key)
-    elif sufficient.size:
-        ref_idx = int(sufficient[np.argmax(sizes[sufficient])])
-    elif sizes.sum() > 0:
-        ref_idx = int(np.argmax(sizes))
-    else:
-        ref_idx = None
+    ref_idx = _reference(keys, sub, sizes, insufficient.to_numpy(), reference)
     p_values = pd.DataFrame(np.nan, index=index, columns=rate_names)
     if ref_idx is not None:
         for m in rate_names:
-            p_values[m] = group_significance(groups, m, reference=ref_idx).p_values
+            p_values[m] = estimate_p_values(estimates[m], ref_idx)
 
     return GroupReport(
         attributes=sub.attributes,
@@ -306,4 +402,50 @@ def group_report(
         ci_method=ci,
         n_boot=n_boot if ci == "bootstrap" else 0,
         _boot=boot,
+        insufficient_for=insufficient_for,
+        denominators=denominators,
+        ci_methods=methods,
     )
+
+
+def _denominator(est: Any, sizes: np.ndarray) -> np.ndarray:
+    """The count a metric's value rests on: a rate's denominator, a mean's rows, else the rows."""
+    if isinstance(est, Proportion):
+        return np.asarray(est.den)
+    if isinstance(est, Mean):
+        return np.asarray(est.n)
+    return sizes
+
+
+def _check_interval_shape(ci: str, metric: str, est: Any) -> None:
+    wanted = {"wilson": Proportion, "jeffreys": Proportion, "normal": Mean}.get(ci)
+    if wanted is not None and isinstance(est, (Proportion, Mean)) and not isinstance(est, wanted):
+        raise ValidationError(
+            f"ci={ci!r} does not apply to {metric!r} (not a "
+            f"{'mean' if ci == 'normal' else 'rate'}); use ci='analytic', which picks the "
+            "interval of each metric's shape."
+        )
+
+
+def _reference(
+    keys: list[tuple[Any, ...]],
+    sub: GroupedCounts,
+    sizes: np.ndarray,
+    insufficient: np.ndarray,
+    reference: Any,
+) -> int | None:
+    """Index of the reference group: the one named, else the largest sufficient group."""
+    sufficient = np.flatnonzero(~insufficient & (sizes > 0))
+    if reference is not None:
+        ref_key = reference if isinstance(reference, tuple) else (reference,)
+        if ref_key not in keys:
+            raise ValidationError(
+                f"reference={reference!r} is not a group of {list(sub.attributes)}; "
+                f"use one of {[k if len(k) > 1 else k[0] for k in keys][:20]}."
+            )
+        return keys.index(ref_key)
+    if sufficient.size:
+        return int(sufficient[np.argmax(sizes[sufficient])])
+    if sizes.sum() > 0:
+        return int(np.argmax(sizes))
+    return None

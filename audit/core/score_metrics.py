@@ -31,14 +31,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairgate.audit.core.counts import (
+from fairgate.audit.core.inputs import (
     MISSING_LABEL,
     MissingPolicy,
-    _binary,
-    _check_lengths,
-    _column,
-    _combined_codes,
-    _sensitive_frame,
+    binary_labels,
+    check_lengths,
+    column,
+    combined_codes,
+    sensitive_columns,
 )
 from fairgate.errors import MissingValueError, ValidationError
 
@@ -154,17 +154,17 @@ def score_counts(
     """
     if bins < 2:
         raise ValidationError(f"bins={bins!r}: expected at least 2, e.g. 1000.")
-    yt = _column(data, y_true, "y_true")
-    ys = _column(data, y_score, "y_score")
-    names, columns = _sensitive_frame(sensitive_features, data)
+    yt = column(data, y_true, "y_true")
+    ys = column(data, y_score, "y_score")
+    names, columns = sensitive_columns(sensitive_features, data)
     lengths = {"y_true": len(yt), "y_score": len(ys)}
     lengths.update(
         {f"sensitive_features[{n!r}]": len(c) for n, c in zip(names, columns, strict=True)}
     )
-    _check_lengths(lengths)
-    t = _binary(yt, "y_true", pos_label).astype(np.int64)
+    check_lengths(lengths)
+    t = binary_labels(yt, "y_true", pos_label).astype(np.int64)
     s = _scores(ys)
-    code, levels = _combined_codes(names, columns, missing, missing_label)
+    code, levels = combined_codes(names, columns, missing, missing_label)
     sizes = [len(lv) for lv in levels]
     groups = math.prod(sizes)
     b = np.minimum((s * bins).astype(np.int64), bins - 1)
@@ -253,17 +253,17 @@ def exact_roc_auc_by_group(
     """
     from scipy.stats import rankdata
 
-    yt = _column(data, y_true, "y_true")
-    ys = _column(data, y_score, "y_score")
-    names, columns = _sensitive_frame(sensitive_features, data)
+    yt = column(data, y_true, "y_true")
+    ys = column(data, y_score, "y_score")
+    names, columns = sensitive_columns(sensitive_features, data)
     lengths = {"y_true": len(yt), "y_score": len(ys)}
     lengths.update(
         {f"sensitive_features[{n!r}]": len(c) for n, c in zip(names, columns, strict=True)}
     )
-    _check_lengths(lengths)
-    t = _binary(yt, "y_true", pos_label).astype(bool)
+    check_lengths(lengths)
+    t = binary_labels(yt, "y_true", pos_label).astype(bool)
     s = _scores(ys)
-    code, levels = _combined_codes(names, columns, missing, missing_label)
+    code, levels = combined_codes(names, columns, missing, missing_label)
     groups = math.prod(len(lv) for lv in levels)
     out = np.full(groups, np.nan)
     order = np.argsort(code, kind="stable")

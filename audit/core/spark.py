@@ -4,8 +4,9 @@ A city's decision logs live in Parquet on HDFS or an object store and are proces
 :func:`counts_from_spark` runs the very aggregation the DuckDB path runs (``GROUP BY`` the
 sensitive attributes, the outcome and the decision, ``count(*)``) on the cluster, collects the
 small grouped result to the driver and finishes it with
-:func:`~fairgate.audit.core.counts.counts_from_grouped`, so it returns exactly the counts of the
-in-memory and DuckDB paths. Only one row per distinct key ever leaves the cluster.
+:func:`~fairgate.audit.core.counts_file.counts_from_grouped` (the DuckDB path's own finishing
+step), so it returns exactly the counts of the in-memory and DuckDB paths for the binary, scores
+and multiclass kinds. Only one row per distinct key ever leaves the cluster.
 """
 
 from __future__ import annotations
@@ -14,12 +15,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from fairgate.audit.core.counts import (
-    MISSING_LABEL,
-    GroupCounts,
-    MissingPolicy,
-    counts_from_grouped,
-)
+from fairgate.audit.core.counts import Kind
+from fairgate.audit.core.counts_file import check_kind_options, counts_from_grouped
+from fairgate.audit.core.grouped import GroupedCounts
+from fairgate.audit.core.inputs import MISSING_LABEL, MissingPolicy, check_missing_policy
 from fairgate.errors import (
     ConfigurationError,
     EmptyDataError,
@@ -86,11 +85,15 @@ def counts_from_spark(
     y_true: str,
     y_pred: str,
     sensitive: str | Sequence[str],
+    kind: Kind = "binary",
     pos_label: Any = 1,
+    threshold: float | None = None,
+    classes: Any = None,
+    favourable: Any = None,
     missing: MissingPolicy = "group",
     missing_label: str = MISSING_LABEL,
     spark: Any = None,
-) -> GroupCounts:
+) -> GroupedCounts:
     """The counts of :func:`~fairgate.audit.core.counts.group_counts`, computed by Spark.
 
     Parameters
@@ -102,14 +105,15 @@ def counts_from_spark(
         Column names of the outcomes and decisions.
     sensitive : str or sequence of str
         Column names of the sensitive attributes.
-    pos_label, missing, missing_label
-        As in :func:`~fairgate.audit.core.counts.group_counts`.
+    kind, pos_label, threshold, classes, favourable, missing, missing_label
+        As in :func:`~fairgate.audit.core.counts.group_counts`; ``kind="regression"`` is not
+        computed on Spark yet (use the DuckDB path on the Parquet files).
     spark : pyspark.sql.SparkSession, optional
         The session that reads a path (default: :func:`spark_session`).
 
     Returns
     -------
-    GroupCounts
+    GroupCounts or MulticlassCounts
         Identical to the in-memory and DuckDB counts of the same rows.
 
     Raises
@@ -119,8 +123,13 @@ def counts_from_spark(
     names = [sensitive] if isinstance(sensitive, str) else list(sensitive)
     if not names:
         raise ValidationError("sensitive: no sensitive column given; name at least one.")
-    if missing not in ("group", "error"):
-        raise ValidationError(f"missing={missing!r}: expected 'group' or 'error'.")
+    check_missing_policy(missing)
+    check_kind_options(kind, threshold, favourable)
+    if kind == "regression":
+        raise ValidationError(
+            "kind='regression': the Spark engine counts binary, scores and multiclass logs; "
+            "audit a regression log with engine='duckdb' on its Parquet files."
+        )
     frame, what = _frame(data, spark)
     columns = list(frame.columns)
     wanted = {"y_true": y_true, "y_pred": y_pred, **{f"sensitive[{n!r}]": n for n in names}}
@@ -147,7 +156,11 @@ def counts_from_spark(
         y_pred=y_pred,
         sensitive=names,
         count=count,
+        kind=kind,
         pos_label=pos_label,
+        threshold=threshold,
+        classes=classes,
+        favourable=favourable,
         missing=missing,
         missing_label=missing_label,
     )

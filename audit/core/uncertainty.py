@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from fairgate.audit.core.estimates import check_alpha, two_proportion_p_values, wilson_interval
 from fairgate.audit.core.metrics import METRICS, RateMetric, metric_values, resolve_metric
 from fairgate.errors import ValidationError
 
@@ -23,14 +24,19 @@ __all__ = [
     "bootstrap_cells",
     "bootstrap_interval",
     "group_significance",
+    "jeffreys_interval",
+    "percentiles",
     "wilson_interval",
 ]
 
 
-def wilson_interval(
+def jeffreys_interval(
     successes: np.ndarray, trials: np.ndarray, alpha: float = 0.05
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval for binomial proportions.
+    """Jeffreys interval: the equal-tailed Beta(k + 1/2, n - k + 1/2) posterior interval.
+
+    The lower bound is 0 when ``k == 0`` and the upper bound is 1 when ``k == n`` (Brown, Cai and
+    DasGupta 2001), so the interval never collapses to a point.
 
     Parameters
     ----------
@@ -44,27 +50,14 @@ def wilson_interval(
     (low, high) : tuple of numpy.ndarray
         NaN where ``trials == 0``.
     """
-    _check_alpha(alpha)
+    check_alpha(alpha)
     k = np.asarray(successes, dtype=np.float64)
     n = np.asarray(trials, dtype=np.float64)
-    z = float(stats.norm.ppf(1 - alpha / 2))
-    z2 = z * z
     valid = n > 0
-    safe_n = np.where(valid, n, 1.0)
-    p = k / safe_n
-    denom = 1 + z2 / safe_n
-    centre = (p + z2 / (2 * safe_n)) / denom
-    half = z * np.sqrt(np.maximum(p * (1 - p) / safe_n + z2 / (4 * safe_n * safe_n), 0)) / denom
-    low = np.where(valid, np.clip(centre - half, 0, 1), np.nan)
-    high = np.where(valid, np.clip(centre + half, 0, 1), np.nan)
-    return low, high
-
-
-def _check_alpha(alpha: float) -> None:
-    if not 0 < alpha < 1:
-        raise ValidationError(
-            f"alpha={alpha!r}: expected a number strictly between 0 and 1, e.g. 0.05."
-        )
+    a, b = k + 0.5, np.maximum(n - k, 0) + 0.5
+    low = np.where(k > 0, stats.beta.ppf(alpha / 2, a, b), 0.0)
+    high = np.where(k < n, stats.beta.ppf(1 - alpha / 2, a, b), 1.0)
+    return np.where(valid, low, np.nan), np.where(valid, high, np.nan)
 
 
 def bootstrap_cells(
@@ -123,17 +116,17 @@ def bootstrap_interval(
     (low, high) : tuple of numpy.ndarray
         NaN where the statistic is undefined in more than half of the draws.
     """
-    _check_alpha(alpha)
+    check_alpha(alpha)
     draws = bootstrap_cells(cells, n_boot, seed=seed)
     if isinstance(statistic, str):
         name = statistic
         values = metric_values(name, draws)
     else:
         values = np.asarray(statistic(draws), dtype=np.float64)
-    return _percentiles(values, alpha)
+    return percentiles(values, alpha)
 
 
-def _percentiles(values: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+def percentiles(values: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
     """NaN-aware percentiles over axis 0, without warnings."""
     valid = ~np.isnan(values)
     enough = valid.sum(axis=0) * 2 > values.shape[0]
@@ -177,7 +170,8 @@ def group_significance(
 
     A 2x2 table (successes, failures) x (group, reference) per group: Pearson's chi-square test
     (with Yates' continuity correction) when every expected cell count is at least
-    ``min_expected``, otherwise Fisher's exact test.
+    ``min_expected``, otherwise Fisher's exact test — for all groups at once
+    (:func:`~fairgate.audit.core.estimates.two_proportion_p_values`).
 
     Parameters
     ----------
@@ -202,22 +196,5 @@ def group_significance(
     num, den = rate.parts(groups)
     if reference is None:
         reference = int(np.argmax(groups.sum(axis=1)))
-    k_r, n_r = int(num[reference]), int(den[reference])
-    p_values = np.full(len(groups), np.nan)
-    tests = np.full(len(groups), "", dtype=object)
-    for g in range(len(groups)):
-        if g == reference or den[g] == 0 or n_r == 0:
-            continue
-        table = np.array([[num[g], den[g] - num[g]], [k_r, n_r - k_r]], dtype=np.float64)
-        col = table.sum(axis=0)
-        if (col == 0).any():
-            p_values[g], tests[g] = 1.0, "chi2"
-            continue
-        expected = np.outer(table.sum(axis=1), col) / table.sum()
-        if (expected < min_expected).any():
-            p_values[g] = stats.fisher_exact(table.astype(np.int64)).pvalue
-            tests[g] = "fisher"
-        else:
-            p_values[g] = stats.chi2_contingency(table, correction=True).pvalue
-            tests[g] = "chi2"
+    p_values, tests = two_proportion_p_values(num, den, reference, min_expected=min_expected)
     return SignificanceResult(key, reference, p_values, tests)

@@ -15,6 +15,7 @@ data: a new kind of model adds its metrics to :data:`METRIC_NAMES` (and criteria
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -25,7 +26,9 @@ __all__ = [
     "ALIASES",
     "COUNT",
     "CRITERIA",
+    "KIND_METRIC_NAMES",
     "METRIC_NAMES",
+    "PER_CLASS_RATES",
     "RULE_METRICS",
     "Criterion",
     "MetricName",
@@ -107,6 +110,32 @@ CRITERIA: tuple[Criterion, ...] = (
 )
 """Named fairness criteria and the rates they compare (fairlearn's definitions)."""
 
+KIND_METRIC_NAMES: tuple[MetricName, ...] = (
+    MetricName("mean_outcome", True, model_kind="regression"),
+    MetricName("mean_prediction", False, model_kind="regression"),
+    MetricName("mean_error", True, aliases=("bias",), model_kind="regression"),
+    MetricName("mean_absolute_error", True, aliases=("mae",), model_kind="regression"),
+    MetricName("mean_squared_error", True, aliases=("mse",), model_kind="regression"),
+    MetricName("root_mean_squared_error", True, aliases=("rmse",), model_kind="regression"),
+    MetricName("r2_score", True, aliases=("r2",), model_kind="regression"),
+    MetricName("macro_true_positive_rate", True, model_kind="multiclass"),
+    MetricName("macro_false_positive_rate", True, model_kind="multiclass"),
+    MetricName("macro_precision", True, model_kind="multiclass"),
+)
+"""The per-group metrics of regression and multiclass models (see ``regression_metrics`` and
+``multiclass_metrics``). A multiclass model also has every one-vs-rest rate of each class, named
+``rate[class]`` (``true_positive_rate[Gentoo]``, aliases accepted: ``recall[Gentoo]``); its
+``accuracy`` is the binary name. Each kind resolves its own names for its reports; a rule may
+name any of them and is judged on the audits of that kind."""
+
+PER_CLASS_RATES: tuple[str, ...] = (
+    "selection_rate",
+    "true_positive_rate",
+    "false_positive_rate",
+    "precision",
+)
+"""Rates a multiclass rule may name for one class, as ``rate[class]``."""
+
 AGGREGATE_SUFFIXES: tuple[str, ...] = ("_difference", "_ratio")
 """``<criterion>_difference`` and ``<criterion>_ratio`` name the criterion."""
 
@@ -116,16 +145,25 @@ _CRITERIA: dict[str, Criterion] = {c.name: c for c in CRITERIA}
 ALIASES: Mapping[str, str] = {a: m.name for m in METRIC_NAMES for a in m.aliases}
 """Alias -> canonical metric name."""
 
+_KIND_BY_NAME: dict[str, MetricName] = {m.name: m for m in KIND_METRIC_NAMES}
+_KIND_ALIASES: dict[str, str] = {a: m.name for m in KIND_METRIC_NAMES for a in m.aliases}
+_PER_CLASS = re.compile(r"^(?P<rate>[a-z_]+)\[(?P<cls>[^\]]+)\]$")
+
 RULE_METRICS: tuple[str, ...] = (
     *(m.name for m in METRIC_NAMES if m.comparable),
     *(c.name for c in CRITERIA),
+    *(m.name for m in KIND_METRIC_NAMES),
 )
 """Every name a rule may compare between groups (aliases and aggregate names are accepted too)."""
 
 
 def _allowed() -> str:
     aliases = ", ".join(sorted(a for a, m in ALIASES.items() if _BY_NAME[m].comparable))
-    return f"use one of {', '.join(RULE_METRICS)} (or an alias: {aliases})"
+    more = ", ".join(sorted(_KIND_ALIASES))
+    return (
+        f"use one of {', '.join(RULE_METRICS)}, or a class's rate such as "
+        f"true_positive_rate[<class>] (or an alias: {aliases}, {more})"
+    )
 
 
 def resolve_rate(name: str) -> str:
@@ -177,9 +215,18 @@ def resolve_rule_metric(name: str) -> str:
     for suffix in AGGREGATE_SUFFIXES:
         if text.endswith(suffix) and text.removesuffix(suffix) in _CRITERIA:
             return text.removesuffix(suffix)
+    if text in _KIND_BY_NAME:  # before the binary aliases: mean_prediction is a regression name
+        return text
     key = ALIASES.get(text, text)
     if key in _BY_NAME and _BY_NAME[key].comparable:
         return key
+    if text in _KIND_ALIASES:
+        return _KIND_ALIASES[text]
+    per_class = _PER_CLASS.match(text)
+    if per_class:
+        rate = ALIASES.get(per_class["rate"], per_class["rate"])
+        if rate in PER_CLASS_RATES:
+            return f"{rate}[{per_class['cls']}]"
     raise ValidationError(f"metric {text!r} is unknown; {_allowed()}.")
 
 
@@ -211,4 +258,12 @@ def needs_outcome(name: str) -> bool:
     -------
     bool
     """
-    return any(_BY_NAME[r].needs_outcome for r in compared_rates(name))
+    return any(_needs(r) for r in compared_rates(name))
+
+
+def _needs(rate: str) -> bool:
+    per_class = _PER_CLASS.match(rate)
+    if per_class:
+        return per_class["rate"] != "selection_rate"
+    known = _BY_NAME.get(rate) or _KIND_BY_NAME[rate]
+    return known.needs_outcome

@@ -5,9 +5,7 @@ writes ``audit.json`` (the :class:`~fairgate.audit.report.result.AuditResult`), 
 (English or 简体中文) and ``audit.ipynb`` (a notebook that re-runs the audit from the files on
 disk) into a temporary folder first and moves them into place only when every step succeeded.
 
-Steps that depend on the detectors, explainability and policy modules run when those modules are
-installed; otherwise the result records the step as skipped, with the reason, and a built-in
-policy (four-fifths rule, equal opportunity) gives the verdict.
+The policy is loaded first: a policy that cannot be loaded stops the audit with an error naming it.
 """
 
 from __future__ import annotations
@@ -25,13 +23,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairgate.audit.pipeline import score as scoring
+from fairgate.audit.pipeline import steps
 from fairgate.audit.report.result import SCHEMA_VERSION, AuditResult, library_versions
 from fairgate.errors import ValidationError
 
 __all__ = ["AuditSpec", "run_audit"]
-
-LARGE_ROWS = 500_000
-"""Parquet inputs with more rows are scored in batches and counted by DuckDB."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +45,16 @@ class AuditSpec:
         Columns the model takes (default: every column but the target).
     pos_label : object
         The favourable decision (default 1).
+    kind : {"binary", "multiclass", "scores", "regression"}
+        What the model outputs (default "binary"); from a filing, its ``algorithm_type``
+        (``regression``; ``ranking`` -> scores at the target's ``threshold``; ``classification``
+        with more than two ``classes`` -> multiclass) selects it.
+    threshold : float or None
+        Decision threshold on the scores (kind "scores").
+    classes : tuple or None
+        Class labels of a multiclass model, in order.
+    favourable : object or None
+        A multiclass model's favourable class: audit it against all others (binary).
     name, version, purpose, owner : str
         Filing summary shown in the report.
     extra : dict
@@ -58,6 +65,10 @@ class AuditSpec:
     sensitive: tuple[str, ...]
     features: tuple[str, ...] | None = None
     pos_label: Any = 1
+    kind: str = "binary"
+    threshold: float | None = None
+    classes: tuple[Any, ...] | None = None
+    favourable: Any = None
     name: str = "model"
     version: str = "1"
     purpose: str = ""
@@ -71,10 +82,6 @@ class AuditSpec:
             return spec
         if callable(getattr(spec, "audit_spec", None)):  # a registry Filing
             spec = spec.audit_spec()
-        elif isinstance(spec, Mapping) and "schema_version" in spec and "target" in spec:
-            from fairgate.registry.store.filing import parse_filing  # a filing as stored
-
-            spec = parse_filing(spec).audit_spec()
         if not isinstance(spec, Mapping):
             spec = {k: getattr(spec, k) for k in dir(spec) if not k.startswith("_")}
             spec = {k: v for k, v in spec.items() if not callable(v)}
@@ -90,6 +97,7 @@ class AuditSpec:
                 "spec: no 'sensitive' attribute given; name at least one, e.g. sex,race."
             )
         body["sensitive"] = tuple(sensitive)
+        body.update(_kind_of(spec, body))
         if body.get("features") is not None:
             body["features"] = tuple(body["features"])
         extra = {k: _plain(v) for k, v in spec.items() if k not in known and k != "extra"}
@@ -107,8 +115,41 @@ class AuditSpec:
             "sensitive": list(self.sensitive),
             "features": None if self.features is None else list(self.features),
             "pos_label": _plain(self.pos_label),
+            "kind": self.kind,
+            "threshold": self.threshold,
+            "classes": None if self.classes is None else [_plain(c) for c in self.classes],
+            "favourable": _plain(self.favourable),
             "extra": {str(k): _plain(v) for k, v in sorted(self.extra.items())},
         }
+
+
+_KINDS = ("binary", "multiclass", "scores", "regression")
+
+
+def _kind_of(spec: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
+    """The audit kind from ``kind=`` or the filing's ``algorithm_type`` and target."""
+    classes = body.get("classes")
+    out: dict[str, Any] = {"classes": None if classes is None else tuple(classes)}
+    kind = body.get("kind")
+    algorithm = spec.get("algorithm_type")
+    if kind is None:
+        if algorithm == "regression":
+            kind = "regression"
+        elif algorithm == "ranking":
+            kind = "scores"
+        elif classes is not None and len(classes) > 2:
+            kind = "multiclass"
+        else:
+            kind = "binary"
+    if kind not in _KINDS:
+        raise ValidationError(f"spec: kind={kind!r}; use one of {', '.join(_KINDS)}.")
+    if kind == "scores" and body.get("threshold") is None:
+        raise ValidationError(
+            f"spec: a {algorithm or 'scores'} model is audited at its decision threshold; give "
+            "the target's threshold (decisions are score >= threshold)."
+        )
+    out["kind"] = kind
+    return out
 
 
 def _plain(value: Any) -> Any:
@@ -118,6 +159,8 @@ def _plain(value: Any) -> Any:
         return value
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
     return str(value)
 
 
@@ -178,8 +221,9 @@ def run_audit(
     Parameters
     ----------
     model : str, Path or estimator
-        A model file (``.skops``, ``.onnx``, MLflow folder; pickle/joblib with ``allow_pickle``)
-        or an in-memory estimator (saved with skops next to the report when ``out_dir`` is set).
+        A model file (``.skops``, ``.onnx``, MLflow folder; pickle/joblib with ``allow_pickle``),
+        loaded and scored in a sandbox worker process, or a trusted caller's in-memory
+        estimator (saved with skops next to the report when ``out_dir`` is set).
     data : str, Path or pandas.DataFrame
         A Parquet or CSV file, or a frame (saved as Parquet when ``out_dir`` is set).
     filing_or_spec : AuditSpec, mapping or filing
@@ -215,9 +259,6 @@ def run_audit(
     ------
     MissingColumnError, ModelLoadError, UnsafeModelError, PolicyError, ValidationError
     """
-    from fairgate.audit.pipeline import score as scoring
-    from fairgate.audit.pipeline import steps
-
     spec = AuditSpec.coerce(filing_or_spec)
     if lang not in ("en", "zh"):
         raise ValidationError(f"lang={lang!r}: use 'en' (English) or 'zh' (简体中文).")
@@ -226,6 +267,7 @@ def run_audit(
     if final is not None:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".fairgate-audit-", dir=final.parent))
+    loaded = None
     try:
         with _Steps(progress) as timer:
             model_path, data_path = scoring.materialize(model, data, tmp, final)
@@ -233,18 +275,19 @@ def run_audit(
                 loaded, model_info = scoring.load(model, model_path, allow_pickle)
             with timer.step("hash data"):
                 data_info = scoring.describe_data(data, data_path)
-            pol = steps.resolve_policy(policy, spec)
+            pol = steps.resolve_policy(policy)
             scored = scoring.score(
                 loaded, data, data_path, spec, timer, sample_size, seed, tmp, engine=engine
             )
             with timer.step("group metrics and intervals"):
-                reports = steps.reports(scored, spec, pol, seed)
+                reports = steps.reports(scored, pol, seed)
             with timer.step("detectors", total=3):
-                detectors = steps.detect(loaded, scored, spec, pol, seed)
+                detections = steps.detect(loaded, scored, spec, pol, seed)
             with timer.step("explainability (SHAP)"):
-                explanation = steps.explain(loaded, scored, spec, seed, explain_size)
+                proxies = steps.proxy_features(detections, pol)
+                explanation = steps.explain(loaded, scored, spec, seed, explain_size, proxies)
             with timer.step("policy"):
-                verdict = steps.judge(pol, reports, scored, detectors, explanation, spec)
+                verdict = steps.judge(pol, reports, scored, detections, explanation, spec)
             result = AuditResult(
                 schema_version=SCHEMA_VERSION,
                 created_at=_dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat(),
@@ -253,15 +296,16 @@ def run_audit(
                 filing=spec.to_dict(),
                 model=model_info,
                 data=data_info,
-                policy=steps.policy_dict(pol),
+                policy=pol.to_dict(),
                 reports={" x ".join(k): v.to_dict() for k, v in reports.items()},
-                detectors=detectors,
-                explanation=explanation,
-                verdict=verdict,
+                detectors=detections.to_dict(),
+                explanation=steps.explanation_dict(explanation),
+                verdict=verdict.to_dict(),
+                parameters={"sample_size": sample_size, "explain_size": explain_size},
             )
             if tmp is not None and final is not None:
                 with timer.step("report and notebook"):
-                    steps.write_outputs(result, tmp, final, model_path, data_path, policy, lang)
+                    steps.write_outputs(result, tmp, final, model_path, data_path, lang)
             result.timings = dict(timer.timings)
         if tmp is not None and final is not None:
             result.write(tmp / "audit.json")
@@ -269,6 +313,8 @@ def run_audit(
             tmp = None
         return result
     finally:
+        if loaded is not None and loaded is not model:
+            loaded.close()  # the sandbox worker of a vendor's file
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
 

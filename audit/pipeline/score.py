@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairgate.audit.pipeline.model_io import load_model, sha256_path
+from fairgate.audit.pipeline.model_io import sha256_path
 from fairgate.audit.pipeline.predict import (
     PRED_COLUMN,
     check_columns,
@@ -20,7 +20,18 @@ from fairgate.audit.pipeline.predict import (
 )
 from fairgate.errors import ModelLoadError, ValidationError
 
-__all__ = ["Scored", "describe_data", "load", "materialize", "score"]
+__all__ = [
+    "LARGE_ROWS",
+    "Scored",
+    "describe_data",
+    "kind_arguments",
+    "load",
+    "materialize",
+    "score",
+]
+
+LARGE_ROWS = 500_000
+"""Parquet inputs with more rows are scored in batches and counted by DuckDB."""
 
 
 @dataclass
@@ -62,7 +73,12 @@ def load(model: Any, model_path: Path | None, allow_pickle: bool) -> tuple[Any, 
         return model, {"file": None, "kind": "in-memory", "sha256": hashlib.sha256(raw).hexdigest()}
     from fairgate.audit.pipeline.model_io import detect_kind
 
-    loaded = load_model(model_path, allow_pickle=allow_pickle)
+    if isinstance(model, (str, Path)):  # a vendor's file: load and score it in the sandbox
+        from fairgate.audit.pipeline.sandbox import SandboxedModel
+
+        loaded = SandboxedModel(model_path, allow_pickle=allow_pickle)
+    else:  # a trusted caller's own estimator, saved next to the report for the notebook
+        loaded = model
     if not hasattr(loaded, "predict"):
         raise ModelLoadError(
             f"model={str(model_path)!r}: the loaded object has no predict method; save a fitted "
@@ -143,7 +159,7 @@ def score(
             "(or use engine='auto')."
         )
     large = engine in ("duckdb", "spark") or (
-        engine == "auto" and parquet and _parquet_rows(data_path) > _large_rows()
+        engine == "auto" and parquet and _parquet_rows(data_path) > LARGE_ROWS
     )
     if large:
         import pyarrow.parquet as pq
@@ -182,7 +198,7 @@ def score(
                     y_pred=PRED_COLUMN,
                     sensitive=list(spec.sensitive),
                     engine=chosen,
-                    pos_label=spec.pos_label,
+                    **kind_arguments(spec),
                 )
         finally:
             out.unlink(missing_ok=True)
@@ -198,7 +214,7 @@ def score(
         pred = predict(model, frame[features])
     with timer.step("counts"):
         counts = group_counts(
-            frame[spec.target], pred, frame[list(spec.sensitive)], pos_label=spec.pos_label
+            frame[spec.target], pred, frame[list(spec.sensitive)], **kind_arguments(spec)
         )
     n = len(frame)
     rng = np.random.default_rng(seed)
@@ -207,10 +223,17 @@ def score(
     return Scored(counts, sample, n)
 
 
-def _large_rows() -> int:
-    from fairgate.audit.pipeline import run as runner
-
-    return runner.LARGE_ROWS
+def kind_arguments(spec: Any) -> dict[str, Any]:
+    """The ``group_counts`` / ``counts_from_file`` arguments of the spec's kind."""
+    kind = getattr(spec, "kind", "binary")
+    if kind == "regression":
+        return {"kind": kind}
+    if kind == "multiclass":
+        return {"kind": kind, "classes": spec.classes, "favourable": spec.favourable}
+    out: dict[str, Any] = {"kind": kind, "pos_label": spec.pos_label}
+    if kind == "scores":
+        out["threshold"] = spec.threshold
+    return out
 
 
 def _parquet_rows(path: Path) -> int:

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from fairgate.audit.policy.rules import ExplainRule, MetricRule
 from fairgate.audit.policy.schema import Policy
-from fairgate.audit.policy.verdict import AuditEvidence, RuleResult, finite, get_field, rule_result
+from fairgate.audit.policy.verdict import AuditEvidence, RuleResult, finite, rule_result
+
+if TYPE_CHECKING:
+    from fairgate.detectors import FlipResult
 
 __all__ = [
     "explain_result",
     "flip_results",
     "prohibited_result",
     "proxy_result",
+    "proxy_threshold",
     "representation_results",
 ]
 
@@ -32,15 +36,15 @@ def _prohibited_inputs(policy: Policy, ev: AuditEvidence) -> dict[str, str]:
     inputs = [str(f) for f in ev.features]
     used: dict[str, str] = {}
     for finding in ev.prohibited:
-        feature = str(get_field(finding, "feature", ""))
-        category = str(get_field(finding, "category", "") or "")
+        feature = finding.feature
+        category = finding.category or ""
         flagged = (
             feature.lower() in banned
             or category.lower() in banned
-            or (bool(banned) and bool(get_field(finding, "prohibited", False)))
+            or (bool(banned) and finding.prohibited)
         )
         if flagged and (not inputs or feature in inputs):
-            evidence = get_field(finding, "evidence", "")
+            evidence = finding.evidence
             used[feature] = f"{category}: {evidence}" if evidence else category
     for feature in inputs:
         if feature.lower() in banned:
@@ -53,11 +57,16 @@ def prohibited_result(policy: Policy, rule: MetricRule, ev: AuditEvidence) -> Ru
     used = _prohibited_inputs(policy, ev)
     names = sorted(used)
     if names:
-        listed = "; ".join(f"{n} ({used[n]})" for n in names)
+        params = {
+            "count": len(names),
+            "inputs": [f"{n} ({used[n].split(':')[0]})" for n in names],
+            "features": names,
+        }
         return rule_result(
             rule,
             rule.severity,
-            f"the model takes {len(names)} prohibited variable(s) as input: {listed}",
+            "prohibited.used",
+            params,
             value=len(names),
             threshold=0,
             groups_involved=names,
@@ -67,19 +76,21 @@ def prohibited_result(policy: Policy, rule: MetricRule, ev: AuditEvidence) -> Ru
         return rule_result(
             rule,
             "warn",
-            "checked by column name only: the prohibited-variable detector did not run, so "
-            f"inputs of the categories {', '.join(by_category)} may have been missed",
+            "prohibited.name_only",
+            {"categories": by_category},
             value=0,
             threshold=0,
         )
-    return rule_result(
-        rule,
-        "pass",
-        "no prohibited variable among the model's inputs"
-        + (f" (prohibited: {', '.join(policy.prohibited)})" if policy.prohibited else ""),
-        value=0,
-        threshold=0,
-    )
+    if policy.prohibited:
+        return rule_result(
+            rule,
+            "pass",
+            "prohibited.none",
+            {"prohibited": list(policy.prohibited)},
+            value=0,
+            threshold=0,
+        )
+    return rule_result(rule, "pass", "prohibited.none_listed", {}, value=0, threshold=0)
 
 
 def _attribute_prohibited(policy: Policy, ev: AuditEvidence, attribute: str) -> bool:
@@ -89,63 +100,60 @@ def _attribute_prohibited(policy: Policy, ev: AuditEvidence, attribute: str) -> 
     if str(ev.categories.get(attribute, "")).lower() in banned:
         return True
     return any(
-        str(get_field(f, "feature", "")) == attribute
-        and str(get_field(f, "category", "") or "").lower() in banned
-        for f in ev.prohibited
+        f.feature == attribute and (f.category or "").lower() in banned for f in ev.prohibited
     )
 
 
 def _flagged_proxies(ev: AuditEvidence, threshold: float) -> list[tuple[list[str], str, float]]:
     out = []
-    for finding in get_field(ev.proxies, "findings", None) or []:
-        score = finite(get_field(finding, "score"))
+    for finding in ev.proxies.findings if ev.proxies is not None else ():
+        score = finite(finding.score)
         if score is None or score < threshold:
             continue
-        feats = get_field(finding, "features", ()) or ()
-        feats = [feats] if isinstance(feats, str) else [str(f) for f in feats]
-        out.append((feats, str(get_field(finding, "attribute", "?")), score))
+        out.append(([str(f) for f in finding.features], finding.attribute, score))
     return out
+
+
+def proxy_threshold(policy: Policy) -> float:
+    """The score at which an input is a proxy: the proxy rule's ``max``, else the policy's.
+
+    The proxy rule and the explainability rule both use it, so they name the same proxies.
+    """
+    for rule in policy.rules:
+        if rule.kind == "proxy" and rule.max is not None:
+            return float(rule.max)
+    return float(policy.proxy_threshold)
+
+
+def _show(items: list[tuple[list[str], str, float]]) -> list[str]:
+    return [f"{' + '.join(f)} → {a} ({s:.2f})" for f, a, s in items[:6]]
 
 
 def proxy_result(policy: Policy, rule: MetricRule, ev: AuditEvidence) -> RuleResult:
     """No input predicts a prohibited attribute above the threshold."""
     threshold = policy.proxy_threshold if rule.max is None else rule.max
     if ev.proxies is None:
-        return rule_result(
-            rule, "warn", "not measured: the proxy scan did not run", threshold=threshold
-        )
+        return rule_result(rule, "warn", "proxy.not_run", {}, threshold=threshold)
     flagged = _flagged_proxies(ev, threshold)
     worst = [f for f in flagged if _attribute_prohibited(policy, ev, f[1])]
     other = [f for f in flagged if f not in worst]
-
-    def show(items: list[tuple[list[str], str, float]]) -> str:
-        return "; ".join(f"{' + '.join(f)} → {a} ({s:.2f})" for f, a, s in items[:6])
-
     if worst:
-        outcome, why = (
-            rule.severity,
-            f"{len(worst)} input(s) predict a prohibited attribute with a score of "
-            f"{threshold:g} or more: {show(worst)}",
-        )
+        outcome, code, shown = rule.severity, "proxy.prohibited", worst
     elif other:
-        outcome, why = (
-            "warn",
-            f"{len(other)} input(s) predict a sensitive attribute that the policy does not "
-            f"prohibit with a score of {threshold:g} or more: {show(other)}",
-        )
+        outcome, code, shown = "warn", "proxy.sensitive", other
     else:
-        outcome, why = "pass", f"no input predicts a sensitive attribute with {threshold:g} or more"
+        outcome, code, shown = "pass", "proxy.none", []
+    params: dict[str, Any] = {"threshold": threshold}
+    if shown:
+        params.update(count=len(shown), proxies=_show(shown))
     scores = [s for _, _, s in flagged] or [
-        s
-        for s in (
-            finite(get_field(f, "score")) for f in get_field(ev.proxies, "findings", None) or []
-        )
-        if s is not None
+        s for s in (finite(f.score) for f in ev.proxies.findings) if s is not None
     ]
     return rule_result(
         rule,
         outcome,
-        why,
+        code,
+        params,
         value=max(scores) if scores else None,
         threshold=threshold,
         groups_involved=[f"{' + '.join(f)} → {a}" for f, a, _ in worst + other],
@@ -159,52 +167,86 @@ def _names(attributes: list[str | list[str]] | None) -> set[str] | None:
     return {a for item in attributes for a in ([item] if isinstance(item, str) else item)}
 
 
+def _flip_result(policy: Policy, rule: MetricRule, flip: FlipResult, limit: float) -> RuleResult:
+    """One attribute's flip test, judged on its worst group pair with enough rows."""
+    attr = flip.attribute
+    pooled = finite(flip.rate)
+    n = int(flip.n)
+    if pooled is None or n == 0:
+        return rule_result(
+            rule,
+            "warn",
+            "flip.not_measured",
+            {"attribute": attr},
+            attributes=[attr],
+            threshold=limit,
+        )
+    min_n = int(policy.min_group_size)
+    pairs = [
+        {
+            "name": f"{p.from_group}→{p.to_group}",
+            "from_group": str(p.from_group),
+            "to_group": str(p.to_group),
+            "n": int(p.n),
+            "flips": int(p.flips),
+            "rate": finite(p.rate) or 0.0,
+            "ci_low": finite(p.ci_low),
+            "ci_high": finite(p.ci_high),
+        }
+        for p in flip.pairs
+    ]
+    judged = [p for p in pairs if p["n"] >= min_n]
+    small = [p["name"] for p in pairs if p["n"] < min_n]
+    if not judged:
+        params = {"attribute": attr, "min_n": min_n}
+        return rule_result(
+            rule, "warn", "flip.no_large_pair", params, attributes=[attr], threshold=limit
+        )
+    worst = max(judged, key=lambda p: (p["rate"], p["n"]))
+    over = [p["name"] for p in sorted(judged, key=lambda p: -p["rate"]) if p["rate"] > limit]
+    bad = worst["rate"] > limit
+    near = not bad and worst["rate"] > limit - rule.warn_margin
+    notes: list[dict[str, Any]] = [{"code": "note.pooled", "params": {"rate": pooled}}]
+    if near:
+        notes.append({"code": "note.warn_margin", "params": {"margin": rule.warn_margin}})
+    if small:
+        notes.append({"code": "note.small_pairs", "params": {"min_n": min_n, "pairs": small}})
+    confidence = flip.confidence
+    params = {
+        "attribute": attr,
+        "from_group": worst["from_group"],
+        "to_group": worst["to_group"],
+        "rate": worst["rate"],
+        "flips": worst["flips"],
+        "n": worst["n"],
+        "confidence": confidence,
+        "ci_low": worst["ci_low"] if worst["ci_low"] is not None else float("nan"),
+        "ci_high": worst["ci_high"] if worst["ci_high"] is not None else float("nan"),
+        "pairs": len(judged),
+        "threshold": limit,
+        "notes": notes,
+    }
+    return rule_result(
+        rule,
+        rule.severity if bad else ("warn" if near else "pass"),
+        "flip.worst_pair",
+        params,
+        attributes=[attr],
+        value=worst["rate"],
+        threshold=limit,
+        groups_involved=over if bad else ([worst["name"]] if near else []),
+    )
+
+
 def flip_results(policy: Policy, rule: MetricRule, ev: AuditEvidence) -> list[RuleResult]:
-    """Decisions do not change when only a sensitive input changes."""
+    """Decisions do not change when only a sensitive input changes, for any group pair."""
     wanted = _names(rule.attributes)
     limit = float(rule.max or 0.0)
-    out = []
-    for flip in ev.flips:
-        attr = str(get_field(flip, "attribute"))
-        if wanted is not None and attr not in wanted:
-            continue
-        rate = finite(get_field(flip, "rate"))
-        n = int(get_field(flip, "n", 0) or 0)
-        if rate is None or n == 0:
-            out.append(
-                rule_result(
-                    rule,
-                    "warn",
-                    f"not measured: no decision of {attr} could be flipped",
-                    attributes=[attr],
-                    threshold=limit,
-                )
-            )
-            continue
-        pairs = []
-        for p in get_field(flip, "pairs", ()) or ():
-            p_rate = finite(get_field(p, "rate"))
-            if p_rate is not None and p_rate > limit:
-                pairs.append((f"{get_field(p, 'from_group')}→{get_field(p, 'to_group')}", p_rate))
-        bad = rate > limit
-        near = not bad and rate > limit - rule.warn_margin
-        why = (
-            f"{rate:.1%} of {n:,} decisions change when only {attr} is changed "
-            f"(maximum {limit:.1%})"
-        )
-        if pairs:
-            why += "; " + ", ".join(f"{name} {r:.1%}" for name, r in pairs[:6])
-        out.append(
-            rule_result(
-                rule,
-                rule.severity if bad else ("warn" if near else "pass"),
-                why,
-                attributes=[attr],
-                value=rate,
-                threshold=limit,
-                groups_involved=[name for name, _ in pairs] if (bad or near) else [],
-            )
-        )
+    out = [
+        _flip_result(policy, rule, flip, limit)
+        for flip in ev.flips
+        if wanted is None or flip.attribute in wanted
+    ]
     if out:
         return out
     single = {k[0] for k in ev.reports if len(k) == 1}
@@ -212,69 +254,51 @@ def flip_results(policy: Policy, rule: MetricRule, ev: AuditEvidence) -> list[Ru
     if wanted is not None:
         inputs = [a for a in inputs if a in wanted]
     if ev.proxies is None or inputs:
-        reason = "the detectors did not run" if ev.proxies is None else "no flip test result"
-        return [
-            rule_result(
-                rule,
-                "warn",
-                f"not measured: {reason} for {', '.join(inputs) or 'the sensitive inputs'}",
-                attributes=inputs,
-                threshold=limit,
-            )
-        ]
-    return [
-        rule_result(
-            rule,
-            "pass",
-            "no sensitive attribute is a model input, so no decision can flip on it directly "
-            "(proxies are judged by the proxy rule)",
-            threshold=limit,
-        )
-    ]
+        code = "flip.detectors_not_run" if ev.proxies is None else "flip.no_result"
+        params = {"inputs": inputs or ["the sensitive inputs"]}
+        return [rule_result(rule, "warn", code, params, attributes=inputs, threshold=limit)]
+    return [rule_result(rule, "pass", "flip.no_sensitive_input", {}, threshold=limit)]
 
 
 def representation_results(rule: MetricRule, ev: AuditEvidence) -> list[RuleResult]:
     """The audit data's group shares match the reference population."""
-    raw = ev.representation
-    items = raw if isinstance(raw, list | tuple) else ([] if raw is None else [raw])
+    items = list(ev.representation)
     if not items:
-        return [
-            rule_result(
-                rule,
-                "warn",
-                "not measured: the representation test did not run (it needs the detectors "
-                "and reference_shares for an audited attribute)",
-            )
-        ]
+        return [rule_result(rule, "warn", "representation.not_run", {})]
     wanted = _names(rule.attributes)
     out = []
     for item in items:
-        attr = str(get_field(item, "attribute", ""))
+        attr = item.attribute
         if wanted is not None and attr not in wanted:
             continue
         flagged = []
-        for g in get_field(item, "groups", ()) or ():
-            if get_field(g, "flagged"):
-                share, ref = finite(get_field(g, "share")), finite(get_field(g, "reference"))
+        for g in item.groups:
+            if g.flagged:
+                share, ref = finite(g.share), finite(g.reference)
                 shown = (
                     f" ({share:.1%} vs {ref:.1%})" if share is not None and ref is not None else ""
                 )
-                flagged.append((str(get_field(g, "group")), shown))
-        p_value = finite(get_field(item, "p_value"))
-        alpha = finite(get_field(item, "alpha"))
-        why = (
-            f"group shares of {attr} differ from the reference: "
-            + ", ".join(f"{g}{s}" for g, s in flagged)
-            if flagged
-            else f"group shares of {attr} match the reference population"
+                flagged.append((str(g.group), shown))
+        p_value = finite(item.p_value)
+        alpha = finite(item.alpha)
+        notes = (
+            [] if p_value is None else [{"code": "note.p_value", "params": {"p_value": p_value}}]
         )
-        if p_value is not None:
-            why += f" (chi-square p = {p_value:.3g})"
+        if flagged:
+            code = "representation.differs"
+            params: dict[str, Any] = {
+                "attribute": attr,
+                "groups": [f"{g}{s}" for g, s in flagged],
+                "notes": notes,
+            }
+        else:
+            code, params = "representation.matches", {"attribute": attr, "notes": notes}
         out.append(
             rule_result(
                 rule,
                 rule.severity if flagged else "pass",
-                why,
+                code,
+                params,
                 attributes=[attr],
                 value=p_value,
                 threshold=alpha,
@@ -285,47 +309,64 @@ def representation_results(rule: MetricRule, ev: AuditEvidence) -> list[RuleResu
 
 
 # ----------------------------------------------------------------------------- explanation
+def _weighed(policy: Policy, ev: AuditEvidence) -> dict[tuple[str, ...], str]:
+    """Inputs the explainability rule weighs -> their label.
+
+    Prohibited or declared sensitive inputs, and every proxy the proxy rule names (at the same
+    threshold).
+    """
+    features = {str(f) for f in ev.features}
+    out: dict[tuple[str, ...], str] = {}
+    for name, why in _prohibited_inputs(policy, ev).items():
+        out[(name,)] = f"{name} (prohibited: {why.split(':')[0]})"
+    for key in ev.reports:
+        if len(key) == 1 and str(key[0]) in features:
+            out.setdefault((str(key[0]),), f"{key[0]} (sensitive)")
+    if ev.proxies is not None:
+        for feats, attr, _ in _flagged_proxies(ev, proxy_threshold(policy)):
+            out.setdefault(tuple(feats), f"{' + '.join(feats)} (proxy of {attr})")
+    return out
+
+
 def explain_result(policy: Policy, rule: ExplainRule, ev: AuditEvidence) -> RuleResult:
-    """Decisions are explained, and not by prohibited inputs or their proxies."""
+    """Decisions are explained, and not by sensitive or prohibited inputs or their proxies."""
     exp, limit = ev.explanation, rule.max_sensitive_share
-    glob = get_field(exp, "global_importance", None) if exp is not None else None
-    if not glob:
-        reason = get_field(exp, "skipped", None) if isinstance(exp, Mapping) else None
-        why = "no explanation of the model's decisions could be computed" + (
-            f" ({reason})" if reason else ""
-        )
+    if exp is None or not exp.global_importance:
+        notes: list[dict[str, Any]] = []
         if not rule.required:
-            return rule_result(
-                rule, "pass", why + "; the policy does not require one", threshold=limit
-            )
-        return rule_result(rule, rule.severity, why, threshold=limit)
-    importance = {str(k): float(v) for k, v in dict(glob).items() if finite(v) is not None}
+            notes.append({"code": "note.not_required", "params": {}})
+            return rule_result(rule, "pass", "explain.missing", {"notes": notes}, threshold=limit)
+        return rule_result(
+            rule, rule.severity, "explain.missing", {"notes": notes}, threshold=limit
+        )
+    importance = {
+        str(k): float(v) for k, v in exp.global_importance.items() if finite(v) is not None
+    }
     total = sum(importance.values())
 
-    def share(features: list[str]) -> float:
+    def share(features: tuple[str, ...]) -> float:
         return sum(importance.get(f, 0.0) for f in features) / total if total > 0 else 0.0
 
-    shares = {
-        str(k): float(v)
-        for k, v in dict(get_field(exp, "sensitive_share", None) or {}).items()
-        if finite(v) is not None
-    }
-    for name in _prohibited_inputs(policy, ev):
-        shares.setdefault(name, share([name]))
-    if ev.proxies is not None:
-        for feats, attr, _ in _flagged_proxies(ev, policy.proxy_threshold):
-            shares.setdefault(f"{' + '.join(feats)} (proxy of {attr})", share(feats))
-    n = get_field(exp, "n_explained", None)
-    ran = f"explained with {get_field(exp, 'method', 'SHAP')}" + (
-        f" on {n:,} rows" if isinstance(n, int) else ""
-    )
+    shares = {label: share(feats) for feats, label in _weighed(policy, ev).items()}
+    ran = {"method": exp.method, "n": int(exp.n_explained)}
     if not shares:
-        why = f"{ran}; no sensitive or prohibited input and no detected proxy to weigh"
-        return rule_result(rule, "pass", why, value=0.0, threshold=limit)
+        return rule_result(
+            rule, "pass", "explain.nothing_to_weigh", ran, value=0.0, threshold=limit
+        )
     over = sorted((k for k, v in shares.items() if v > limit), key=lambda k: -shares[k])
     top = max(shares, key=lambda k: shares[k])
-    why = f"{ran}; {top} carries {shares[top]:.1%} of the total mean |SHAP| (limit {limit:.1%})"
+    params: dict[str, Any] = {**ran, "top": top, "share": shares[top], "limit": limit}
     if over:
-        why += f"; over the limit: {', '.join(f'{k} {shares[k]:.1%}' for k in over)}"
+        items = [f"{k} {shares[k]:.1%}" for k in over]
+        params["notes"] = [{"code": "note.over_limit", "params": {"items": items}}]
+    params["shares"] = {k: round(v, 6) for k, v in shares.items()}
     outcome = rule.severity if over else "pass"
-    return rule_result(rule, outcome, why, value=shares[top], threshold=limit, groups_involved=over)
+    return rule_result(
+        rule,
+        outcome,
+        "explain.share",
+        params,
+        value=shares[top],
+        threshold=limit,
+        groups_involved=over,
+    )

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from fairgate.audit.policy.absolute_checks import absolute_results
 from fairgate.audit.policy.detector_checks import (
     explain_result,
     flip_results,
@@ -67,6 +68,8 @@ def evaluate(policy: Policy | str | Mapping[str, Any], evidence: AuditEvidence) 
     for rule in rules:
         if rule.kind in ("ratio", "difference"):
             results.extend(metric_results(policy, rule, evidence))
+        elif rule.kind in ("minimum", "maximum"):
+            results.extend(absolute_results(policy, rule, evidence))
         elif rule.kind == "group_size":
             results.extend(group_size_results(rule, evidence))
         elif rule.kind == "prohibited":

@@ -1,4 +1,10 @@
-"""Policy checks on group reports: metric ratio/difference rules and the group-size check."""
+"""Policy checks on group reports: metric ratio/difference rules and the group-size check.
+
+A group is left out of a metric's ratio or difference when it has fewer than ``min_group_size``
+people or fewer than ``min_group_size`` in that metric's denominator (actual positives for TPR
+and FNR, actual negatives for FPR, predicted positives for precision): the report's
+``included(metric)``.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from fairgate.audit.core.metrics import difference, metric_values, ratio
-from fairgate.audit.core.vocabulary import compared_rates
+from fairgate.audit.core.metrics import METRICS, difference, ratio
+from fairgate.audit.policy.absolute_checks import report_metric, rule_rates
 from fairgate.audit.policy.rules import MetricRule
 from fairgate.audit.policy.schema import Policy
 from fairgate.audit.policy.verdict import (
@@ -39,12 +45,26 @@ def _targets(
     return out, missing
 
 
-def _groups(rep: Any) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Group labels, their confusion cells, and which groups the report includes."""
-    keys, cells = rep.counts.flat()
-    sizes = cells.sum(axis=1)
-    include = (sizes > 0) & ~np.asarray(rep.insufficient.to_numpy(), dtype=bool)
-    return [group_label(k if len(k) > 1 else k[0]) for k in keys], cells, include
+_DENOMINATOR = {
+    (0, 3): "actual_positives",
+    (1, 2): "actual_negatives",
+    (0, 1): "predicted_positives",
+    (2, 3): "predicted_negatives",
+}
+
+
+def _denominator(rate: str) -> str:
+    metric = METRICS.get(rate)
+    if metric is None:
+        return "people"
+    return _DENOMINATOR.get(tuple(sorted(metric.denominator)), "people")
+
+
+def _groups(rep: Any, rate: str | None = None) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Group labels, their sizes, and which groups a ratio of ``rate`` includes (any kind)."""
+    keys = rep.counts.keys()
+    include = np.asarray(rep.included(rate), dtype=bool)
+    return [group_label(k if len(k) > 1 else k[0]) for k in keys], rep.counts.group_sizes(), include
 
 
 @dataclass
@@ -59,8 +79,10 @@ class _Measure:
 
 
 def _measure_rate(rule: MetricRule, rate: str, rep: Any) -> _Measure | None:
-    labels, cells, include = _groups(rep)
-    values = np.asarray(metric_values(rate, cells), dtype=np.float64)
+    labels, _, include = _groups(rep, rate)
+    values = report_metric(rep, rate)
+    if values is None:
+        return None
     ok = include & ~np.isnan(values)
     if ok.sum() < 2:
         return None
@@ -91,8 +113,11 @@ def metric_results(policy: Policy, rule: MetricRule, ev: AuditEvidence) -> list[
             rule_result(
                 rule,
                 "warn",
-                f"not measured: {' x '.join(attrs)} was not audited (the audit's attribute "
-                f"sets are {', '.join(' x '.join(k) for k in ev.reports) or 'none'})",
+                "metric.not_audited",
+                {
+                    "attributes": " x ".join(attrs),
+                    "audited": [" x ".join(k) for k in ev.reports] or ["none"],
+                },
                 attributes=attrs,
                 threshold=rule.threshold,
             )
@@ -100,24 +125,36 @@ def metric_results(policy: Policy, rule: MetricRule, ev: AuditEvidence) -> list[
     return out
 
 
+def _left_out(rep: Any, rate: str) -> list[dict[str, Any]]:
+    """Notes naming the non-empty groups a ratio of ``rate`` leaves out."""
+    labels, sizes, include = _groups(rep, rate)
+    names = [labels[i] for i in np.flatnonzero((sizes > 0) & ~include)]
+    if not names:
+        return []
+    params = {
+        "rate": rate,
+        "groups": names,
+        "min_group_size": rep.min_group_size,
+        "denominator": _denominator(rate),
+    }
+    return [{"code": "note.left_out", "params": params}]
+
+
 def _metric_result(rule: MetricRule, key: tuple[str, ...], rep: Any) -> RuleResult:
-    rates = compared_rates(str(rule.metric))
+    rates = rule_rates(str(rule.metric), rep)
     measured = [m for m in (_measure_rate(rule, r, rep) for r in rates) if m is not None]
-    labels, cells, include = _groups(rep)
-    sizes = cells.sum(axis=1)
-    left_out = [labels[i] for i in np.flatnonzero((sizes > 0) & ~include)]
-    note = (
-        f"; left out: {', '.join(left_out)} (under {rep.min_group_size} people)" if left_out else ""
-    )
+    notes = [n for r in rates for n in _left_out(rep, r)]
     threshold = float(rule.threshold or 0.0)
     if not measured:
+        params = {
+            "attributes": " x ".join(key),
+            "min_group_size": rep.min_group_size,
+            "denominator": _denominator(rates[0]) if len(rates) == 1 else "people",
+            "rates": list(rates),
+            "notes": notes,
+        }
         return rule_result(
-            rule,
-            "warn",
-            f"not measurable on {' x '.join(key)}: fewer than two groups have at least "
-            f"{rep.min_group_size} people and a defined {' and '.join(rates)}{note}",
-            attributes=key,
-            threshold=threshold,
+            rule, "warn", "metric.unmeasurable", params, attributes=key, threshold=threshold
         )
     worst = (min if rule.kind == "ratio" else max)(measured, key=lambda m: m.value)
     value = worst.value
@@ -131,28 +168,32 @@ def _metric_result(rule: MetricRule, key: tuple[str, ...], rep: Any) -> RuleResu
             for i in np.flatnonzero(worst.include)
             if worst.values[i] < limit * hi - 1e-12
         ]
-        why = (
-            f"smallest {worst.rate} ratio between groups is {value:.3f} ({lo_name} {lo:.3f} vs "
-            f"{hi_name} {hi:.3f}); minimum {threshold:g}"
-        )
     else:
         bad = value > threshold
         near = not bad and value > threshold - rule.warn_margin
         groups = [lo_name, hi_name]
-        why = (
-            f"largest {worst.rate} difference between groups is {value:.3f} ({hi_name} "
-            f"{hi:.3f} vs {lo_name} {lo:.3f}); maximum {threshold:g}"
-        )
+    lead: list[dict[str, Any]] = []
     if near:
-        why += f", within the warning margin of {rule.warn_margin:g}"
+        lead.append({"code": "note.warn_margin", "params": {"margin": rule.warn_margin}})
     unmeasured = [r for r in rates if r not in {m.rate for m in measured}]
     if unmeasured:
-        why += f"; {' and '.join(unmeasured)} could not be measured"
+        lead.append({"code": "note.unmeasured", "params": {"rates": unmeasured}})
+    params = {
+        "rate": worst.rate,
+        "value": value,
+        "low_group": lo_name,
+        "low": lo,
+        "high_group": hi_name,
+        "high": hi,
+        "threshold": threshold,
+        "notes": lead + notes,
+    }
     outcome = rule.severity if bad else ("warn" if near else "pass")
     return rule_result(
         rule,
         outcome,
-        why + note,
+        f"metric.{rule.kind}",
+        params,
         attributes=key,
         value=value,
         threshold=threshold,
@@ -161,29 +202,50 @@ def _metric_result(rule: MetricRule, key: tuple[str, ...], rep: Any) -> RuleResu
 
 
 def group_size_results(rule: MetricRule, ev: AuditEvidence) -> list[RuleResult]:
-    """Groups too small to judge, per attribute set."""
+    """Groups too small to judge, per attribute set (by people, and per metric's denominator)."""
     out = []
     for key, rep in ev.reports.items():
-        labels, cells, include = _groups(rep)
-        sizes = cells.sum(axis=1)
+        labels, sizes, include = _groups(rep)
         small = [i for i in np.flatnonzero((sizes > 0) & ~include)]
         names = [labels[i] for i in small]
         enough = int(include.sum())
+        notes = []
+        if small and enough < 2:
+            notes.append({"code": "note.too_few_remain", "params": {"count": enough}})
+        for rate in [m for m in rep.metrics if m in METRICS]:
+            only = [
+                labels[i]
+                for i in np.flatnonzero(include & ~np.asarray(rep.included(rate), dtype=bool))
+            ]
+            if only:
+                params = {
+                    "rate": rate,
+                    "groups": only,
+                    "min_group_size": rep.min_group_size,
+                    "denominator": _denominator(rate),
+                }
+                notes.append({"code": "note.small_denominator", "params": params})
         if small:
-            why = (
-                f"{len(small)} group(s) have fewer than {rep.min_group_size} people and are left "
-                f"out of ratios and differences: "
-                + ", ".join(f"{labels[i]} ({int(sizes[i])})" for i in small)
-            )
-            if enough < 2:
-                why += f"; only {enough} group(s) remain, so disparities cannot be measured"
+            code = "group_size.small"
+            params: dict[str, Any] = {
+                "count": len(small),
+                "min_group_size": rep.min_group_size,
+                "groups": [f"{labels[i]} ({int(sizes[i])})" for i in small],
+                "notes": notes,
+            }
         else:
-            why = f"every group of {' x '.join(key)} has at least {rep.min_group_size} people"
+            code = "group_size.ok"
+            params = {
+                "attributes": " x ".join(key),
+                "min_group_size": rep.min_group_size,
+                "notes": notes,
+            }
         out.append(
             rule_result(
                 rule,
                 rule.severity if small else "pass",
-                why,
+                code,
+                params,
                 attributes=key,
                 value=len(small),
                 threshold=rep.min_group_size,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -16,6 +17,7 @@ from pydantic import (
 
 from fairgate.audit.core.vocabulary import (
     CRITERIA,
+    KIND_METRIC_NAMES,
     RULE_METRICS,
     resolve_rule_metric,
 )
@@ -42,6 +44,8 @@ DERIVED_METRICS: dict[str, tuple[str, ...]] = {c.name: c.rates for c in CRITERIA
 RULE_KINDS: tuple[str, ...] = (
     "ratio",
     "difference",
+    "minimum",
+    "maximum",
     "group_size",
     "prohibited",
     "proxy",
@@ -103,8 +107,17 @@ def _norm_attributes(value: Any) -> Any:
 
 
 # the threshold each kind requires, and the ones it accepts
-_REQUIRED = {"ratio": "min", "difference": "max", "flip": "max"}
-_ACCEPTED = {"ratio": {"min"}, "difference": {"max"}, "flip": {"max"}, "proxy": {"max"}}
+_REQUIRED = {"ratio": "min", "difference": "max", "flip": "max", "minimum": "min", "maximum": "max"}
+_ACCEPTED = {
+    "ratio": {"min"},
+    "difference": {"max"},
+    "flip": {"max"},
+    "proxy": {"max"},
+    "minimum": {"min"},
+    "maximum": {"max"},
+}
+_ABSOLUTE = {"minimum", "maximum"}
+_IN_UNITS = {m.name for m in KIND_METRIC_NAMES if m.model_kind == "regression"}
 _WARN_BY_DEFAULT = {"group_size", "representation"}
 
 
@@ -118,6 +131,11 @@ class MetricRule(StrictModel):
         ``min`` (0.8 is the four-fifths rule).
     ``difference``
         ``metric`` and ``max``: the largest gap between groups' rates must be at most ``max``.
+    ``minimum`` / ``maximum``
+        ``metric`` and ``min`` (``max``): the metric must be at least ``min`` (at most ``max``)
+        in every group large enough to judge, of every audited attribute and intersection —
+        "accuracy >= 0.6 in every district", "mean_absolute_error <= 3 for every group". The
+        verdict names each failing group. Thresholds are in the metric's own unit.
     ``group_size``
         Groups under the policy's ``min_group_size`` are listed (they are shown but left out of
         ratios and differences). Warns by default.
@@ -134,11 +152,19 @@ class MetricRule(StrictModel):
 
     id: str = Field(min_length=1, max_length=100, pattern=ID_PATTERN)
     kind: Literal[
-        "ratio", "difference", "group_size", "prohibited", "proxy", "flip", "representation"
+        "ratio",
+        "difference",
+        "minimum",
+        "maximum",
+        "group_size",
+        "prohibited",
+        "proxy",
+        "flip",
+        "representation",
     ]
     metric: str | None = Field(None, validate_default=True)
-    min: float | None = Field(None, ge=0.0, le=1.0, validate_default=True)
-    max: float | None = Field(None, ge=0.0, le=1.0, validate_default=True)
+    min: float | None = Field(None, validate_default=True)
+    max: float | None = Field(None, validate_default=True)
     warn_margin: float = Field(0.0, ge=0.0, le=0.5)
     attributes: list[str | list[str]] | None = None
     severity: Literal["fail", "warn"] = "fail"
@@ -160,10 +186,16 @@ class MetricRule(StrictModel):
     @classmethod
     def _metric(cls, value: str | None, info: ValidationInfo) -> str | None:
         kind = info.data.get("kind")
-        if kind in ("ratio", "difference"):
+        if kind in ("ratio", "difference", *_ABSOLUTE):
             if value is None:
                 raise ValueError(f"a {kind} rule needs a metric, e.g. selection_rate")
-            return canonical_metric(value)
+            canonical = canonical_metric(value)
+            if kind in _ABSOLUTE and canonical in DERIVED_METRICS:
+                raise ValueError(
+                    f"{canonical} compares groups; a {kind} rule needs one metric of each group "
+                    "(e.g. accuracy, true_positive_rate, mean_absolute_error)"
+                )
+            return canonical
         if value is not None and kind is not None:
             raise ValueError(f"a {kind} rule takes no metric; remove it")
         return value
@@ -176,18 +208,29 @@ class MetricRule(StrictModel):
             return value
         name = info.field_name
         if value is None and _REQUIRED.get(kind) == name:
-            example = {"ratio": "0.8", "difference": "0.1", "flip": "0.05"}[kind]
-            raise ValueError(f"a {kind} rule needs {name!r}, e.g. {name}: {example}")
+            example = {"ratio": "0.8", "difference": "0.1", "flip": "0.05", "minimum": "0.6"}
+            raise ValueError(f"a {kind} rule needs {name!r}, e.g. {name}: {example.get(kind, '3')}")
         accepted = _ACCEPTED.get(kind, set())
         if value is not None and name not in accepted:
             use = f"use {' or '.join(map(repr, sorted(accepted)))}" if accepted else "remove it"
             raise ValueError(f"a {kind} rule does not use {name!r}; {use}")
+        if value is not None and not math.isfinite(value):
+            raise ValueError("expected a finite number")
+        if value is not None and kind not in _ABSOLUTE:
+            if value < 0:
+                raise ValueError("Input should be greater than or equal to 0")
+            metric = info.data.get("metric")
+            in_units = kind == "difference" and metric in _IN_UNITS
+            if value > 1 and not in_units:
+                raise ValueError(
+                    "Input should be less than or equal to 1 (a rate, a share or a ratio)"
+                )
         return value
 
     @property
     def threshold(self) -> float | None:
-        """``min`` for a ratio rule, ``max`` for difference, flip and proxy rules."""
-        return self.min if self.kind == "ratio" else self.max
+        """``min`` for ratio and minimum rules, ``max`` for the others."""
+        return self.min if self.kind in ("ratio", "minimum") else self.max
 
 
 class ExplainRule(StrictModel):

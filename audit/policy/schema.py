@@ -41,6 +41,11 @@ class Policy(StrictModel):
     min_group_size: int = Field(30, ge=1)
     alpha: float = Field(0.05, gt=0.0, le=0.5)
     proxy_threshold: float = Field(0.3, gt=0.0, le=1.0)
+    sensitive_names: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="More column-name words per sensitive category for the detectors, e.g. "
+        "{region: [ward, borough]}.",
+    )
     intersections: bool = True
     reference_shares: dict[str, dict[str, float]] = Field(default_factory=dict)
     rules: list[MetricRule] = Field(default_factory=list)

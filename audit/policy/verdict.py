@@ -5,7 +5,19 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:  # the evidence's types; the policy needs no detector at run time
+    from fairgate.audit.core.group_report import GroupReport
+    from fairgate.audit.explain import Explanation
+    from fairgate.detectors import (
+        FlipResult,
+        ProhibitedFinding,
+        ProxyReport,
+        RepresentationResult,
+    )
+
+from fairgate.audit.policy.reasons import HEADLINE_ORDER, reason_text
 
 __all__ = [
     "OUTCOME_ORDER",
@@ -14,7 +26,6 @@ __all__ = [
     "RuleResult",
     "Verdict",
     "finite",
-    "get_field",
     "group_label",
     "rule_result",
 ]
@@ -24,12 +35,9 @@ OUTCOME_ORDER = {"pass": 0, "warn": 1, "fail": 2}
 
 
 # ---------------------------------------------------------------------------------- evidence
-@dataclass
+@dataclass(frozen=True)
 class AuditEvidence:
-    """Everything an audit measured, as the policy engine reads it.
-
-    Detector results may be the detectors' objects or their ``to_dict()`` forms (read by
-    attribute or key).
+    """Everything an audit measured, as typed objects: the policy engine reads nothing else.
 
     Attributes
     ----------
@@ -37,38 +45,31 @@ class AuditEvidence:
         One group report per attribute and intersection.
     features : sequence of str
         The model's input columns.
-    prohibited : sequence
-        Sensitive-variable findings with ``feature``, ``category``, ``prohibited``, ``evidence``.
-    proxies : object, dict or None
-        A proxy report with ``findings`` (``features``, ``attribute``, ``score``,
-        ``above_threshold``); ``None`` when no proxy scan ran.
-    flips : sequence
-        Flip-test results (``attribute``, ``rate``, ``n``, ``pairs``).
-    explanation : dict, Explanation or None
-        The SHAP summary (``global_importance``, ``sensitive_share``, ``method``, ...).
-    representation : object, list or None
-        Representation test results (``attribute``, ``groups`` with ``flagged``, ``p_value``).
+    prohibited : sequence of ProhibitedFinding
+        What :func:`fairgate.detectors.find_prohibited` found.
+    proxies : ProxyReport or None
+        What :func:`fairgate.detectors.scan_proxies` found; ``None`` when no proxy scan ran
+        (the detectors did not run).
+    flips : sequence of FlipResult
+        One :func:`fairgate.detectors.flip_test` result per sensitive input.
+    explanation : Explanation or None
+        The SHAP summary of :func:`fairgate.audit.explain.explain`; ``None`` when none ran.
+    representation : sequence of RepresentationResult
+        One :func:`fairgate.detectors.representation` result per attribute with reference shares.
     categories : mapping of str to str
         Optional sensitive category of an attribute or column (e.g. ``{"colour":
         "ethnicity"}``), used to tell whether a proxy's attribute is prohibited when the
         attribute is not a model input (inputs get their category from ``prohibited``).
     """
 
-    reports: Mapping[tuple[str, ...], Any]
+    reports: Mapping[tuple[str, ...], GroupReport]
     features: Sequence[str] = ()
-    prohibited: Sequence[Any] = ()
-    proxies: Any = None
-    flips: Sequence[Any] = ()
-    explanation: Any = None
-    representation: Any = None
+    prohibited: Sequence[ProhibitedFinding] = ()
+    proxies: ProxyReport | None = None
+    flips: Sequence[FlipResult] = ()
+    explanation: Explanation | None = None
+    representation: Sequence[RepresentationResult] = ()
     categories: Mapping[str, str] = field(default_factory=dict)
-
-
-def get_field(item: Any, key: str, default: Any = None) -> Any:
-    """A field of a detector object or its dict form."""
-    if isinstance(item, Mapping):
-        return item.get(key, default)
-    return getattr(item, key, default)
 
 
 def finite(value: Any) -> float | None:
@@ -103,7 +104,15 @@ class RuleResult:
     groups_involved : list of str
         Groups (or features) that caused a warning or failure.
     why : str
-        A sentence with the numbers.
+        A sentence with the numbers: the English rendering of ``code`` and ``params``.
+    kind : str
+        The rule's kind (``ratio``, ``difference``, ``group_size``, ``prohibited``, ``proxy``,
+        ``flip``, ``representation``, ``explainability``).
+    code : str
+        A stable reason code (:data:`fairgate.audit.policy.reasons.REASONS`), for the message
+        catalogs.
+    params : dict
+        The reason's parameters (plain JSON values; clauses under ``notes``).
     """
 
     rule_id: str
@@ -114,6 +123,9 @@ class RuleResult:
     threshold: float | None
     groups_involved: list[str]
     why: str
+    kind: str = ""
+    code: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with exactly the fields above."""
@@ -132,11 +144,23 @@ class Verdict:
         """The rules that fail."""
         return [r for r in self.rules if r.outcome == "fail"]
 
+    def headline(self) -> list[str]:
+        """The kinds of rule behind the outcome, gravest first: what a headline must name.
+
+        The failing rules' kinds when any fails, else the warning rules' kinds; empty for a
+        pass. A version failing only on prohibited inputs gives ``["prohibited"]``.
+        """
+        worst = [r for r in self.rules if r.outcome == self.outcome and r.outcome != "pass"]
+        kinds = list(dict.fromkeys(r.kind for r in worst))
+        order = {k: i for i, k in enumerate(HEADLINE_ORDER)}
+        return sorted(kinds, key=lambda k: order.get(k, len(order)))
+
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict: ``outcome``, ``policy`` and ``rules``."""
+        """A JSON-ready dict: ``outcome``, ``policy``, ``headline`` and ``rules``."""
         return {
             "outcome": self.outcome,
             "policy": self.policy,
+            "headline": self.headline(),
             "rules": [r.to_dict() for r in self.rules],
         }
 
@@ -148,9 +172,12 @@ class Verdict:
         return pd.DataFrame([r.to_dict() for r in self.rules], columns=columns)
 
 
-def rule_result(rule: Any, outcome: str, why: str, **fields: Any) -> RuleResult:
-    """A RuleResult for ``rule`` with the rule's description."""
+def rule_result(
+    rule: Any, outcome: str, code: str, params: Mapping[str, Any], **fields: Any
+) -> RuleResult:
+    """A RuleResult for ``rule``: the rule's description, the reason code and its sentence."""
     value, threshold = fields.get("value"), fields.get("threshold")
+    plain = _plain(dict(params))
     return RuleResult(
         rule_id=rule.id,
         outcome=outcome,
@@ -159,8 +186,22 @@ def rule_result(rule: Any, outcome: str, why: str, **fields: Any) -> RuleResult:
         value=None if value is None else float(value),
         threshold=None if threshold is None else float(threshold),
         groups_involved=[str(g) for g in fields.get("groups_involved", ())],
-        why=why,
+        why=reason_text(code, plain),
+        kind=str(getattr(rule, "kind", "explainability")),
+        code=code,
+        params=plain,
     )
+
+
+def _plain(value: Any) -> Any:
+    """Params as plain JSON values (numpy scalars become Python numbers)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str):
+        return value.item()
+    return value
 
 
 def _description(rule: Any) -> str:
@@ -169,6 +210,10 @@ def _description(rule: Any) -> str:
         return f"{rule.metric} ratio between groups of at least {rule.min:g}"
     if kind == "difference":
         return f"{rule.metric} difference between groups of at most {rule.max:g}"
+    if kind == "minimum":
+        return f"{rule.metric} of at least {rule.min:g} in every group"
+    if kind == "maximum":
+        return f"{rule.metric} of at most {rule.max:g} in every group"
     return _DESCRIPTIONS[kind]
 
 

@@ -88,6 +88,9 @@ class AuditResult:
         ``outcome`` (``pass``/``warn``/``fail``) and ``rules`` with their outcomes and reasons.
     timings : dict
         Seconds per step (left out of :meth:`fingerprint`).
+    parameters : dict
+        The run's keyword arguments that change its numbers (``sample_size``,
+        ``explain_size``): the notebook passes them again to reproduce the audit.
     """
 
     schema_version: str
@@ -103,6 +106,7 @@ class AuditResult:
     explanation: dict[str, Any] | None
     verdict: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
+    parameters: dict[str, Any] = field(default_factory=dict)
 
     @property
     def outcome(self) -> str:

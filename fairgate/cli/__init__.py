@@ -37,9 +37,16 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    from fairgate.cli import audit_cmd, demo, registry_cmds, service_cmds
+    from fairgate.cli import (
+        audit_cmd,
+        demo,
+        names_cmd,
+        policy_cmds,
+        registry_cmds,
+        service_cmds,
+    )
 
-    for module in (demo, registry_cmds, audit_cmd, service_cmds):
+    for module in (demo, registry_cmds, audit_cmd, service_cmds, names_cmd, policy_cmds):
         module.register(main)
 
 

@@ -86,6 +86,8 @@ def file_cmd(
         click.echo(f"artifact {record.artifact_kind} sha256 {record.artifact_sha256}")
     else:
         click.echo("no artifact on file: an audit needs one (file a new version with --artifact)")
+    for finding in record.findings:  # e.g. a declared input the policy prohibits
+        click.echo(f"warning: {finding}")
 
 
 @click.command("models")

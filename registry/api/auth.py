@@ -48,6 +48,7 @@ from fairgate.registry.store.tables import service_tokens as tokens_table
 
 __all__ = [
     "CACHE_SECONDS",
+    "MAX_EXPIRES_DAYS",
     "PBKDF2_ITERATIONS",
     "ROLES",
     "Principal",
@@ -63,6 +64,9 @@ ROLES: tuple[str, ...] = ("admin", "vendor", "committee", "operations", "public"
 
 PBKDF2_ITERATIONS = 120_000
 """PBKDF2-HMAC-SHA256 rounds per token verification (only on a cache miss)."""
+
+MAX_EXPIRES_DAYS = 3653
+"""Longest token lifetime accepted (ten years)."""
 
 CACHE_SECONDS = 30.0
 """How long a verified token stays in the in-memory cache."""
@@ -198,8 +202,11 @@ class TokenStore:
             raise ValidationError("role='vendor' needs --vendor NAME: whose filings it may touch.")
         if role != "vendor" and vendor:
             raise ValidationError(f"vendor={vendor!r} is only meaningful with role='vendor'.")
-        if expires_days is not None and expires_days <= 0:
-            raise ValidationError(f"expires_days={expires_days!r}: give a positive number of days.")
+        if expires_days is not None and not 0 < expires_days <= MAX_EXPIRES_DAYS:
+            raise ValidationError(
+                f"expires_days={expires_days!r}: give a number of days above 0 and at most "
+                f"{MAX_EXPIRES_DAYS} (ten years); rotate tokens rather than keep them forever."
+            )
         token_id = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
         salt = secrets.token_bytes(16)
@@ -360,7 +367,9 @@ def require_role(principal: Principal, *roles: str) -> Principal:
     """
     if principal.role == "admin" or principal.role in roles:
         return principal
+    allowed = [*roles, "admin"]
     raise PermissionDeniedError(
-        f"role {principal.role!r} may not do this; it needs one of: {', '.join(roles)}.",
-        details={"role": principal.role, "allowed": list(roles)},
+        f"role {principal.role!r} may not do this; it needs one of: {', '.join(allowed)}. "
+        "Ask an administrator for a token with one of these roles.",
+        details={"role": principal.role, "allowed": allowed},
     )

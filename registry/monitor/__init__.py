@@ -4,7 +4,6 @@ from fairgate.registry.monitor.breaker import (
     REPLAY_FACTOR,
     Breaker,
     Evaluation,
-    policy_from_mapping,
     psi,
     rule_metrics,
 )
@@ -39,7 +38,6 @@ __all__ = [
     "combined_groups",
     "parse_batch",
     "parse_batch_dict",
-    "policy_from_mapping",
     "psi",
     "rule_metrics",
 ]

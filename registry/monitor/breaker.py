@@ -19,9 +19,11 @@ full window after the model became ACTIVE (after a restart: of the replayed obse
 when the PSI exceeds ``psi_threshold`` and a chi-square goodness-of-fit test rejects the baseline
 at ``alpha`` (default 0.01).
 
-A trip calls :meth:`Registry.suspend_by_breaker`, which suspends the model and records the evidence
-(counts per group, metric values, statistic, p-value, rule, window and batch ids) in one
-transaction; the caller (the service) then announces it on the push stream.
+A trip calls :meth:`Registry.suspend_by_breaker` inside the transaction that stores the tripping
+batch, so the batch, the suspension and its evidence (counts per group, metric values, statistic,
+p-value, rule, window and batch ids, the governing policy's name, version and hash) commit
+together: an acknowledged batch that trips can never leave the model serving after a crash. The
+caller (the service) then announces the change on the push stream.
 
 After a restart the windows are rebuilt lazily, on the first batch of a model version, by replaying
 its stored raw batches received since the model last changed state (its status ``updated_at``),
@@ -32,7 +34,6 @@ windows caught up with the batches the others stored (see :meth:`Breaker.record`
 
 from __future__ import annotations
 
-import contextlib
 import math
 import threading
 from collections.abc import Callable
@@ -40,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import sqlalchemy as sa
 
 from fairgate.audit.core.vocabulary import compared_rates, needs_outcome
 from fairgate.errors import ConflictError, ValidationError
@@ -50,7 +52,7 @@ __all__ = [
     "REPLAY_FACTOR",
     "Breaker",
     "Evaluation",
-    "policy_from_mapping",
+    "Recorded",
     "psi",
     "rule_metrics",
 ]
@@ -89,37 +91,6 @@ def _window_of(rule: Any) -> tuple[str, int]:
     if isinstance(window, dict):
         return str(window.get("kind", "sliding")), int(window.get("size", 1000))
     return str(getattr(window, "kind", "sliding")), int(getattr(window, "size", 1000))
-
-
-def _namespace(value: Any) -> Any:
-    from types import SimpleNamespace
-
-    if isinstance(value, dict):
-        return SimpleNamespace(**{str(k): _namespace(v) for k, v in value.items()})
-    if isinstance(value, list):
-        return [_namespace(v) for v in value]
-    return value
-
-
-def policy_from_mapping(data: Any) -> Any:
-    """Breaker and drift rules from a policy mapping, without the policy engine.
-
-    Used only when :mod:`fairgate.audit.policy` is not installed; reads the ``breaker`` and
-    ``drift`` lists with the fields the breaker uses (see :class:`Breaker`).
-
-    Parameters
-    ----------
-    data : dict
-        A decoded policy file.
-
-    Returns
-    -------
-    object
-        With ``breaker`` and ``drift`` lists of rule objects.
-    """
-    if not isinstance(data, dict):
-        raise ValidationError("a policy file must hold a mapping with 'breaker' and 'drift'.")
-    return _namespace({"breaker": data.get("breaker") or [], "drift": data.get("drift") or []})
 
 
 def psi(expected: np.ndarray, actual: np.ndarray, eps: float = 1e-4) -> float:
@@ -303,6 +274,28 @@ class _ModelState:
 PolicyLookup = Callable[[str, str], Any]
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """What :meth:`Breaker.record` did with a batch.
+
+    Attributes
+    ----------
+    stored : Batch
+        The stored batch, with its id (for a duplicate: the batch stored first).
+    evaluations : list of Evaluation
+        The rules evaluated on it (empty for a duplicate).
+    status : StatusRecord or None
+        The new status when this batch tripped the breaker.
+    duplicate : bool
+        The ``client_batch_id`` was already stored; nothing was stored or evaluated now.
+    """
+
+    stored: Batch
+    evaluations: list[Evaluation]
+    status: Any
+    duplicate: bool = False
+
+
 class Breaker:
     """Evaluates breaker rules on live observations and trips through the registry.
 
@@ -315,14 +308,22 @@ class Breaker:
     policy_for : callable
         ``policy_for(name, version)`` returns the policy (with ``breaker`` and ``drift`` rule lists)
         that governs the model version.
+    describe_policy : callable, optional
+        ``describe_policy(name, version)`` returns the governing policy's name, version and hash,
+        recorded with the evidence of a trip.
     """
 
     def __init__(
-        self, registry: Any, observations: ObservationStore, policy_for: PolicyLookup
+        self,
+        registry: Any,
+        observations: ObservationStore,
+        policy_for: PolicyLookup,
+        describe_policy: Callable[[str, str], dict[str, Any]] | None = None,
     ) -> None:
         self.registry = registry
         self.observations = observations
         self.policy_for = policy_for
+        self.describe_policy = describe_policy
         self._models: dict[tuple[str, str], _ModelState] = {}
         self._lock = threading.Lock()
 
@@ -414,13 +415,16 @@ class Breaker:
             results.append(evaluate_drift(rule, window, state.baselines[i]))
         return results
 
-    def record(self, batch: Batch) -> tuple[Batch, list[Evaluation], Any | None]:
-        """Store a validated batch, add it to the windows, evaluate, and trip if a rule fails.
+    def record(self, batch: Batch) -> Recorded:
+        """Store a batch, add it to the windows, evaluate, and trip if a rule fails: one commit.
 
-        The batch is committed before the rules run, under the model version's lock — held
-        across every worker and host (:func:`~fairgate.registry.store.changes.model_lock`) — and
-        the windows first catch up with the batches other workers stored, so they see every batch
-        in storage order and N workers trip on exactly the batch one worker would.
+        The batch, and the suspension with its ledger event when the batch trips a rule, are
+        written in **one** transaction, under the model version's lock — held across every worker
+        and host (:func:`~fairgate.registry.store.changes.model_lock`) — so once the batch is
+        acknowledged the trip is durable too, and a crash before the commit loses both. The
+        windows first catch up with the batches other workers stored, so they see every batch in
+        storage order and N workers trip on exactly the batch one worker would. A batch whose
+        ``client_batch_id`` is already stored is not stored or evaluated again (``duplicate``).
 
         Parameters
         ----------
@@ -429,8 +433,7 @@ class Breaker:
 
         Returns
         -------
-        (stored, evaluations, status) : Batch, list of Evaluation, StatusRecord or None
-            ``stored`` carries its id; ``status`` is the new status when this batch tripped.
+        Recorded
 
         Raises
         ------
@@ -440,25 +443,54 @@ class Breaker:
         from fairgate.registry.store.changes import model_lock
 
         state = self.check(batch)
-        with state.lock, model_lock(self.observations.engine, batch.model, batch.version):
-            stored = self.observations.append(batch)
-            if state.tripped:
-                return stored, [], None
-            self._catch_up(state, stored)
-            results = self._apply(state, stored)
-            state.last_id = stored.id
-            trips = [r for r in results if r.status == "trip"]
-            if not trips:
-                return stored, results, None
-            first = trips[0]
-            state.tripped = True
-            evidence = dict(first.evidence)
-            evidence["trigger_batch"] = stored.id
-            evidence["all_trips"] = [t.to_dict() for t in trips]
-            # ConflictError: it already left ACTIVE (a committee decision came first)
-            with contextlib.suppress(ConflictError):
-                self.registry.suspend_by_breaker(
-                    batch.model, batch.version, rule=first.rule, evidence=evidence
-                )
+        engine = self.observations.engine
+        with state.lock, model_lock(engine, batch.model, batch.version):
+            try:
+                with engine.begin() as conn:
+                    if batch.client_batch_id is not None:
+                        known = self.observations.find(
+                            batch.model, batch.version, batch.client_batch_id, conn=conn
+                        )
+                        if known is not None:
+                            return Recorded(known, [], None, duplicate=True)
+                    stored = self.observations.append(batch, conn=conn)
+                    if state.tripped:
+                        return Recorded(stored, [], None)
+                    self._catch_up(state, stored)
+                    results = self._apply(state, stored)
+                    state.last_id = stored.id
+                    trips = [r for r in results if r.status == "trip"]
+                    if not trips:
+                        return Recorded(stored, results, None)
+                    state.tripped = True
+                    record = self._trip(conn, batch, stored, trips)
+            except sa.exc.IntegrityError:
+                # the same client batch id committed by a concurrent request (PostgreSQL)
+                self.forget(batch.model, batch.version)
+                if batch.client_batch_id is None:
+                    raise
+                known = self.observations.find(batch.model, batch.version, batch.client_batch_id)
+                if known is None:
+                    raise
+                return Recorded(known, [], None, duplicate=True)
+            except BaseException:
+                self.forget(batch.model, batch.version)  # the windows may hold an uncommitted batch
+                raise
         self.forget(batch.model, batch.version)
-        return stored, results, self.registry.status(batch.model, batch.version)
+        if record is not None:
+            self.registry.mirror(record)
+        return Recorded(stored, results, self.registry.status(batch.model, batch.version))
+
+    def _trip(self, conn: Any, batch: Batch, stored: Batch, trips: list[Evaluation]) -> Any:
+        first = trips[0]
+        evidence = dict(first.evidence)
+        evidence["trigger_batch"] = stored.id
+        evidence["all_trips"] = [t.to_dict() for t in trips]
+        if self.describe_policy is not None:
+            evidence["policy"] = self.describe_policy(batch.model, batch.version)
+        try:
+            return self.registry.suspend_by_breaker(
+                batch.model, batch.version, rule=first.rule, evidence=evidence, conn=conn
+            )
+        except ConflictError:  # it already left ACTIVE (a committee decision came first)
+            return None

@@ -20,12 +20,18 @@ JSON and the columns as a zlib-compressed binary blob (predictions and outcomes 
 for an unknown outcome, sensitive values as int32 codes into the levels, timestamps as float64).
 :meth:`ObservationStore.batches` decodes them again, so the breaker's evidence can be
 re-examined and its windows rebuilt after a restart.
+
+A batch may carry ``"client_batch_id"`` (the sender's id, e.g. a UUID): a batch is stored at most
+once per id and model version, so a sender that retries after a lost answer does not count the
+same decisions twice. Event times (``ts``) must lie between 0 and :data:`MAX_TIMESTAMP`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import re
 import time
 import zlib
 from collections.abc import Iterator
@@ -39,6 +45,8 @@ from fairgate.errors import LengthMismatchError, MissingValueError, ValidationEr
 from fairgate.registry.store.tables import observation_batches as batches_table
 
 __all__ = [
+    "CLIENT_BATCH_ID_PATTERN",
+    "MAX_TIMESTAMP",
     "MISSING",
     "Batch",
     "ObservationStore",
@@ -49,6 +57,12 @@ __all__ = [
 
 MISSING = "(missing)"
 """Level given to a ``null`` sensitive value."""
+
+CLIENT_BATCH_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+"""A client's batch id: 1 to 64 letters, digits, ``_ . : -`` (a UUID fits)."""
+
+MAX_TIMESTAMP = 253402300799.0
+"""Largest accepted event time (9999-12-31T23:59:59Z, epoch seconds)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,6 +84,8 @@ class Batch:
     id : int or None
         Row id once stored.
     received_at : float or None
+    client_batch_id : str or None
+        The sender's id of the batch: a retry with the same id is stored once.
     """
 
     model: str
@@ -81,6 +97,7 @@ class Batch:
     ts: np.ndarray | None = None
     id: int | None = None
     received_at: float | None = None
+    client_batch_id: str | None = None
 
     @property
     def n(self) -> int:
@@ -124,8 +141,11 @@ def parse_batch(body: bytes) -> Batch:
         data = json.loads(body, parse_constant=_reject_constant)
     except ValidationError:
         raise
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"the body is not valid JSON ({exc}); send a JSON object.") from None
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise ValidationError(
+            f"the body is not valid JSON ({type(exc).__name__}: {str(exc)[:120]}); send a JSON "
+            "object."
+        ) from None
     return parse_batch_dict(data)
 
 
@@ -144,6 +164,15 @@ def parse_batch_dict(data: Any) -> Batch:
     if not isinstance(data, dict):
         raise ValidationError(f"expected a JSON object, received {type(data).__name__}.")
     model, version = _name(data, "model"), _name(data, "version")
+    client_id = data.get("client_batch_id")
+    if client_id is not None and (
+        not isinstance(client_id, str) or not re.match(CLIENT_BATCH_ID_PATTERN, client_id)
+    ):
+        raise ValidationError(
+            f"'client_batch_id': expected 1 to 64 letters, digits, '_', '.', ':' or '-' (a "
+            f"UUID fits), received {str(client_id)[:80]!r}.",
+            details={"field": "client_batch_id"},
+        )
     if "observations" in data:
         rows = data["observations"]
         if not isinstance(rows, list) or not rows:
@@ -157,7 +186,8 @@ def parse_batch_dict(data: Any) -> Batch:
             )
         pred, out, sens = data["prediction"], data.get("outcome"), data.get("sensitive")
         ts = data.get("ts")
-    return _columns(model, version, pred, out, sens, ts)
+    batch = _columns(model, version, pred, out, sens, ts)
+    return dataclasses.replace(batch, client_batch_id=client_id)
 
 
 def _rows_to_columns(rows: list[Any]) -> tuple[list[Any], list[Any], dict[str, list[Any]], Any]:
@@ -270,6 +300,13 @@ def _timestamps(ts: Any, n: int) -> np.ndarray | None:
     if not all(t is None or (isinstance(t, int | float) and not isinstance(t, bool)) for t in ts):
         raise ValidationError("'ts': expected epoch seconds (numbers) or null.")
     arr = np.asarray([math.nan if t is None else t for t in ts], dtype=np.float64)
+    bad = ~np.isnan(arr) & ((arr < 0) | (arr > MAX_TIMESTAMP))
+    if bad.any():
+        raise ValidationError(
+            f"'ts': event times must be epoch seconds between 0 and {MAX_TIMESTAMP:.0f} "
+            f"(year 9999); received {arr[bad][:3].tolist()}.",
+            details={"field": "ts"},
+        )
     return arr
 
 
@@ -321,7 +358,16 @@ def _decode(row: Any) -> Batch:
     codes = {a: take("<i4", n) for a in sorted(levels)}
     ts = take("<f8", n) if row["has_ts"] else None
     return Batch(
-        row["model"], row["version"], pred, out, codes, levels, ts, row["id"], row["received_at"]
+        row["model"],
+        row["version"],
+        pred,
+        out,
+        codes,
+        levels,
+        ts,
+        row["id"],
+        row["received_at"],
+        row["client_batch_id"],
     )
 
 
@@ -361,23 +407,43 @@ class ObservationStore:
             "has_ts": batch.ts is not None,
             "levels": json.dumps(batch.levels, sort_keys=True),
             "payload": _encode(batch),
+            "client_batch_id": batch.client_batch_id,
         }
         if conn is None:
             with self.engine.begin() as own:
                 new_id = own.execute(batches_table.insert().values(**values)).inserted_primary_key
         else:
             new_id = conn.execute(batches_table.insert().values(**values)).inserted_primary_key
-        return Batch(
-            batch.model,
-            batch.version,
-            batch.prediction,
-            batch.outcome,
-            batch.codes,
-            batch.levels,
-            batch.ts,
-            int(new_id[0]),
-            received,
+        return dataclasses.replace(batch, id=int(new_id[0]), received_at=received)
+
+    def find(
+        self, model: str, version: str, client_batch_id: str, *, conn: sa.Connection | None = None
+    ) -> Batch | None:
+        """The stored batch with this client batch id, or ``None``.
+
+        Parameters
+        ----------
+        model, version : str
+            The model version.
+        client_batch_id : str
+            The sender's batch id.
+        conn : sqlalchemy.Connection, optional
+            Read inside this open transaction.
+
+        Returns
+        -------
+        Batch or None
+        """
+        t = batches_table
+        query = sa.select(t).where(
+            t.c.model == model, t.c.version == version, t.c.client_batch_id == client_batch_id
         )
+        if conn is not None:
+            row = conn.execute(query).mappings().first()
+        else:
+            with self.engine.connect() as own:
+                row = own.execute(query).mappings().first()
+        return None if row is None else _decode(row)
 
     def batches(
         self,

@@ -87,15 +87,19 @@ class Window:
     ----------
     kind : {"tumbling", "sliding"}
     size : int
+    ncells : int, default 6
+        Cells per group: 6 for binary decisions (see the module docstring); ``K * (K + 1)``
+        for a K-class model (see :mod:`fairgate.registry.monitor.kind_windows`).
     """
 
-    def __init__(self, kind: str, size: int) -> None:
-        if kind not in ("tumbling", "sliding") or size < 1:
-            raise ValueError(f"window kind={kind!r} size={size!r}")
+    def __init__(self, kind: str, size: int, ncells: int = NCELLS) -> None:
+        if kind not in ("tumbling", "sliding") or size < 1 or ncells < 1:
+            raise ValueError(f"window kind={kind!r} size={size!r} ncells={ncells!r}")
         self.kind = kind
         self.size = int(size)
+        self.ncells = int(ncells)
         self.keys: dict[tuple, int] = {}
-        self.counts = np.zeros((0, NCELLS), dtype=np.int64)
+        self.counts = np.zeros((0, self.ncells), dtype=np.int64)
         self.total = 0
         self.first_batch: int | None = None
         self.last_batch: int | None = None
@@ -129,10 +133,10 @@ class Window:
                 idx = self.keys[key] = len(self.keys)
             lut[code] = idx
         if len(self.keys) > self.counts.shape[0]:
-            grown = np.zeros((len(self.keys), NCELLS), dtype=np.int64)
+            grown = np.zeros((len(self.keys), self.ncells), dtype=np.int64)
             grown[: self.counts.shape[0]] = self.counts
             self.counts = grown
-        return lut[local] * NCELLS + cells
+        return lut[local] * self.ncells + cells
 
     def _add_codes(self, codes: np.ndarray) -> None:
         if codes.size:

@@ -39,6 +39,12 @@ from fairgate.registry.store.lifecycle import (
     check_rationale,
     check_transition,
 )
+from fairgate.registry.store.policies import (
+    PolicyAssignment,
+    PolicyRecord,
+    PolicyStore,
+    parse_policy_ref,
+)
 from fairgate.registry.store.sql_store import (
     AuditRecord,
     ModelVersion,
@@ -65,6 +71,9 @@ __all__ = [
     "ModelVersion",
     "Organisation",
     "Person",
+    "PolicyAssignment",
+    "PolicyRecord",
+    "PolicyStore",
     "Registry",
     "State",
     "StatusRecord",
@@ -81,5 +90,6 @@ __all__ = [
     "filing_json_schema",
     "iter_events",
     "parse_filing",
+    "parse_policy_ref",
     "verify",
 ]

@@ -16,7 +16,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from fairgate.audit.pipeline.model_io import detect_kind, load_model, sha256_path
+from fairgate.audit.pipeline.model_io import check_artifact, sha256_path
+from fairgate.audit.pipeline.sandbox import SandboxedModel, SandboxLimits
 from fairgate.errors import ArtifactIntegrityError, UnsafeModelError
 
 __all__ = ["ArtifactRef", "ArtifactStore"]
@@ -110,14 +111,13 @@ class ArtifactStore:
         Raises
         ------
         ModelLoadError
-            The path is missing or not a model format fairgate reads.
+            The path is missing, not a model format fairgate reads, corrupt, over an archive
+            bound, or holds skops types outside the allowlist.
         UnsafeModelError
-            A pickle/joblib file while pickle is not allowed.
+            A format that unpickles while pickle is not allowed.
         """
         src = Path(path)
-        kind = detect_kind(src)
-        if kind == "pickle":
-            self._refuse_pickle(src.name)
+        kind = check_artifact(src, allow_pickle=self.allow_pickle)
         digest = sha256_path(src)
         rel = Path("sha256") / digest[:2] / digest / src.name
         dest = self.root / rel
@@ -184,9 +184,17 @@ class ArtifactStore:
                 details={"expected": ref.sha256, "found": found},
             )
 
-    def load(self, ref: ArtifactRef) -> Any:
-        """Verify, then load safely (skops trusted types, ONNX, MLflow; pickle only if allowed)."""
+    def load(self, ref: ArtifactRef, *, limits: SandboxLimits | None = None) -> SandboxedModel:
+        """Verify the hash, then open the model in a sandbox worker.
+
+        The caller closes the returned proxy (``with store.load(ref) as model: ...``); the
+        worker is also stopped when the proxy is garbage-collected.
+
+        Raises
+        ------
+        ArtifactIntegrityError, ModelLoadError, UnsafeModelError
+        """
         if ref.kind == "pickle":
             self._refuse_pickle(ref.filename)
         self.verify(ref)
-        return load_model(self.path_of(ref), allow_pickle=self.allow_pickle)
+        return SandboxedModel(self.path_of(ref), allow_pickle=self.allow_pickle, limits=limits)

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from fairgate.errors import FilingError
+from fairgate.registry.store.policies import POLICY_NAME_PATTERN
 
 __all__ = [
     "FILING_SCHEMA_VERSION",
@@ -89,6 +90,18 @@ class Target(_Part):
     )
     positive_label: str | int | float | bool = Field(1, description="The favourable decision.")
     favourable_outcome: str = _text("What the favourable decision means for a citizen.")
+    classes: list[str | int] | None = Field(
+        None,
+        min_length=2,
+        max_length=1000,
+        description="A classifier's classes, in order; more than two make a multiclass audit.",
+    )
+    threshold: float | None = Field(
+        None,
+        ge=-1e12,
+        le=1e12,
+        description="A ranking or scoring model's decision threshold (decide score >= it).",
+    )
 
 
 class DataDescription(_Part):
@@ -176,7 +189,11 @@ class Filing(_Part):
     )
     filed_on: _dt.date = Field(default_factory=_dt.date.today, description="Date of filing.")
     policy: str | None = Field(
-        None, max_length=_SHORT, description="Policy for audits and the breaker (name or file)."
+        None,
+        max_length=_SHORT,
+        pattern=POLICY_NAME_PATTERN,
+        description="The published policy for audits and the breaker: NAME or NAME@VERSION "
+        "(never a file; the committee publishes policies and may re-assign them).",
     )
     mlflow: MlflowRef | None = Field(None, description="MLflow registry entry, if any.")
     references: list[str] = Field(default_factory=list, description="Links to further documents.")
@@ -231,7 +248,11 @@ class Filing(_Part):
             "target": self.target.name,
             "sensitive": self.declared_sensitive(),
             "features": [f.name for f in self.features],
+            "feature_descriptions": {f.name: f.description for f in self.features},
             "pos_label": self.target.positive_label,
+            "algorithm_type": self.algorithm_type,
+            "classes": self.target.classes,
+            "threshold": self.target.threshold,
             "name": self.name,
             "version": self.version,
             "purpose": self.purpose,

@@ -24,15 +24,7 @@ __all__ = ["RegistryReader"]
 
 
 class RegistryReader:
-    """The read side of :class:`~fairgate.registry.store.sql_store.Registry`.
-
-    Parameters
-    ----------
-    settings : Settings, optional
-        Where the database and artifacts live (default: from the environment).
-    url : str, optional
-        A SQLAlchemy URL overriding ``settings.db_url``.
-    """
+    """The read side of :class:`~fairgate.registry.store.sql_store.Registry` (same parameters)."""
 
     def __init__(self, settings: Settings | None = None, *, url: str | None = None) -> None:
         self.settings = settings or get_settings()
@@ -205,5 +197,5 @@ class RegistryReader:
         return self.artifacts.path_of(ref)
 
     def load_model(self, name: str, version: str) -> Any:
-        """Verify the artifact's hash, then load it safely."""
+        """Verify the artifact's hash, then open it in a sandbox worker (close it after use)."""
         return self.artifacts.load(self._ref(name, version))

@@ -50,6 +50,7 @@ class ModelVersion:
     artifact_path: str | None
     created_at: _dt.datetime
     updated_at: _dt.datetime
+    findings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

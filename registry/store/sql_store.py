@@ -12,6 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from fairgate.errors import ConflictError, ValidationError
-from fairgate.registry.store import ledger
+from fairgate.registry.store import ledger, names
+from fairgate.registry.store.artifact_checks import check_and_store
 from fairgate.registry.store.artifacts import ArtifactRef
+from fairgate.registry.store.db import read_connection
 from fairgate.registry.store.filing import Filing, parse_filing
 from fairgate.registry.store.lifecycle import (
     COMMITTEE_ACTIONS,
@@ -62,21 +65,6 @@ class Registry(RegistryReader):
     """
 
     # ------------------------------------------------------------------------ writing
-    def _store_artifact(self, artifact: Any, filing: Filing) -> ArtifactRef | None:
-        if artifact is None:
-            return None
-        if isinstance(artifact, ArtifactRef):
-            self.artifacts.verify(artifact)
-            return artifact
-        text = str(artifact)
-        if text.startswith(("models:/", "runs:/")):
-            from fairgate.registry.store.mlflow_bridge import download_model
-
-            tracking = filing.mlflow.tracking_uri if filing.mlflow else None
-            local, meta = download_model(text, tracking_uri=tracking)
-            return self.artifacts.put(local, **meta)
-        return self.artifacts.put(Path(artifact))
-
     def file(
         self,
         filing: Filing | Mapping[str, Any] | str | Path,
@@ -100,15 +88,26 @@ class Registry(RegistryReader):
 
         Raises
         ------
-        FilingError, ConflictError, ModelLoadError, UnsafeModelError
+        FilingError
+            A malformed filing, or an artifact whose inputs differ from the declared features.
+        ModelLoadError, UnsafeModelError
+            An artifact refused by the sandbox (corrupt, over a bound, outside the allowlist,
+            pickle while not allowed).
+        PermissionDeniedError
+            The name belongs to another vendor.
+        ConflictError
+            The version is already filed.
         """
         parsed = parse_filing(filing)
         if not (actor or "").strip():
             raise ValidationError("actor: say who files the model.")
-        ref = self._store_artifact(artifact, parsed)
-        now = time.time()
         owner = vendor or parsed.vendor.name
+        with read_connection(self.engine) as conn:
+            names.check_owner(conn, parsed.name, owner)
+        ref, check = check_and_store(self.artifacts, artifact, parsed)
+        now = time.time()
         with self.engine.begin() as conn:
+            names.claim(conn, parsed.name, owner, now)
             exists = conn.execute(
                 sa.select(model_versions.c.state).where(
                     model_versions.c.name == parsed.name,
@@ -147,10 +146,47 @@ class Registry(RegistryReader):
                     "vendor": owner,
                     "filing_sha256": parsed.sha256(),
                     "artifact": ref.to_dict() if ref else None,
+                    "checks": check.to_dict(),
                 },
             )
             row = self._row(conn, parsed.name, parsed.version)
-            return self._model(row)
+            findings = tuple(p.message() for p in check.prohibited)
+            return replace(self._model(row), findings=findings)
+
+    def name_owner(self, name: str) -> str | None:
+        """The vendor that owns a model name (None when the name was never filed)."""
+        with read_connection(self.engine) as conn:
+            return names.owner_of(conn, name)
+
+    def transfer_name(self, name: str, to_vendor: str, *, rationale: str, actor: str) -> str:
+        """Give a model name, and every version filed under it, to another vendor (admin).
+
+        Parameters
+        ----------
+        name : str
+            The model name.
+        to_vendor : str
+            The new owner.
+        rationale : str
+            Why; recorded in the ledger.
+        actor : str
+            The administrator.
+
+        Returns
+        -------
+        str
+            The previous owner.
+
+        Raises
+        ------
+        NotFoundError
+            The name was never filed.
+        ValidationError
+            An empty vendor, rationale or actor.
+        """
+        text, who = check_rationale(rationale, actor)
+        with self.engine.begin() as conn:
+            return names.transfer(conn, name, to_vendor, rationale=text, actor=who)
 
     def _move(
         self,
@@ -412,42 +448,72 @@ class Registry(RegistryReader):
         return record
 
     def suspend_by_breaker(
-        self, name: str, version: str, *, rule: str, evidence: Mapping[str, Any]
+        self,
+        name: str,
+        version: str,
+        *,
+        rule: str,
+        evidence: Mapping[str, Any],
+        conn: Connection | None = None,
     ) -> ModelVersion:
         """Suspend an ACTIVE version for the circuit breaker, recording its evidence.
 
         A version that is already SUSPENDED is returned as it is.
+
+        Parameters
+        ----------
+        name, version : str
+            The model version.
+        rule : str
+            The breaker rule that tripped.
+        evidence : mapping
+            Written to the ledger event.
+        conn : sqlalchemy.Connection, optional
+            Suspend inside this open write transaction (the breaker stores the tripping batch
+            in the same one), instead of committing a new one; the caller then calls
+            :meth:`mirror` after its commit.
 
         Raises
         ------
         TransitionError
             When the version is not ACTIVE (nor already SUSPENDED).
         """
-        now = time.time()
-        with self.engine.begin() as conn:
-            row = self._row(conn, name, version)
-            if row.state == State.SUSPENDED:
-                return self._model(row)
-            target = check_transition(row.state, "breaker_trip")
-            self._move(
-                conn,
-                row,
-                target,
-                reason=f"suspended by the circuit breaker: rule {rule}",
-                now=now,
-                suspended=True,
-            )
-            ledger.append(
-                conn,
-                "breaker_trip",
-                actor=BREAKER_ACTOR,
-                name=row.name,
-                version=row.version,
-                payload={"rule": rule, "evidence": dict(evidence)},
-            )
-            record = self._model(self._row(conn, name, version))
+        if conn is not None:
+            return self._suspend(conn, name, version, rule, evidence)
+        with self.engine.begin() as own:
+            record = self._suspend(own, name, version, rule, evidence)
         self._mirror(record)
         return record
+
+    def _suspend(
+        self, conn: Connection, name: str, version: str, rule: str, evidence: Mapping[str, Any]
+    ) -> ModelVersion:
+        now = time.time()
+        row = self._row(conn, name, version)
+        if row.state == State.SUSPENDED:
+            return self._model(row)
+        target = check_transition(row.state, "breaker_trip")
+        self._move(
+            conn,
+            row,
+            target,
+            reason=f"suspended by the circuit breaker: rule {rule}",
+            now=now,
+            suspended=True,
+        )
+        ledger.append(
+            conn,
+            "breaker_trip",
+            actor=BREAKER_ACTOR,
+            name=row.name,
+            version=row.version,
+            payload={"rule": rule, "evidence": dict(evidence)},
+        )
+        return self._model(self._row(conn, name, version))
+
+    def mirror(self, record: ModelVersion) -> None:
+        """Show a model version's state on its MLflow registry entry, if the filing has one."""
+        self._mirror(record)
 
     def _mirror(self, record: ModelVersion) -> None:
         """Show the new state on the MLflow registry entry, if the filing has one."""

@@ -9,8 +9,11 @@ __all__ = [
     "decisions",
     "ledger_events",
     "metadata",
+    "model_names",
     "model_versions",
     "observation_batches",
+    "policies",
+    "policy_assignments",
     "service_tokens",
 ]
 
@@ -111,6 +114,48 @@ observation_batches = sa.Table(
     sa.Column("has_ts", sa.Boolean, nullable=False),
     sa.Column("levels", sa.Text, nullable=False),
     sa.Column("payload", sa.LargeBinary, nullable=False),
+    sa.Column("client_batch_id", sa.String(64), nullable=True),
     sa.Index("ix_observation_batches_model_version", "model", "version", "id"),
+    sa.Index(
+        "uq_observation_batches_client_id", "model", "version", "client_batch_id", unique=True
+    ),
 )
-"""The ``observation_batches`` table (created by migration ``0002_service``)."""
+"""The ``observation_batches`` table (migration ``0002_service``; ``client_batch_id``: ``0005``)."""
+
+policies = sa.Table(
+    "policies",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("actor", sa.String(500), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("name", "version", name="uq_policies_name_version"),
+)
+"""Committee-published policies, one row per version (migration ``0005``)."""
+
+policy_assignments = sa.Table(
+    "policy_assignments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model", sa.String(128), nullable=False),
+    sa.Column("model_version", sa.String(64), nullable=False),
+    sa.Column("policy_id", sa.Integer, sa.ForeignKey("policies.id"), nullable=False),
+    sa.Column("actor", sa.String(500), nullable=False),
+    sa.Column("rationale", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_policy_assignments_model", "model", "model_version", "id"),
+)
+"""Which published policy governs a model version; the newest row wins (migration ``0005``)."""
+
+model_names = sa.Table(
+    "model_names",
+    metadata,
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("vendor", sa.String(500), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+"""Who owns each model name: the first vendor to file it, until an admin transfers it."""

@@ -160,9 +160,9 @@ def test_arrests_pipeline_with_string_columns_is_explained_on_its_inputs(arrests
 
 def test_batched_calls_give_exactly_shaps_permutation_values(arrests):
     """The model-agnostic path batches shap's per-row model calls; the values must not change."""
-    from fairgate.audit.explain import _Codec, _shap
+    from fairgate.audit.explain.agnostic import Codec, shap_module
 
-    shap = _shap()
+    shap = shap_module()
 
     model, X, _ = arrests
     e = explain(model, X, seed=4, sample_size=30, background_size=25)
@@ -171,7 +171,7 @@ def test_batched_calls_give_exactly_shaps_permutation_values(arrests):
     bg_rows = np.sort(rng.choice(len(X), size=25, replace=False))
     sample = X.iloc[rows].reset_index(drop=True)
     bg = X.iloc[bg_rows].reset_index(drop=True)
-    codec = _Codec(pd.concat([sample, bg], ignore_index=True))
+    codec = Codec(pd.concat([sample, bg], ignore_index=True))
     direct = shap.PermutationExplainer(
         lambda z: model.predict_proba(codec.decode(z))[:, 1],
         shap.maskers.Independent(codec.encode(bg), max_samples=25),

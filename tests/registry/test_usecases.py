@@ -10,7 +10,7 @@ from fairgate.errors import (
     ArtifactIntegrityError,
     ConflictError,
     FairgateError,
-    PolicyError,
+    FilingError,
     TransitionError,
 )
 from fairgate.registry.usecases import (
@@ -34,28 +34,29 @@ def _request(tmp_path, **changes) -> AuditRequest:
     return AuditRequest(**{**body, **changes})
 
 
-def test_an_unloadable_filing_policy_is_an_error_naming_it(
+def test_a_filing_naming_an_unpublished_policy_is_refused_before_it_is_stored(
     registry, make_filing, skops_model, tmp_path
 ):
-    _file(registry, make_filing, skops_model, policy="no-such-policy")
-    with pytest.raises(PolicyError, match="filing of lending@1 names policy 'no-such-policy'"):
-        prepare_audit(registry, _request(tmp_path))
-    assert registry.audits("lending", "1") == []
-    assert [e.kind for e in registry.events()] == ["file"]
+    for ref in ("no-such-policy", "/srv/policies/lax.yaml"):
+        with pytest.raises(FilingError, match="policy"):
+            _file(registry, make_filing, skops_model, policy=ref)
+    assert registry.list_versions() == []
+    assert {e.kind for e in registry.events()} <= {"policy_publish"}
 
 
-def test_the_filing_policy_is_used_unless_the_request_names_one(
+def test_the_assigned_policy_is_used_unless_the_request_names_a_published_one(
     registry, make_filing, skops_model, tmp_path
 ):
     _file(registry, make_filing, skops_model, policy="city-example")
     prepared = prepare_audit(registry, _request(tmp_path))
-    assert prepared.policy_ref == "city-example" and prepared.policy.name == "city-example"
+    assert prepared.policy_ref == "city-example@1" and prepared.policy.name == "city-example"
+    assert prepared.governing["name"] == "city-example" and len(prepared.governing["sha256"]) == 64
     assert prepared.spec["target"] == "released"
     assert prepared.spec["sensitive"] == ["colour", "sex"]
     chosen = prepare_audit(registry, _request(tmp_path, policy="default"))
-    assert chosen.policy_ref == "default" and chosen.policy.name == "default"
+    assert chosen.policy_ref == "default@1" and chosen.policy.name == "default"
     _file(registry, make_filing, skops_model, version="2", policy=None)
-    assert prepare_audit(registry, _request(tmp_path, version="2")).policy_ref == "default"
+    assert prepare_audit(registry, _request(tmp_path, version="2")).policy_ref == "default@1"
 
 
 def test_refusals_before_the_run_record_nothing(registry, make_filing, skops_model, tmp_path):
@@ -88,7 +89,7 @@ def test_a_run_that_stops_is_recorded_as_a_failed_audit(
     assert failed.passed is False and failed.verdict == "error" and failed.report_path is None
     assert failed.artifact_sha256 == record.artifact_sha256
     assert registry.get("lending", "1").state == "FILED"
-    events = registry.events()
+    events = [e for e in registry.events() if not e.kind.startswith("policy_")]
     assert [e.kind for e in events] == ["file", "audit_failed"]
     assert events[-1].payload["error"] == failed.error
     assert not (tmp_path / "out").exists()

@@ -10,12 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import re
 import secrets
 import shutil
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Request
+from fastapi import Path as FastPath
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
@@ -30,8 +33,9 @@ from fairgate.errors import (
     ValidationError,
 )
 from fairgate.registry import usecases
-from fairgate.registry.api.app import role_dependency
-from fairgate.registry.api.auth import ROLES, Principal
+from fairgate.registry.api.auth import MAX_EXPIRES_DAYS, ROLES, Principal
+from fairgate.registry.api.deps import require_role
+from fairgate.registry.api.redact import redact, server_roots
 from fairgate.registry.store import AuditRecord
 
 __all__ = ["router"]
@@ -39,18 +43,30 @@ __all__ = ["router"]
 _log = logging.getLogger("fairgate.service")
 
 router = APIRouter()
-_vendor = role_dependency("vendor")
-_reader = role_dependency("vendor", "committee")
-_committee = role_dependency("committee")
-_admin = role_dependency()
+_FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+_MAX_ID = 2**62
+"""Largest id a query accepts (ids are 64-bit integers)."""
+
+
+def _private_dir(folder: Path) -> None:
+    """Create a folder (and its parents) readable by the service's user only."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+_vendor = require_role("vendor")
+_reader = require_role("vendor", "committee")
+_committee = require_role("committee")
+_admin = require_role()
 VendorP = Annotated[Principal, Depends(_vendor)]
 ReaderP = Annotated[Principal, Depends(_reader)]
 CommitteeP = Annotated[Principal, Depends(_committee)]
 AdminP = Annotated[Principal, Depends(_admin)]
 
 
-def _json(value: Any, status_code: int = 200) -> JSONResponse:
-    return JSONResponse(jsonable_encoder(value), status_code=status_code)
+def _json(request: Request, value: Any, status_code: int = 200) -> JSONResponse:
+    """A JSON answer without server paths."""
+    roots = server_roots(request.app.state.service.settings)
+    return JSONResponse(redact(jsonable_encoder(value), roots), status_code=status_code)
 
 
 def _vendor_of(record: Any) -> str | None:
@@ -94,7 +110,7 @@ def public_models(request: Request) -> JSONResponse:
                 "state": data.get("state"),
             }
         )
-    return _json({"models": out})
+    return _json(request, {"models": out})
 
 
 # ------------------------------------------------------------------------------- artifacts
@@ -102,7 +118,12 @@ def public_models(request: Request) -> JSONResponse:
 async def upload_artifact(
     principal: VendorP,
     request: Request,
-    filename: str = Query(..., description="File name with its extension, e.g. model.skops"),
+    filename: str = Query(
+        ...,
+        max_length=200,
+        description="File name with its extension, e.g. model.skops (letters, digits, '.', '_', "
+        "'-').",
+    ),
     x_content_sha256: str | None = Header(default=None),
 ) -> JSONResponse:
     """Stream the raw body to disk (size limit, SHA-256 computed on the way).
@@ -112,19 +133,24 @@ async def upload_artifact(
     """
     service = request.app.state.service
     limit = service.settings.max_upload_bytes
-    safe = Path(filename).name
-    if not safe or safe in (".", "..") or safe != filename:
-        raise ValidationError(f"filename={filename!r}: give a plain file name like model.skops.")
+    if not _FILENAME.match(filename):
+        raise ValidationError(
+            f"filename={filename[:80]!r}: give a plain file name like model.skops (letters, "
+            "digits, '.', '_' and '-', starting with a letter or digit; no folders, no control "
+            "characters).",
+            details={"field": "filename"},
+        )
+    safe = filename
     announced = request.headers.get("content-length")
     if announced and announced.isdigit() and int(announced) > limit:
         raise PayloadTooLargeError(f"the artifact is over the upload limit of {limit} bytes.")
     upload_id = secrets.token_hex(8)
     folder = service.settings.artifacts_dir / "uploads" / upload_id
-    await run_in_threadpool(folder.mkdir, parents=True, exist_ok=True)
+    await run_in_threadpool(_private_dir, folder)
     digest = hashlib.sha256()
     size = 0
     try:
-        with open(folder / safe, "wb") as fh:
+        with open(os.open(folder / safe, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600), "wb") as fh:
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > limit:
@@ -146,12 +172,13 @@ async def upload_artifact(
         shutil.rmtree(folder, ignore_errors=True)
         raise
     meta = {"vendor": principal.vendor, "sha256": sha, "size": size, "filename": safe}
-    (folder / "upload.json").write_text(json.dumps(meta))
-    return _json({"upload_id": upload_id, **meta}, 201)
+    with open(os.open(folder / "upload.json", os.O_CREAT | os.O_WRONLY, 0o600), "w") as fh:
+        fh.write(json.dumps(meta))
+    return _json(request, {"upload_id": upload_id, **meta}, 201)
 
 
 def _upload_path(service: Any, principal: Principal, upload_id: str) -> Path:
-    if not upload_id.isalnum():
+    if not upload_id.isascii() or not upload_id.isalnum():
         raise ValidationError(f"upload_id={upload_id!r} is malformed.")
     folder = service.settings.artifacts_dir / "uploads" / upload_id
     meta_file = folder / "upload.json"
@@ -168,8 +195,12 @@ class FileRequest(BaseModel):
     """Body of ``POST /v1/models``."""
 
     filing: dict[str, Any] = Field(description="The filing (technical documentation).")
-    upload_id: str | None = Field(default=None, description="From POST /v1/artifacts.")
-    vendor: str | None = Field(default=None, description="Admin only: file for this vendor.")
+    upload_id: str | None = Field(
+        default=None, max_length=64, description="From POST /v1/artifacts."
+    )
+    vendor: str | None = Field(
+        default=None, max_length=200, description="Admin only: file for this vendor."
+    )
 
 
 @router.post("/v1/models", tags=["filings"], status_code=201, summary="File a model version")
@@ -183,7 +214,7 @@ def file_model(body: FileRequest, request: Request, principal: VendorP) -> JSONR
     data = jsonable_encoder(record)
     if data.get("name") is not None and data.get("version") is not None:
         service.hub.changed(str(data["name"]), str(data["version"]))
-    return _json(record, 201)
+    return _json(request, record, 201)
 
 
 @router.get("/v1/models", tags=["filings"], summary="List model versions")
@@ -191,7 +222,7 @@ def list_models(principal: ReaderP, request: Request, name: str | None = None) -
     """Every model version (a vendor sees only its own)."""
     registry = request.app.state.service.registry
     vendor = principal.vendor if principal.role == "vendor" else None
-    return _json({"models": registry.list_versions(vendor=vendor, name=name)})
+    return _json(request, {"models": registry.list_versions(vendor=vendor, name=name)})
 
 
 @router.get("/v1/models/{name}/{version}", tags=["filings"], summary="A model version")
@@ -202,7 +233,7 @@ def get_model(name: str, version: str, request: Request, principal: ReaderP) -> 
     audits = registry.audits(name, version)
     latest = _audit_summary(audits[-1]) if audits else None
     filing = registry.filing(name, version)
-    return _json({"model": record, "filing": filing, "latest_audit": latest})
+    return _json(request, {"model": record, "filing": filing, "latest_audit": latest})
 
 
 def _audit_summary(audit: AuditRecord) -> dict[str, Any]:
@@ -224,18 +255,22 @@ def _audit_summary(audit: AuditRecord) -> dict[str, Any]:
 def list_audits(name: str, version: str, request: Request, principal: ReaderP) -> JSONResponse:
     """Every recorded audit of the model version, oldest first."""
     _owned_version(request, principal, name, version)
-    return _json({"audits": request.app.state.service.registry.audits(name, version)})
+    return _json(request, {"audits": request.app.state.service.registry.audits(name, version)})
 
 
 @router.get("/v1/models/{name}/{version}/audits/{audit_id}", tags=["audits"], summary="One audit")
 def get_audit(
-    name: str, version: str, audit_id: int, request: Request, principal: ReaderP
+    name: str,
+    version: str,
+    audit_id: Annotated[int, FastPath(ge=1, le=_MAX_ID)],
+    request: Request,
+    principal: ReaderP,
 ) -> JSONResponse:
     """One recorded audit: ``status`` "completed" with its result, or "failed" with its error."""
     _owned_version(request, principal, name, version)
     for audit in request.app.state.service.registry.audits(name, version):
         if audit.id == audit_id:
-            return _json(audit)
+            return _json(request, audit)
     raise NotFoundError(
         f"{name}:{version} has no audit {audit_id}; list them at "
         f"/v1/models/{name}/{version}/audits."
@@ -246,11 +281,7 @@ class AuditRequest(BaseModel):
     """Body of ``POST /v1/models/{name}/{version}/audits``."""
 
     data_upload_id: str = Field(
-        description="Evaluation data (Parquet/CSV) from POST /v1/artifacts."
-    )
-    policy: str | dict[str, Any] | None = Field(
-        default=None,
-        description="A built-in policy name or an inline policy; default: the filing's policy.",
+        max_length=64, description="Evaluation data (Parquet/CSV) from POST /v1/artifacts."
     )
     lang: Literal["en", "zh"] = "en"
 
@@ -284,17 +315,17 @@ def start_audit(
 ) -> JSONResponse:
     """Audit the filed artifact on the uploaded evaluation data, then record the audit.
 
-    The filing gives the target, the sensitive attributes, the features and the policy (unless
-    the request names one); the stored artifact's SHA-256 is checked first. Answers 202 at once;
+    The filing gives the target, the sensitive attributes and the features; the policy is the
+    published one assigned to the version (``PUT .../policy`` re-assigns it), and its name,
+    version and SHA-256 are recorded with the audit. The stored artifact's SHA-256 is checked
+    first. Answers 202 at once;
     the audit appears in ``GET .../audits`` when done, with ``status`` "completed", or "failed"
     and its ``error``. Refused before it starts: 404 for an unknown version, 409 when it has no
     artifact on file, when its artifact changed since filing or when its state allows no audit,
     422 when the policy cannot be loaded.
     """
     service = request.app.state.service
-    if isinstance(body.policy, str) and not body.policy.replace("-", "").replace("_", "").isalnum():
-        raise ValidationError(f"policy={body.policy!r}: name a built-in policy or send it inline.")
-    service.registry.get(name, version)
+    usecases.check_auditable(service.registry, name, version)
     data = _upload_path(service, principal, body.data_upload_id)
     prepared = usecases.prepare_audit(
         service.registry,
@@ -303,13 +334,14 @@ def start_audit(
             version=version,
             data=data,
             actor=principal.actor,
-            policy=body.policy,
             lang=body.lang,
         ),
     )
     background.add_task(_run_audit_task, service, prepared)
     return _json(
-        {"started": True, "name": name, "version": version, "policy": prepared.policy_ref}, 202
+        request,
+        {"started": True, "name": name, "version": version, "policy": prepared.policy_ref},
+        202,
     )
 
 
@@ -324,7 +356,9 @@ def report(
     name: str,
     version: str,
     request: Request,
-    audit_id: int | None = Query(default=None, description="Default: the latest audit."),
+    audit_id: int | None = Query(
+        default=None, ge=1, le=_MAX_ID, description="Default: the latest audit."
+    ),
 ) -> FileResponse:
     """The HTML report of the latest (or the given) audit."""
     _owned_version(request, principal, name, version)
@@ -349,7 +383,9 @@ class DecisionRequest(BaseModel):
     """Body of ``POST /v1/models/{name}/{version}/decisions``."""
 
     action: Literal["approve", "reject", "suspend", "reinstate", "withdraw"]
-    rationale: str = Field(min_length=1, description="Why; recorded in the ledger.")
+    rationale: str = Field(
+        min_length=1, max_length=20_000, description="Why; recorded in the ledger."
+    )
     evidence: dict[str, Any] | None = None
 
 
@@ -377,7 +413,7 @@ def decide(
     )
     record = usecases.decide(service.registry, decision)
     service.hub.changed(name, version)
-    return _json(record)
+    return _json(request, record)
 
 
 # ------------------------------------------------------------------------------- ledger
@@ -385,19 +421,19 @@ def decide(
 def ledger(
     principal: CommitteeP,
     request: Request,
-    after_id: int = Query(default=0, ge=0),
+    after_id: int = Query(default=0, ge=0, le=_MAX_ID),
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> JSONResponse:
     """Events after ``after_id``, oldest first."""
     events = request.app.state.service.registry.events(after_id=after_id, limit=limit)
-    return _json({"events": events})
+    return _json(request, {"events": events})
 
 
 @router.get("/v1/ledger/verify", tags=["ledger"], summary="Verify the hash chain")
 def verify_ledger(request: Request, principal: CommitteeP) -> JSONResponse:
     """Check the ledger's hash chain; 500 ``ledger_integrity`` when broken."""
     result = request.app.state.service.registry.verify_ledger()
-    return _json({"ok": True, "result": result})
+    return _json(request, {"ok": True, "result": result})
 
 
 # ------------------------------------------------------------------------------- tokens
@@ -405,9 +441,9 @@ class TokenRequest(BaseModel):
     """Body of ``POST /v1/tokens``."""
 
     role: Literal[ROLES]  # type: ignore[valid-type]
-    vendor: str | None = None
-    expires_days: float | None = Field(default=None, gt=0)
-    label: str | None = None
+    vendor: str | None = Field(default=None, min_length=1, max_length=200)
+    expires_days: float | None = Field(default=None, gt=0, le=MAX_EXPIRES_DAYS)
+    label: str | None = Field(default=None, max_length=200)
 
 
 @router.post("/v1/tokens", tags=["tokens"], status_code=201, summary="Create a token (admin)")
@@ -417,16 +453,20 @@ def create_token(body: TokenRequest, request: Request, principal: AdminP) -> JSO
     token, info = tokens.create(
         body.role, vendor=body.vendor, expires_days=body.expires_days, label=body.label
     )
-    return _json({"token": token, **info.to_dict()}, 201)
+    return _json(request, {"token": token, **info.to_dict()}, 201)
 
 
 @router.get("/v1/tokens", tags=["tokens"], summary="List tokens (admin)")
 def list_tokens(request: Request, principal: AdminP) -> JSONResponse:
     """Every token without its secret."""
-    return _json({"tokens": [t.to_dict() for t in request.app.state.service.tokens.list()]})
+    return _json(
+        request, {"tokens": [t.to_dict() for t in request.app.state.service.tokens.list()]}
+    )
 
 
 @router.delete("/v1/tokens/{token_id}", tags=["tokens"], summary="Revoke a token (admin)")
-def revoke_token(token_id: str, request: Request, principal: AdminP) -> JSONResponse:
+def revoke_token(
+    request: Request, principal: AdminP, token_id: str = FastPath(max_length=32)
+) -> JSONResponse:
     """Revoke at once in this process (other processes: within the token cache lifetime)."""
-    return _json(request.app.state.service.tokens.revoke(token_id).to_dict())
+    return _json(request, request.app.state.service.tokens.revoke(token_id).to_dict())

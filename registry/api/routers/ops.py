@@ -18,17 +18,17 @@ from fairgate.errors import (
     PayloadTooLargeError,
     ServiceUnavailableError,
 )
-from fairgate.registry.api.app import role_dependency
 from fairgate.registry.api.auth import Principal
+from fairgate.registry.api.deps import require_role
 
-__all__ = ["HEARTBEAT_SECONDS", "read_body", "router"]
+__all__ = ["HEARTBEAT_SECONDS", "ingest_batch", "read_body", "router"]
 
 HEARTBEAT_SECONDS = 1.0
 """The push stream sends a comment line this often, so clients notice a dead server quickly."""
 
 router = APIRouter()
-_ops = role_dependency("operations", "committee")
-_observer = role_dependency("operations")
+_ops = require_role("operations", "committee")
+_observer = require_role("operations")
 OpsP = Annotated[Principal, Depends(_ops)]
 ObserverP = Annotated[Principal, Depends(_observer)]
 
@@ -152,11 +152,29 @@ async def stream(
     )
 
 
-def _ingest(service: Any, body: bytes) -> dict[str, Any]:
+def ingest_batch(service: Any, body: bytes) -> tuple[int, dict[str, Any]]:
+    """Parse a batch, store it and run the breaker on it; the answer's status code and body.
+
+    Parameters
+    ----------
+    service : Service
+        The service (its observations store, breaker and status hub).
+    body : bytes
+        The JSON body of ``POST /v1/observations``.
+
+    Returns
+    -------
+    (status_code, answer) : tuple of int and dict
+        201 for a stored batch, 200 for a retry of a stored ``client_batch_id``.
+    """
     from fairgate.registry.monitor.observations import parse_batch
 
     started = time.perf_counter()
     batch = parse_batch(body)
+    if batch.client_batch_id is not None:
+        known = service.observations.find(batch.model, batch.version, batch.client_batch_id)
+        if known is not None:  # a retry whose first answer was lost
+            return 200, _duplicate(service, known, started)
     data, _, _ = service.status_entry(batch.model, batch.version)
     if data["state"] != "ACTIVE":
         raise ConflictError(
@@ -164,20 +182,38 @@ def _ingest(service: Any, body: bytes) -> dict[str, Any]:
             "only taken for a model in service.",
             details={"state": data["state"]},
         )
-    stored, evaluations, tripped = service.breaker.record(batch)
+    done = service.breaker.record(batch)
+    if done.duplicate:
+        return 200, _duplicate(service, done.stored, started)
     out: dict[str, Any] = {
-        "accepted": stored.n,
-        "batch_id": stored.id,
+        "accepted": done.stored.n,
+        "batch_id": done.stored.id,
+        "client_batch_id": done.stored.client_batch_id,
+        "duplicate": False,
         "state": data["state"],
-        "tripped": tripped is not None,
-        "evaluations": [e.to_dict() for e in evaluations],
+        "tripped": done.status is not None,
+        "evaluations": [e.to_dict() for e in done.evaluations],
     }
-    if tripped is not None:
+    if done.status is not None:
         new = service.hub.changed(batch.model, batch.version)
         out["state"] = (new or service.status_entry(batch.model, batch.version)[0])["state"]
     out["ingest_ms"] = round((time.perf_counter() - started) * 1000, 3)
     out["worker"] = os.getpid()  # which worker process evaluated it (``serve --workers N``)
-    return out
+    return 201, out
+
+
+def _duplicate(service: Any, known: Any, started: float) -> dict[str, Any]:
+    data, _, _ = service.status_entry(known.model, known.version)
+    return {
+        "accepted": known.n,
+        "batch_id": known.id,
+        "client_batch_id": known.client_batch_id,
+        "duplicate": True,
+        "state": data["state"],
+        "tripped": False,
+        "evaluations": [],
+        "ingest_ms": round((time.perf_counter() - started) * 1000, 3),
+    }
 
 
 @router.post(
@@ -186,16 +222,18 @@ def _ingest(service: Any, body: bytes) -> dict[str, Any]:
     status_code=201,
     summary="Report a batch of live decisions of an ACTIVE model",
 )
-async def observations(request: Request, principal: ObserverP) -> dict[str, Any]:
-    """Store a batch (all or nothing), then evaluate the breaker rules on it.
+async def observations(request: Request, principal: ObserverP) -> JSONResponse:
+    """Store a batch (all or nothing) and evaluate the breaker rules on it, in one commit.
 
     Body: ``{"model", "version", "observations": [...]}`` or the columnar form
     ``{"model", "version", "prediction": [...], "outcome": [...], "sensitive": {attr: [...]}}``.
     Answers 201 only after the batch is committed; ``tripped`` tells whether it suspended the
-    model (the suspension is committed before the answer); ``ingest_ms`` is the server's time
-    from the received body to the answer. 404 for an unknown model, 409 for a model not ACTIVE,
-    413 over the size limit, 422 for anything malformed.
+    model (the suspension is committed with the batch). With ``client_batch_id`` a retried batch
+    is stored once: the retry answers 200 with ``duplicate: true`` and the first batch's id.
+    ``ingest_ms`` is the server's time from the received body to the answer. 404 for an unknown
+    model, 409 for a model not ACTIVE, 413 over the size limit, 422 for anything malformed.
     """
     service = request.app.state.service
     body = await read_body(request, service.settings.max_body_bytes)
-    return await run_in_threadpool(_ingest, service, body)
+    code, answer = await run_in_threadpool(ingest_batch, service, body)
+    return JSONResponse(answer, status_code=code)

@@ -1,0 +1,410 @@
+"""The policy store: committee-published, versioned policies and their assignment to models.
+
+A policy is published (by the committee or an administrator) under a name; each publish of new
+content gets the next version number and a ledger event ``policy_publish`` carrying the policy's
+SHA-256 (of its canonical JSON). A filing names a published policy (``name`` or
+``name@version``), never a file: :func:`parse_policy_ref` refuses anything else. The policy that
+governs a model version is its newest **assignment**: the one pinned when it was filed (the
+filing's reference resolved to a version), or a later re-assignment by the committee (ledger
+event ``policy_assign``). The audit and the breaker use that assignment's name, version and hash.
+The built-in policies are published at first start (:meth:`PolicyStore.publish_builtins`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from fairgate.errors import NotFoundError, PolicyError, ValidationError
+from fairgate.registry.store import ledger
+from fairgate.registry.store.db import read_connection
+from fairgate.registry.store.tables import policies, policy_assignments
+
+__all__ = [
+    "POLICY_NAME_PATTERN",
+    "SYSTEM_ACTOR",
+    "PolicyAssignment",
+    "PolicyRecord",
+    "PolicyStore",
+    "parse_policy_ref",
+]
+
+POLICY_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,99}(@[1-9][0-9]{0,8})?$"
+"""A policy reference: a published name, optionally ``@version`` (e.g. ``default@2``)."""
+
+SYSTEM_ACTOR = "fairgate"
+"""The actor recorded for what fairgate does on its own (publishing the built-in policies)."""
+
+_REF = re.compile(POLICY_NAME_PATTERN)
+
+
+def parse_policy_ref(ref: str) -> tuple[str, int | None]:
+    """Split ``name`` or ``name@version`` and check it is a reference, not a path.
+
+    Parameters
+    ----------
+    ref : str
+        A policy reference from a filing, the CLI or a request.
+
+    Returns
+    -------
+    (name, version) : tuple of str and int or None
+        ``version`` is ``None`` for "the newest".
+
+    Raises
+    ------
+    ValidationError
+        For anything that is not ``name`` or ``name@version`` (a path, an empty string, ...).
+    """
+    if not isinstance(ref, str) or not _REF.match(ref):
+        raise ValidationError(
+            f"policy={str(ref)[:80]!r} is not a published policy's name; write NAME or "
+            "NAME@VERSION (lower-case letters, digits, '-' and '_'), e.g. 'default' or "
+            "'city-example@2'. Policies are published by the committee, never read from a file "
+            "a vendor names; list them with GET /v1/policies.",
+            details={"policy": str(ref)[:200]},
+        )
+    name, _, version = ref.partition("@")
+    return name, (int(version) if version else None)
+
+
+@dataclass(frozen=True)
+class PolicyRecord:
+    """One published version of a policy.
+
+    Attributes
+    ----------
+    name : str
+    version : int
+        1, 2, ... per name, in publishing order.
+    sha256 : str
+        SHA-256 of the policy's canonical JSON.
+    body : dict
+        The validated policy (``Policy.to_dict()``).
+    actor : str
+        Who published it.
+    created_at : float
+        Epoch seconds.
+    """
+
+    name: str
+    version: int
+    sha256: str
+    body: dict[str, Any]
+    actor: str
+    created_at: float
+
+    @property
+    def ref(self) -> str:
+        """``name@version``."""
+        return f"{self.name}@{self.version}"
+
+    def summary(self) -> dict[str, Any]:
+        """Name, version, hash (what audits and breaker trips record)."""
+        return {"name": self.name, "version": self.version, "sha256": self.sha256}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, with the policy body."""
+        return {
+            **self.summary(),
+            "actor": self.actor,
+            "created_at": self.created_at,
+            "policy": self.body,
+        }
+
+    def policy(self) -> Any:
+        """The policy as a :class:`fairgate.audit.policy.Policy`."""
+        from fairgate.audit.policy import load_policy
+
+        return load_policy(self.body)
+
+
+@dataclass(frozen=True)
+class PolicyAssignment:
+    """The policy that governs a model version.
+
+    Attributes
+    ----------
+    model, model_version : str
+    policy : PolicyRecord
+    actor, rationale : str
+    created_at : float
+    """
+
+    model: str
+    model_version: str
+    policy: PolicyRecord
+    actor: str
+    rationale: str
+    created_at: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "model": self.model,
+            "version": self.model_version,
+            "policy": self.policy.summary(),
+            "actor": self.actor,
+            "rationale": self.rationale,
+            "created_at": self.created_at,
+        }
+
+
+def _record(row: Any) -> PolicyRecord:
+    return PolicyRecord(
+        row.name, int(row.version), row.sha256, json.loads(row.body), row.actor, row.created_at
+    )
+
+
+class PolicyStore:
+    """Publish, read and assign policies in the registry database.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.engine.Engine
+        The registry's engine (schema at migration ``0005`` or later).
+    """
+
+    def __init__(self, engine: sa.engine.Engine) -> None:
+        self.engine = engine
+
+    # ---------------------------------------------------------------------------- publish
+    def publish(self, source: Any, *, actor: str) -> tuple[PolicyRecord, bool]:
+        """Publish a policy; new content under a name becomes its next version.
+
+        Parameters
+        ----------
+        source : mapping, Policy, or str
+            A decoded policy, a :class:`~fairgate.audit.policy.Policy`, or the YAML/JSON text.
+            The policy's ``name`` field is the name it is published under.
+        actor : str
+            Who publishes (a committee member or an administrator).
+
+        Returns
+        -------
+        (record, created) : tuple of PolicyRecord and bool
+            ``created`` is False when the newest version already has this exact content.
+
+        Raises
+        ------
+        PolicyError
+            The policy is invalid (every problem named) or its name is not a valid reference.
+        """
+        from fairgate.audit.policy import load_policy
+
+        if isinstance(source, str):
+            import yaml
+
+            try:
+                source = yaml.safe_load(source)
+            except yaml.YAMLError as exc:
+                raise PolicyError(f"the policy is not valid YAML/JSON: {exc}") from None
+        if not isinstance(source, Mapping) and not hasattr(source, "to_dict"):
+            raise PolicyError(
+                f"expected a policy mapping (name, rules, breaker, ...), "
+                f"received {type(source).__name__}."
+            )
+        policy = load_policy(source)
+        try:
+            name, version = parse_policy_ref(policy.name)
+        except ValidationError as exc:
+            raise PolicyError(f"name: {exc.message}") from None
+        if version is not None:
+            raise PolicyError(f"name={policy.name!r}: publish under a plain name, without '@'.")
+        body = policy.to_dict()
+        text = ledger.canonical_json(body)
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        with self.engine.begin() as conn:
+            latest = self._latest(conn, name)
+            if latest is not None and latest.sha256 == digest:
+                return _record(latest), False
+            number = 1 if latest is None else int(latest.version) + 1
+            now = time.time()
+            conn.execute(
+                policies.insert().values(
+                    name=name,
+                    version=number,
+                    sha256=digest,
+                    body=text,
+                    actor=actor,
+                    created_at=now,
+                )
+            )
+            ledger.append(
+                conn,
+                "policy_publish",
+                actor=actor,
+                payload={"policy": name, "policy_version": number, "sha256": digest},
+            )
+        return PolicyRecord(name, number, digest, json.loads(text), actor, now), True
+
+    def publish_builtins(self) -> list[PolicyRecord]:
+        """Publish each built-in policy whose name has no published version yet.
+
+        Returns
+        -------
+        list of PolicyRecord
+            The versions published now (empty once they all exist).
+        """
+        from fairgate.audit.policy import builtin_policies, load_policy
+
+        with read_connection(self.engine) as conn:
+            known = set(conn.execute(sa.select(policies.c.name).distinct()).scalars())
+        out = []
+        for builtin in builtin_policies():
+            policy = load_policy(builtin)
+            if policy.name in known:
+                continue
+            record, created = self.publish(policy, actor=SYSTEM_ACTOR)
+            if created:
+                out.append(record)
+        return out
+
+    # ---------------------------------------------------------------------------- read
+    @staticmethod
+    def _latest(conn: sa.Connection, name: str) -> Any:
+        return conn.execute(
+            sa.select(policies)
+            .where(policies.c.name == name)
+            .order_by(policies.c.version.desc())
+            .limit(1)
+        ).first()
+
+    def _resolve(self, conn: sa.Connection, ref: str) -> Any:
+        name, version = parse_policy_ref(ref)
+        if version is None:
+            row = self._latest(conn, name)
+        else:
+            row = conn.execute(
+                sa.select(policies).where(policies.c.name == name, policies.c.version == version)
+            ).first()
+        if row is None:
+            names = sorted(set(conn.execute(sa.select(policies.c.name).distinct()).scalars()))
+            raise NotFoundError(
+                f"policy {ref!r} is not published; name one of {', '.join(names) or '(none)'} "
+                "(optionally NAME@VERSION), or ask the committee to publish it.",
+                details={"policy": ref, "published": names},
+            )
+        return row
+
+    def get(self, ref: str) -> PolicyRecord:
+        """A published policy by ``name`` (the newest version) or ``name@version``.
+
+        Raises
+        ------
+        ValidationError
+            ``ref`` is not a policy reference.
+        NotFoundError
+            No such published policy (the published names are listed).
+        """
+        with read_connection(self.engine) as conn:
+            return _record(self._resolve(conn, ref))
+
+    def list(self, name: str | None = None) -> list[PolicyRecord]:
+        """Every published version (of one name), by name then version."""
+        query = sa.select(policies).order_by(policies.c.name, policies.c.version)
+        if name is not None:
+            query = query.where(policies.c.name == name)
+        with read_connection(self.engine) as conn:
+            return [_record(r) for r in conn.execute(query)]
+
+    # ---------------------------------------------------------------------------- assign
+    def assign(
+        self, model: str, version: str, ref: str, *, actor: str, rationale: str
+    ) -> PolicyAssignment:
+        """Make a published policy govern a model version (ledger event ``policy_assign``).
+
+        Parameters
+        ----------
+        model, version : str
+            The model version (must be filed; the caller checks).
+        ref : str
+            ``name`` (pinned to its newest version now) or ``name@version``.
+        actor : str
+            Who assigns.
+        rationale : str
+            Why (recorded in the ledger).
+
+        Raises
+        ------
+        ValidationError, NotFoundError
+        """
+        if not (rationale or "").strip():
+            raise ValidationError("rationale: say why this policy governs the model.")
+        now = time.time()
+        with self.engine.begin() as conn:
+            row = self._resolve(conn, ref)
+            previous = self._assigned(conn, model, version)
+            conn.execute(
+                policy_assignments.insert().values(
+                    model=model,
+                    model_version=str(version),
+                    policy_id=row.id,
+                    actor=actor,
+                    rationale=rationale.strip(),
+                    created_at=now,
+                )
+            )
+            record = _record(row)
+            ledger.append(
+                conn,
+                "policy_assign",
+                actor=actor,
+                name=model,
+                version=str(version),
+                payload={
+                    "policy": record.summary(),
+                    "previous": _record(previous).summary() if previous is not None else None,
+                    "rationale": rationale.strip(),
+                },
+            )
+        return PolicyAssignment(model, str(version), record, actor, rationale.strip(), now)
+
+    @staticmethod
+    def _assigned(conn: sa.Connection, model: str, version: str) -> Any:
+        a = policy_assignments
+        return conn.execute(
+            sa.select(policies)
+            .join(a, a.c.policy_id == policies.c.id)
+            .where(a.c.model == model, a.c.model_version == str(version))
+            .order_by(a.c.id.desc())
+            .limit(1)
+        ).first()
+
+    def assigned(self, model: str, version: str) -> PolicyRecord | None:
+        """The policy assigned to a model version, or ``None`` if none was assigned yet."""
+        with read_connection(self.engine) as conn:
+            row = self._assigned(conn, model, version)
+        return None if row is None else _record(row)
+
+    def governing(self, model: str, version: str, filing_ref: str | None) -> PolicyRecord:
+        """The assigned policy, pinning the filing's reference (or ``default``) if none yet.
+
+        Parameters
+        ----------
+        model, version : str
+            The model version.
+        filing_ref : str or None
+            The filing's ``policy`` field.
+
+        Returns
+        -------
+        PolicyRecord
+        """
+        record = self.assigned(model, version)
+        if record is not None:
+            return record
+        return self.assign(
+            model,
+            version,
+            filing_ref or "default",
+            actor=SYSTEM_ACTOR,
+            rationale="pinned from the filing's policy reference",
+        ).policy

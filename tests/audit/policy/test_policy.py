@@ -1,0 +1,556 @@
+"""The written policy: clear errors naming the field, and verdicts computed by hand."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from fairgate.audit.core.counts import group_counts
+from fairgate.audit.core.group_report import group_report
+from fairgate.audit.explain import Explanation
+from fairgate.audit.policy import (
+    AuditEvidence,
+    Policy,
+    Verdict,
+    builtin_policies,
+    default_policy,
+    evaluate,
+    load_policy,
+    policy_json_schema,
+)
+from fairgate.detectors import (
+    FlipPair,
+    FlipResult,
+    GroupShare,
+    ProhibitedFinding,
+    ProxyFinding,
+    ProxyReport,
+    RepresentationResult,
+)
+from fairgate.errors import PolicyError
+
+POLICIES = resources.files("fairgate.audit.policy") / "builtin"
+
+
+def _base(**fields):
+    return {"name": "t", **fields}
+
+
+def _rule(rule_id="r", **fields):
+    return {"id": rule_id, **fields}
+
+
+# ------------------------------------------------------------------------------ loading errors
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            _base(rules=[_rule(metric="magic", kind="ratio", min=0.8)]),
+            ["rules.0.metric", "'magic'", "selection_rate", "equalized_odds", "tpr"],
+        ),
+        (
+            _base(
+                rules=[
+                    _rule("a", metric="tpr", kind="difference", max=0.1),
+                    _rule("b", metric="selection_rate", kind="ratio", min=1.5),
+                ]
+            ),
+            ["rules.1.min: received 1.5", "less than or equal to 1"],
+        ),
+        (
+            {"rules": [{"metric": "tpr", "kind": "ratio", "min": 0.8}]},
+            ["name: missing", "rules.0.id"],
+        ),
+        (_base(rules=[_rule(metric="tpr", kind="ratio")]), ["rules.0.min: missing", "min: 0.8"]),
+        (
+            _base(rules=[_rule(metric="tpr", kind="difference", min=0.8)]),
+            ["rules.0.max", "rules.0.min"],
+        ),
+        (_base(colour="blue"), ["colour: unknown field", "'blue'", "allowed: name"]),
+        (_base(rules=[_rule(kind="ratio", metric="tpr", min=0.8, mni=1)]), ["rules.0.mni"]),
+        (_base(rules=[_rule(kind="flip")]), ["rules.0.max: missing", "flip"]),
+        (_base(rules=[_rule(kind="group_size", metric="tpr")]), ["rules.0.metric", "takes no"]),
+        (_base(rules=[_rule(kind="ratioo")]), ["rules.0.kind", "'difference'"]),
+        (_base(rules=[_rule(kind="representation")]), ["reference_shares"]),
+        (
+            _base(rules=[_rule(kind="group_size"), _rule(kind="prohibited")]),
+            ["rules: received", "repeated: r"],
+        ),
+        (
+            _base(breaker=[{"id": "b", "metric": "tpr", "threshold": 0.1, "window": {"sise": 3}}]),
+            ["breaker.0.window.sise", "allowed: kind, size"],
+        ),
+        (_base(explainability={"max_sensitive_share": 2}), ["explainability.max_sensitive_share"]),
+    ],
+)
+def test_malformed_policies_name_the_field(body, expected):
+    with pytest.raises(PolicyError) as err:
+        load_policy(body)
+    for text in expected:
+        assert text in err.value.message
+    assert "pydantic" not in err.value.message and "Traceback" not in err.value.message
+
+
+def test_every_problem_is_reported_at_once():
+    body = {
+        "alpha": 0.9,
+        "min_group_size": 0,
+        "colour": "blue",
+        "rules": [
+            _rule("a", metric="magic", kind="ratio", min=0.8),
+            _rule("b", metric="tpr", kind="difference", max=-1),
+        ],
+    }
+    with pytest.raises(PolicyError) as err:
+        load_policy(body)
+    problems = err.value.details["problems"]
+    assert len(problems) == 6
+    assert err.value.message.startswith("policy: 6 problem(s): ")
+    for field in ("name", "alpha", "min_group_size", "colour", "rules.0.metric", "rules.1.max"):
+        assert any(p.startswith(f"{field}:") for p in problems), field
+    assert err.value.status_code == 422 and err.value.to_dict()["error"] == "policy_error"
+
+
+def test_files_yaml_json_and_their_errors(tmp_path):
+    bad = tmp_path / "p.yaml"
+    bad.write_text("name: x\nrules: [\n")
+    with pytest.raises(PolicyError, match=r"'p.yaml': not valid YAML/JSON at line 3"):
+        load_policy(bad)
+    listing = tmp_path / "list.yaml"
+    listing.write_text("- name: x\n")
+    with pytest.raises(PolicyError, match=r"expected a mapping of fields.*received list"):
+        load_policy(listing)
+    with pytest.raises(PolicyError, match="no such file and not a built-in policy"):
+        load_policy(tmp_path / "missing.yaml")
+    with pytest.raises(PolicyError, match="cannot be read"):
+        load_policy(tmp_path)  # a folder
+    with pytest.raises(PolicyError, match="expected a mapping"):
+        load_policy(["name"])  # type: ignore[arg-type]
+    good = tmp_path / "p.json"
+    good.write_text(json.dumps(_base(rules=[_rule(kind="ratio", metric="recall", min=0.9)])))
+    policy = load_policy(good)
+    assert policy.rules[0].metric == "true_positive_rate"  # the alias is resolved
+    with pytest.raises(PolicyError, match=r"^bad.yaml: 1 problem\(s\): rules.0.kind"):
+        (tmp_path / "bad.yaml").write_text("name: x\nrules:\n  - {id: r, kind: nope}\n")
+        load_policy(tmp_path / "bad.yaml")
+
+
+def test_builtin_policies_load_round_trip_and_match_the_schema():
+    import jsonschema
+
+    assert {"default", "city-example"} <= set(builtin_policies())
+    schema = policy_json_schema()
+    for name in builtin_policies():
+        policy = load_policy(name)
+        assert policy.name == name
+        body = policy.to_dict()
+        assert load_policy(body) == policy
+        assert json.loads(json.dumps(body)) == body
+        # the report reads rule["min"] / rule["max"] with defaults: never a None there
+        assert all(v is not None for r in body["rules"] for v in r.values())
+        raw = yaml.safe_load((POLICIES / f"{name}.yaml").read_text(encoding="utf-8"))
+        jsonschema.validate(raw, schema)
+    assert default_policy() == load_policy("default")
+    city = load_policy("city-example")
+    assert {"sex", "region"} <= set(city.prohibited)
+    assert (city.min_group_size, city.alpha, city.proxy_threshold) == (30, 0.05, 0.3)
+    rules = {r.id: r for r in city.rules}
+    assert (rules["human_review"].min, rules["human_review"].warn_margin) == (0.8, 0.1)
+    assert rules["four_fifths"].min == 0.8 and rules["equalized_odds"].max == 0.1
+    assert city.explainability is not None and city.breaker and city.drift
+
+
+def test_service_breaker_policy_loads_with_what_the_breaker_reads():
+    from fairgate.registry.monitor.breaker import rule_metrics
+    from tests.fixtures.service import POLICY_YAML
+
+    policy = load_policy(yaml.safe_load(POLICY_YAML))
+    live_dp, live_tpr = policy.breaker
+    assert (live_dp.id, live_dp.metric, live_dp.kind, live_dp.threshold) == (
+        "live_dp",
+        "selection_rate",
+        "difference",
+        0.15,
+    )
+    assert live_dp.attributes == ["sex"] and live_dp.min_samples == 100 and live_dp.alpha == 0.001
+    assert (live_dp.window.kind, live_dp.window.size) == ("sliding", 2000)
+    assert (live_tpr.window.kind, live_tpr.window.size) == ("tumbling", 5000)
+    assert not live_dp.needs_outcome and live_tpr.needs_outcome
+    assert rule_metrics(live_tpr.metric) == ("true_positive_rate",)
+    (drift,) = policy.drift
+    assert (drift.id, drift.attribute, drift.psi_threshold) == ("sex_drift", "sex", 0.25)
+    assert (drift.window.kind, drift.window.size, drift.min_samples) == ("sliding", 2000, 100)
+    assert policy.bind(["sex", "race"]) == policy  # every rule names its attributes
+
+
+def test_bind_expands_rules_without_attributes():
+    bound = load_policy("city-example").bind(["sex", "race"])
+    assert [(r.id, r.attributes) for r in bound.breaker] == [
+        ("live_selection_rate.sex", ["sex"]),
+        ("live_selection_rate.race", ["race"]),
+        ("live_tpr.sex", ["sex"]),
+        ("live_tpr.race", ["race"]),
+    ]
+    assert [(d.id, d.attribute) for d in bound.drift] == [
+        ("group_mix_drift.sex", "sex"),
+        ("group_mix_drift.race", "race"),
+    ]
+    dp = load_policy(
+        _base(breaker=[{"id": "b", "metric": "demographic_parity_difference", "threshold": 0.1}])
+    )
+    assert dp.breaker[0].metric == "demographic_parity" and not dp.breaker[0].needs_outcome
+
+
+# ---------------------------------------------------------------------------------- verdicts
+def _counts(selected: dict[str, tuple[int, int]]):
+    """Group ``g`` has ``n`` people, the first ``k`` selected; actual outcomes alternate 1, 0."""
+    y_true, y_pred, group = [], [], []
+    for g, (k, n) in selected.items():
+        y_pred += [1] * k + [0] * (n - k)
+        y_true += [1 - i % 2 for i in range(n)]
+        group += [g] * n
+    return group_counts(np.array(y_true), np.array(y_pred), {"g": np.array(group)})
+
+
+def _reports(selected, min_group_size=30):
+    counts = _counts(selected)
+    return {("g",): group_report(counts, attributes="g", min_group_size=min_group_size)}
+
+
+HAND = {
+    "name": "hand",
+    "prohibited": ["sex", "religion"],
+    "explainability": {"max_sensitive_share": 0.1},
+    "rules": [
+        _rule("four_fifths", kind="ratio", metric="selection_rate", min=0.8),
+        _rule("dp", kind="difference", metric="demographic_parity", max=0.1),
+        _rule("eo", kind="difference", metric="equalized_odds", max=0.1),
+        _rule("dp_margin", kind="difference", metric="selection_rate", max=0.25, warn_margin=0.1),
+        _rule("ratio_margin", kind="ratio", metric="selection_rate", min=0.55, warn_margin=0.1),
+        _rule("ratio_pass", kind="ratio", metric="selection_rate", min=0.5, severity="warn"),
+        _rule("small", kind="group_size"),
+        _rule("no_prohibited", kind="prohibited"),
+        _rule("proxy", kind="proxy", severity="fail"),
+        _rule("flips", kind="flip", max=0.05),
+    ],
+}
+
+
+def _explanation(**fields):
+    features = tuple(fields["global_importance"])
+    return Explanation(
+        features=features,
+        values=np.zeros((1, len(features))),
+        base_value=0.0,
+        group_importance={},
+        seed=0,
+        **fields,
+    )
+
+
+def _hand_evidence(**overrides):
+    # A: 50 of 100 selected; B: 30 of 100; C: 0 of 4 (too small: left out, or the ratio would be 0)
+    fields = {
+        "reports": _reports({"A": (50, 100), "B": (30, 100), "C": (0, 4)}),
+        "features": ["sex", "income", "zip", "school"],
+        "prohibited": [
+            ProhibitedFinding("sex", "sex", "name", prohibited=True, how="name"),
+            ProhibitedFinding(  # not an input: ignored
+                "religion", "religion", "name", prohibited=True, how="name"
+            ),
+        ],
+        "proxies": ProxyReport(
+            findings=(
+                ProxyFinding(("zip",), "race", 0.7, "cramers_v", above_threshold=True),
+                ProxyFinding(("school", "income"), "sex", 0.45, "tree", above_threshold=True),
+                ProxyFinding(("income",), "sex", 0.1, "cramers_v", above_threshold=False),
+            ),
+            threshold=0.3,
+            sample_size=1000,
+            seed=0,
+        ),
+        "flips": [
+            FlipResult(
+                "sex",
+                pairs=(
+                    FlipPair("F", "M", n=50, flips=15, rate=0.3, ci_low=None, ci_high=None),
+                    FlipPair("M", "F", n=50, flips=5, rate=0.1, ci_low=None, ci_high=None),
+                    FlipPair("M", "X", n=2, flips=2, rate=1.0, ci_low=None, ci_high=None),
+                ),
+                rate=0.2,
+                n=100,
+            )
+        ],
+        "explanation": _explanation(
+            method="TreeExplainer",
+            n_explained=500,
+            global_importance={"income": 0.5, "sex": 0.2, "zip": 0.2, "school": 0.1},
+            sensitive_share={"sex": 0.2},
+        ),
+    }
+    fields.update(overrides)
+    return AuditEvidence(**fields)
+
+
+def test_verdict_matches_hand_computation():
+    verdict = evaluate(load_policy(HAND), _hand_evidence())
+    by_id = {r.rule_id: r for r in verdict.rules}
+    assert list(by_id) == [r["id"] for r in HAND["rules"]] + ["explainability"]
+
+    ff = by_id["four_fifths"]  # 0.30 / 0.50; C (rate 0) is left out
+    assert (ff.outcome, ff.value, ff.threshold) == ("fail", pytest.approx(0.6), 0.8)
+    assert ff.groups_involved == ["B"] and ff.attributes == ["g"]
+    assert "0.600" in ff.why and "B 0.300 vs A 0.500" in ff.why
+    assert "left out of selection_rate: C" in ff.why
+    assert (ff.kind, ff.code, ff.params["low_group"], ff.params["value"]) == (
+        "ratio",
+        "metric.ratio",
+        "B",
+        pytest.approx(0.6),
+    )
+    dp = by_id["dp"]
+    assert (dp.outcome, dp.value, dp.groups_involved) == ("fail", pytest.approx(0.2), ["B", "A"])
+    eo = by_id["eo"]  # TPR: A 25/50, B 15/50; FPR: A 25/50, B 15/50 -> 0.2
+    assert (eo.outcome, eo.value) == ("fail", pytest.approx(0.2))
+    margin = by_id["dp_margin"]  # 0.2 <= 0.25 but within 0.1 of it
+    assert (margin.outcome, margin.value) == ("warn", pytest.approx(0.2))
+    assert "warning margin" in margin.why
+    assert by_id["ratio_margin"].outcome == "warn"  # 0.6 >= 0.55 but under 0.65
+    assert by_id["ratio_pass"].outcome == "pass" and by_id["ratio_pass"].groups_involved == []
+
+    small = by_id["small"]
+    assert (small.outcome, small.value, small.threshold) == ("warn", 1.0, 30.0)
+    assert small.groups_involved == ["C"] and "C (4)" in small.why
+
+    prohibited = by_id["no_prohibited"]
+    assert prohibited.outcome == "fail" and prohibited.groups_involved == ["sex"]
+    assert "sex (sex)" in prohibited.why and prohibited.code == "prohibited.used"
+
+    proxy = by_id["proxy"]  # school + income predict sex (prohibited): fail; zip -> race: warn
+    assert (proxy.outcome, proxy.value, proxy.threshold) == ("fail", 0.7, 0.3)
+    assert proxy.groups_involved == ["school + income → sex", "zip → race"]
+
+    flips = by_id["flips"]
+    # judged on the worst pair with enough rows (M→X has 2 rows: shown, not judged)
+    assert (flips.outcome, flips.value, flips.threshold) == ("fail", 0.3, 0.05)
+    assert flips.groups_involved == ["F→M", "M→F"]
+    assert "30.0% of the decisions of F change when sex is set to M" in flips.why
+    assert "pooled over every pair: 20.0%" in flips.why and "M→X" in flips.why
+
+    explained = by_id["explainability"]  # sex 20%, zip (proxy of race) 20%, school+income 60%
+    assert explained.outcome == "fail" and explained.value == pytest.approx(0.6)
+    assert explained.groups_involved[0] == "school + income (proxy of sex)"
+    assert set(explained.groups_involved) == {
+        "school + income (proxy of sex)",
+        "sex (prohibited: sex)",
+        "zip (proxy of race)",
+    }
+
+    assert verdict.outcome == "fail" and verdict.policy == "hand"
+    assert {r.rule_id for r in verdict.failing()} == {
+        "four_fifths",
+        "dp",
+        "eo",
+        "no_prohibited",
+        "proxy",
+        "flips",
+        "explainability",
+    }
+    body = json.loads(json.dumps(verdict.to_dict()))
+    assert set(body) == {"outcome", "policy", "headline", "rules"}
+    assert body["headline"] == [
+        "prohibited",
+        "proxy",
+        "explainability",
+        "flip",
+        "ratio",
+        "difference",
+    ]
+    assert all(
+        set(r)
+        == {
+            "rule_id",
+            "outcome",
+            "attributes",
+            "description",
+            "value",
+            "threshold",
+            "groups_involved",
+            "why",
+            "kind",
+            "code",
+            "params",
+        }
+        for r in body["rules"]
+    )
+    frame = verdict.to_frame()
+    assert isinstance(frame, pd.DataFrame) and len(frame) == len(verdict.rules)
+    assert list(frame.columns)[:2] == ["rule_id", "outcome"]
+
+
+def test_built_in_checks_and_severities():
+    policy = load_policy({"name": "minimal", "prohibited": ["sex"], "explainability": None})
+    evidence = _hand_evidence(proxies=None, flips=[], explanation=None)
+    by_id = {r.rule_id: r for r in evaluate(policy, evidence).rules}
+    # always: small groups (warn) and prohibited variables (fail); no proxy scan: no proxy check
+    assert set(by_id) == {"group_size", "prohibited_variable"}
+    assert by_id["group_size"].outcome == "warn"
+    assert by_id["prohibited_variable"].outcome == "fail"
+    # a proxy scan ran: the built-in proxy check warns, whatever the attribute
+    verdict = evaluate(policy, _hand_evidence(flips=[], explanation=None))
+    proxy = next(r for r in verdict.rules if r.rule_id == "proxy")
+    assert proxy.outcome == "warn" and proxy.value == 0.7
+
+
+def test_never_a_silent_pass():
+    policy = load_policy(
+        {
+            "name": "x",
+            "prohibited": ["ethnicity"],
+            "rules": [
+                _rule("ff", kind="ratio", metric="selection_rate", min=0.8),
+                _rule(
+                    "by_race", kind="ratio", metric="selection_rate", min=0.8, attributes=["race"]
+                ),
+                _rule("proxy", kind="proxy"),
+                _rule("flips", kind="flip", max=0.05),
+            ],
+        }
+    )
+    # only one group is large enough; the detectors and the explanation did not run
+    evidence = AuditEvidence(
+        reports=_reports({"A": (10, 40), "B": (2, 10)}), features=["g", "income"]
+    )
+    by_id = {r.rule_id: r for r in evaluate(policy, evidence).rules}
+    ff = by_id["ff"]
+    assert ff.outcome == "warn" and ff.value is None and "not measurable" in ff.why
+    assert "left out of selection_rate: B" in ff.why
+    assert by_id["by_race"].outcome == "warn" and "race was not audited" in by_id["by_race"].why
+    assert by_id["proxy"].outcome == "warn" and "did not run" in by_id["proxy"].why
+    assert by_id["flips"].outcome == "warn" and by_id["flips"].attributes == ["g"]
+    assert by_id["prohibited_variable"].outcome == "warn"  # only checked by column name
+    explained = by_id["explainability"]
+    assert explained.outcome == "fail" and explained.value is None
+
+
+def test_attributes_intersections_and_representation():
+    a = np.repeat(["A", "B"], 200)
+    h = np.tile(["x", "y"], 200)
+    y_pred = np.r_[np.ones(120), np.zeros(80), np.ones(60), np.zeros(140)]
+    counts = group_counts(np.ones(400), y_pred, {"g": a, "h": h})
+    reports = {
+        k: group_report(counts, attributes=k, min_group_size=30) for k in counts.intersections()
+    }
+    rules = [
+        _rule("all", kind="ratio", metric="selection_rate", min=0.8),
+        _rule("only_h", kind="ratio", metric="selection_rate", min=0.8, attributes=["h"]),
+        _rule("pair", kind="difference", metric="tpr", max=0.1, attributes=["h x g"]),
+        _rule("shares", kind="representation", attributes=["g"]),
+    ]
+    policy = load_policy(
+        {
+            "name": "x",
+            "rules": rules,
+            "explainability": None,
+            "reference_shares": {"g": {"A": 0.5, "B": 0.5}},
+        }
+    )
+    representation = [
+        RepresentationResult(
+            attribute="g",
+            groups=(GroupShare("A", 120, 0.6, 0.5, residual=2.8, flagged=True),),
+            statistic=8.0,
+            p_value=0.001,
+            alpha=0.05,
+        )
+    ]
+    verdict = evaluate(policy, AuditEvidence(reports=reports, representation=representation))
+    attrs = [(r.rule_id, tuple(r.attributes)) for r in verdict.rules if r.rule_id != "group_size"]
+    assert attrs[:5] == [
+        ("all", ("g",)),
+        ("all", ("h",)),
+        ("all", ("g", "h")),
+        ("only_h", ("h",)),
+        ("pair", ("g", "h")),
+    ]
+    all_g = next(r for r in verdict.rules if r.rule_id == "all" and r.attributes == ["g"])
+    assert all_g.value == pytest.approx(0.5) and all_g.outcome == "fail"  # 0.3 / 0.6
+    shares = next(r for r in verdict.rules if r.rule_id == "shares")
+    assert (shares.outcome, shares.groups_involved) == ("warn", ["A"])
+    assert "60.0% vs 50.0%" in shares.why
+    no_intersections = policy.model_copy(update={"intersections": False})
+    keys = {
+        tuple(r.attributes)
+        for r in evaluate(no_intersections, AuditEvidence(reports)).rules
+        if r.rule_id == "all"
+    }
+    assert keys == {("g",), ("h",)}
+
+
+def test_a_clean_model_passes():
+    policy = load_policy(
+        {
+            "name": "x",
+            "rules": [_rule("ff", kind="ratio", metric="selection_rate", min=0.8)],
+            "explainability": None,
+        }
+    )
+    verdict = evaluate(policy, AuditEvidence(reports=_reports({"A": (50, 100), "B": (45, 100)})))
+    assert verdict.outcome == "pass" and not verdict.failing()
+    assert verdict.rules[0].description == "selection_rate ratio between groups of at least 0.8"
+    assert isinstance(verdict, Verdict) and isinstance(policy, Policy)
+
+
+# --------------------------------------------------------------------- end to end on real data
+def test_policy_and_explain_on_the_toronto_arrests_data():
+    from fairgate.audit.core import demographic_parity_ratio
+    from fairgate.audit.explain import explain
+    from fairgate.demo.data import FEATURES, SENSITIVE, TARGET, arrests_model, load_arrests_frame
+    from fairgate.detectors import find_prohibited, flip_test, scan_proxies
+
+    data = load_arrests_frame(0)
+    model = arrests_model(data.train, 0)
+    audit = data.audit
+    X = audit[FEATURES]
+    policy = load_policy("city-example")
+    counts = group_counts(audit[TARGET], model.predict(X), audit[SENSITIVE])
+    reports = {
+        k: group_report(counts, attributes=k, min_group_size=policy.min_group_size)
+        for k in counts.intersections()
+    }
+    others = [c for c in FEATURES if c not in SENSITIVE]
+    proxies = scan_proxies(audit[others], audit[SENSITIVE], threshold=0.3, sample_size=1000)
+    explanation = explain(model, X, sensitive=audit[SENSITIVE], seed=0, sample_size=80)
+    evidence = AuditEvidence(
+        reports=reports,
+        features=FEATURES,
+        prohibited=find_prohibited(X, prohibited=policy.prohibited),
+        proxies=proxies,
+        flips=[flip_test(model, X, a, sample_size=300) for a in SENSITIVE],
+        explanation=explanation,
+    )
+    verdict = evaluate(policy, evidence)
+    by_rule: dict[str, list] = {}
+    for r in verdict.rules:
+        by_rule.setdefault(r.rule_id, []).append(r)
+    # every metric rule on colour, sex and colour x sex
+    assert [tuple(r.attributes) for r in by_rule["four_fifths"]] == list(reports)
+    colour = by_rule["four_fifths"][0]
+    assert colour.value == pytest.approx(
+        demographic_parity_ratio(counts, attributes="colour", min_group_size=30)
+    )
+    (prohibited,) = by_rule["prohibited_variable"]  # colour (ethnicity) and sex are inputs
+    assert prohibited.outcome == "fail" and prohibited.groups_involved == ["colour", "sex"]
+    assert {r.attributes[0] for r in by_rule["flip_test"]} == {"colour", "sex"}
+    (explained,) = by_rule["explainability"]
+    assert explained.value == pytest.approx(max(explanation.sensitive_share.values()))
+    assert verdict.outcome == "fail"
+    # the same model without colour and sex among its inputs: no prohibited variable
+    unaware = AuditEvidence(reports=reports, features=others, prohibited=[], proxies=proxies)
+    result = {r.rule_id: r for r in evaluate(policy, unaware).rules}
+    assert result["prohibited_variable"].outcome == "pass"

@@ -1,0 +1,90 @@
+"""The message catalogs: every key in both languages, translated, and every key the report uses."""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from fairgate.audit.report import LANGUAGES, catalog_problems, load_catalog
+
+REPORT_CODE = Path(__file__).resolve().parents[3] / "audit" / "report"
+
+
+def test_catalogs_are_complete_and_translated():
+    assert catalog_problems() == []
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda en, zh: zh.pop("what_failed"), "what_failed: missing in zh.yaml"),
+        (lambda en, zh: zh.update(what_failed=en["what_failed"]), "zh message is the English"),
+        (lambda en, zh: zh.update(what_failed="What 失败"), "English words left in zh"),
+        (lambda en, zh: zh.update(what_failed="Failed rules"), "no Chinese text"),
+        (lambda en, zh: zh.update(why_flip_not_measured="未测量"), "placeholders differ"),
+        (lambda en, zh: en.update(new_key="Hello"), "new_key: missing in zh.yaml"),
+        (lambda en, zh: zh.update(toc=" "), "toc: empty message"),
+    ],
+)
+def test_the_check_catches_every_kind_of_problem(change, expected):
+    en, zh = dict(load_catalog("en")), dict(load_catalog("zh"))
+    change(en, zh)
+    problems = catalog_problems({"en": en, "zh": zh})
+    assert any(expected in p for p in problems), problems
+
+
+def _used_keys() -> set[str]:
+    """Literal catalog keys in the template and the report's code: t('key'...) and t("key"...)."""
+    template = resources.files("fairgate.report_templates").joinpath("report.html.j2")
+    sources = [template.read_text(encoding="utf-8")]
+    sources += [p.read_text(encoding="utf-8") for p in REPORT_CODE.glob("*.py")]
+    keys = set()
+    for text in sources:
+        keys |= set(re.findall(r"""\bt\(\s*["']([a-z_]+)["']\s*[,)]""", text))
+        keys |= set(re.findall(r"""catalog\[["']([a-z_]+)["']\]""", text))
+    return keys
+
+
+def _families() -> set[str]:
+    """Keys built at run time from a name: one per rule kind, category, metric, outcome."""
+    from fairgate.audit.policy import RULE_KINDS, RULE_METRICS
+    from fairgate.audit.policy.reasons import DENOMINATORS, REASONS
+    from fairgate.audit.report.tables import TABLE_METRICS
+    from fairgate.detectors.sensitive_names import CATEGORIES
+
+    kinds = (*RULE_KINDS, "explainability")
+    keys = {f"rule_kind_{k}" for k in kinds} | {f"matters_{k}" for k in kinds}
+    keys |= {f"reason_{k}" for k in kinds if k not in ("ratio", "difference")}
+    keys |= {f"category_{c}" for c in (*CATEGORIES, "declared")}
+    keys |= {f"rate_{m}" for m in RULE_METRICS} | {f"metric_{m}" for m in TABLE_METRICS}
+    keys |= {f"outcome_{o}" for o in ("pass", "warn", "fail")}
+    keys |= {f"decision_approve_{o}" for o in ("pass", "warn", "fail")}
+    keys |= {f"headline_{o}" for o in ("pass", "warn", "fail")}
+    keys |= {"why_" + code.replace(".", "_") for code in REASONS}
+    keys |= {f"denominator_{d}" for d in DENOMINATORS}
+    keys |= {f"strength_{s}" for s in ("strong", "moderate", "weak")}
+    keys |= {"bound_at_least", "bound_at_most"}
+    evidence = ["name", "description", "values", "dictionary", "combined_values", "declared"]
+    evidence += ["ethnicity_values", "resident_id", "single_letters_weak", "single_letters_name"]
+    keys |= {f"evidence_{e}" for e in (*evidence, "single_letters_column")}
+    glossary = ["selection_rate", "tpr", "fpr", "fnr", "precision", "disparity", "ci"]
+    glossary += ["insufficient", "ratio", "proxy", "flip", "shap", "intersection"]
+    keys |= {f"gloss_{g}" for g in glossary} | {f"gloss_{g}_term" for g in glossary}
+    return keys
+
+
+@pytest.mark.parametrize("lang", sorted(LANGUAGES))
+def test_every_key_the_report_uses_is_in_the_catalog(lang):
+    used = _used_keys() | _families()
+    assert len(used) > 100
+    assert used - set(load_catalog(lang)) == set()
+
+
+def test_every_catalog_key_is_used():
+    code = "\n".join(p.read_text(encoding="utf-8") for p in REPORT_CODE.glob("*.py"))
+    literals = set(re.findall(r"""["']([a-z_]+)["']""", code))
+    unused = set(load_catalog("en")) - _used_keys() - _families() - literals
+    assert unused == set(), sorted(unused)
