@@ -42,6 +42,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from fairgate.errors import LengthMismatchError, MissingValueError, ValidationError
+from fairgate.registry.store.db import read_connection
 from fairgate.registry.store.tables import observation_batches as batches_table
 
 __all__ = [
@@ -481,7 +482,7 @@ class ObservationStore:
         query = query.order_by(t.c.id.desc() if newest_first else t.c.id)
         if limit is not None:
             query = query.limit(limit)
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:  # no write lock: the breaker holds it
             result = conn.execute(query.execution_options(yield_per=64)).mappings()
             for row in result:
                 yield _decode(row)
@@ -489,7 +490,7 @@ class ObservationStore:
     def count(self, model: str, version: str) -> int:
         """Total stored observations of one model version."""
         t = batches_table
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             total = conn.execute(
                 sa.select(sa.func.coalesce(sa.func.sum(t.c.n), 0)).where(
                     t.c.model == model, t.c.version == version
