@@ -128,9 +128,8 @@ def test_a_missing_column_is_named(spark):
 
 
 def test_an_audit_counts_with_spark_as_in_memory(spark, tmp_path):
-    from test_runner import make_case
-
     from fairgate.audit.pipeline.run import run_audit
+    from tests.fixtures.audit import make_case
 
     model, data, spec = make_case(tmp_path, n=2000)
     in_memory = run_audit(model, data, spec, seed=0, engine="memory")
@@ -139,3 +138,51 @@ def test_an_audit_counts_with_spark_as_in_memory(spark, tmp_path):
     assert with_spark.verdict == in_memory.verdict
     with pytest.raises(ValidationError, match="Parquet decision log"):
         run_audit(model, pd.read_parquet(data), spec, engine="spark")
+
+
+def test_scores_and_multiclass_counts_in_spark_equal_in_memory_and_duckdb(spark, tmp_path):
+    from sklego.datasets import load_penguins
+
+    df = load_penguins(as_frame=True).dropna(subset=["sex", "flipper_length_mm"])
+    frame = pd.DataFrame(
+        {
+            "island": df["island"].astype(str).to_numpy(),
+            "sex": df["sex"].astype(str).to_numpy(),
+            "species": df["species"].astype(str).to_numpy(),
+            "guess": np.where(
+                df["flipper_length_mm"] < 195,
+                "Adelie",
+                np.where(df["bill_depth_mm"] > 16, "Chinstrap", "Gentoo"),
+            ),
+            "adelie": (df["species"] == "Adelie").astype(int).to_numpy(),
+            "score": (230 - df["flipper_length_mm"]).to_numpy() / 60,
+        }
+    )
+    path = tmp_path / "penguins.parquet"
+    frame.to_parquet(path, index=False)
+    cases = [
+        {"y_true": "adelie", "y_pred": "score", "kind": "scores", "threshold": 0.5},
+        {"y_true": "species", "y_pred": "guess", "kind": "multiclass"},
+        {"y_true": "species", "y_pred": "guess", "kind": "multiclass", "favourable": "Gentoo"},
+    ]
+    for case in cases:
+        attrs = ["island", "sex"]
+        in_memory = group_counts(
+            frame[case["y_true"]],
+            frame[case["y_pred"]],
+            frame[attrs],
+            **{k: v for k, v in case.items() if k not in ("y_true", "y_pred")},
+        )
+        for other in (
+            counts_from_file(path, sensitive=attrs, **case),
+            counts_from_spark(spark.createDataFrame(frame), sensitive=attrs, **case),
+        ):
+            assert other == in_memory, case
+    with pytest.raises(ValidationError, match="regression"):
+        counts_from_spark(
+            spark.createDataFrame(frame),
+            y_true="score",
+            y_pred="score",
+            sensitive="sex",
+            kind="regression",
+        )
