@@ -45,8 +45,12 @@ def test_demo_files_audits_decides_serves_and_trips(tmp_path):
     assert [a.verdict for a in reg.audits("toronto-arrests-release", "2")] in (["pass"], ["warn"])
     events = reg.events()
     assert [e.kind for e in events] == [
+        "policy_publish",  # the built-in policies, published at first start
+        "policy_publish",
         "file",
+        "policy_assign",  # the committee's policy pinned to the filing
         "file",
+        "policy_assign",
         "audit",
         "reject",
         "audit",
