@@ -170,7 +170,16 @@ class Text:
         return self.catalog[f"metric_{name}"]
 
     def rate(self, name: str) -> str:
-        """The name of a rate or criterion inside a sentence ("selection rate")."""
+        """The name of a rate or criterion inside a sentence ("selection rate").
+
+        A per-class multiclass metric, ``true_positive_rate[Adelie]``, reads "true positive
+        rate for class Adelie".
+        """
+        match = re.fullmatch(r"(?P<base>\w+)\[(?P<cls>.+)\]", name)
+        if match:
+            return self.catalog["rate_of_class"].format(
+                rate=self.catalog[f"rate_{match['base']}"], cls=match["cls"]
+            )
         return self.catalog[f"rate_{name}"]
 
     def outcome(self, outcome: str) -> str:

@@ -30,7 +30,7 @@ def test_demo_files_audits_decides_serves_and_trips(tmp_path):
     assert "fairgate service running in this process at http://127.0.0.1:" in out
     assert "Circuit breaker tripped" in out and "push stream reported SUSPENDED" in out
     assert "breaker_trip" in out and "live_selection_rate.colour" in out
-    assert "Ledger: intact, 7 events" in out
+    assert "Ledger: intact, 11 events" in out  # 2 policy publications, 2 assignments
     for version in ("1", "2"):
         folder = tmp_path / "home" / "reports" / "toronto-arrests-release" / version
         assert (folder / "report.html").stat().st_size > 10_000
@@ -45,8 +45,12 @@ def test_demo_files_audits_decides_serves_and_trips(tmp_path):
     assert [a.verdict for a in reg.audits("toronto-arrests-release", "2")] in (["pass"], ["warn"])
     events = reg.events()
     assert [e.kind for e in events] == [
+        "policy_publish",  # the built-in policies, published at first start
+        "policy_publish",
         "file",
+        "policy_assign",  # the committee's policy pinned to the filing
         "file",
+        "policy_assign",
         "audit",
         "reject",
         "audit",

@@ -204,6 +204,6 @@ def test_the_filings_feature_descriptions_reach_the_detectors():
     model.fit(sample[features], sample[spec.target])
     counts = group_counts(sample[spec.target], sample[spec.target], sample[list(spec.sensitive)])
     found = detect(model, Scored(counts, sample, n), spec, load_policy("default"), 0)
-    x7 = next(f for f in found["prohibited"] if f["feature"] == "x7")
+    x7 = next(f.to_dict() for f in found.prohibited if f.feature == "x7")
     assert x7["category"] == "region" and x7["prohibited"] and x7["how"] == "description"
     assert x7["reasons"][0]["code"] == "description"

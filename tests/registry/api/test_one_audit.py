@@ -117,10 +117,10 @@ def test_rest_cli_and_demo_audits_agree_and_refuse_a_swapped_artifact(env, arres
     with env.client("committee") as c:
         r = c.post(f"/v1/models/{name}/1/audits", json={"data_upload_id": data_up["upload_id"]})
         assert r.status_code == 202, r.text
-        assert r.json()["policy"] == "city-example"
+        assert r.json()["policy"] == "city-example@1"  # the published version assigned
         rest = _wait_audits(c, name, 1)[-1]
     assert rest["status"] == "completed" and rest["error"] is None, rest
-    rest_json = Path(rest["report_path"]).parent / "audit.json"
+    assert "report_path" not in rest  # no server path leaves the service
 
     # CLI: the same filed version, audited from the command line
     run = _cli(
@@ -134,6 +134,7 @@ def test_rest_cli_and_demo_audits_agree_and_refuse_a_swapped_artifact(env, arres
 
     records = registry.audits(name, "1")
     assert [a.status for a in records] == ["completed"] * 3
+    rest_json = Path(records[0].report_path).parent / "audit.json"  # the server's own record
     assert {a.artifact_sha256 for a in records} == {filed["artifact_sha256"]}
     assert [a.actor for a in records][1:] == [
         "fairgate audit (CLI)",
@@ -188,7 +189,7 @@ def test_a_failing_rest_audit_is_visible_over_rest_with_its_error(env, arrests):
         assert r.status_code == 409, r.text
         events = c.get("/v1/ledger", params={"limit": 1000}).json()["events"]
         mine = [e for e in events if e["name"] == name]
-        assert [e["kind"] for e in mine] == ["file", "audit_failed"]
+        assert [e["kind"] for e in mine] == ["file", "policy_assign", "audit_failed"]
         assert mine[-1]["payload"]["error"] == failed["error"]
     with env.client("other") as other:  # another vendor sees none of it
         assert other.get(f"/v1/models/{name}/1/audits/{failed['id']}").status_code == 403
