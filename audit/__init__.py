@@ -14,7 +14,8 @@ from fairgate.audit.core.counts import (
     GroupCounts,
     group_counts,
 )
-from fairgate.audit.core.counts_file import counts_from_file
+from fairgate.audit.core.counts_file import counts_from_file, counts_from_grouped
+from fairgate.audit.core.engine import counts_from
 from fairgate.audit.core.fairness import (
     demographic_parity_difference,
     demographic_parity_ratio,
@@ -48,6 +49,7 @@ from fairgate.audit.core.score_metrics import (
     roc_auc_by_group,
     score_counts,
 )
+from fairgate.audit.core.spark import counts_from_spark
 from fairgate.audit.core.uncertainty import (
     bootstrap_cells,
     bootstrap_interval,
@@ -102,7 +104,10 @@ __all__ = [
     "bootstrap_cells",
     "bootstrap_interval",
     "count",
+    "counts_from",
     "counts_from_file",
+    "counts_from_grouped",
+    "counts_from_spark",
     "demographic_parity_difference",
     "demographic_parity_ratio",
     "difference",

@@ -12,6 +12,7 @@ from __future__ import annotations
 __all__ = [
     "ArtifactIntegrityError",
     "AuthenticationError",
+    "ConfigurationError",
     "ConflictError",
     "EmptyDataError",
     "FairgateError",
@@ -182,3 +183,10 @@ class ServiceUnavailableError(FairgateError):
 
     status_code = 503
     code = "unavailable"
+
+
+class ConfigurationError(FairgateError):
+    """The operator's set-up is incomplete, e.g. a database driver is not installed (HTTP 503)."""
+
+    status_code = 503
+    code = "configuration"

@@ -101,6 +101,8 @@ class AuditRequest:
         Load a pickle/joblib artifact (also allowed when ``FAIRGATE_ALLOW_PICKLE`` is set).
     progress : bool, default False
         Show a progress bar per step.
+    engine : {"auto", "memory", "duckdb", "spark"}, default "auto"
+        Where the per-group counts are computed (see :func:`fairgate.audit.run_audit`).
     """
 
     name: str
@@ -113,6 +115,7 @@ class AuditRequest:
     seed: int | None = None
     allow_pickle: bool = False
     progress: bool = False
+    engine: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -421,6 +424,7 @@ def run_prepared_audit(registry: Registry, prepared: PreparedAudit) -> AuditOutc
             lang=request.lang,
             allow_pickle=prepared.allow_pickle,
             progress=request.progress,
+            engine=request.engine,
         )
         audited = result.model.get("sha256")
         if audited != prepared.artifact_sha256:

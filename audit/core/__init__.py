@@ -7,7 +7,8 @@ from fairgate.audit.core.counts import (
     GroupCounts,
     group_counts,
 )
-from fairgate.audit.core.counts_file import counts_from_file
+from fairgate.audit.core.counts_file import counts_from_file, counts_from_grouped
+from fairgate.audit.core.engine import counts_from
 from fairgate.audit.core.estimates import (
     Derived,
     Mean,
@@ -75,6 +76,7 @@ from fairgate.audit.core.score_metrics import (
     roc_auc_by_group,
     score_counts,
 )
+from fairgate.audit.core.spark import counts_from_spark
 from fairgate.audit.core.uncertainty import (
     SignificanceResult,
     bootstrap_cells,
@@ -107,7 +109,10 @@ __all__ = [
     "bootstrap_cells",
     "bootstrap_interval",
     "count",
+    "counts_from",
     "counts_from_file",
+    "counts_from_grouped",
+    "counts_from_spark",
     "demographic_parity_difference",
     "demographic_parity_per_class",
     "demographic_parity_ratio",

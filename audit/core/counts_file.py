@@ -37,7 +37,7 @@ from fairgate.errors import (
     ValidationError,
 )
 
-__all__ = ["counts_from_file"]
+__all__ = ["check_kind_options", "counts_from_file", "counts_from_grouped"]
 
 
 def _quote(identifier: str) -> str:
@@ -55,6 +55,33 @@ def _reader_sql(path: Path) -> str:
         f"path={str(path.name)!r}: unknown file type {suffix or '(none)'}; "
         "pass a .parquet or .csv file."
     )
+
+
+def check_kind_options(kind: str, threshold: float | None, favourable: Any) -> None:
+    """Refuse a kind fairgate does not know, or options that do not belong to the kind.
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`~fairgate.audit.core.counts.KINDS`.
+    threshold : float or None
+        Required for ``kind="scores"``, refused otherwise.
+    favourable : Any
+        Only for ``kind="multiclass"``.
+
+    Raises
+    ------
+    ValidationError
+    """
+    if kind not in KINDS:
+        raise ValidationError(f"kind={kind!r}: use one of {', '.join(KINDS)}.")
+    if (threshold is None) == (kind == "scores"):
+        raise ValidationError(
+            f"threshold={threshold!r} with kind={kind!r}: a threshold is required for "
+            "kind='scores' (decide score >= threshold) and meaningless otherwise."
+        )
+    if favourable is not None and kind != "multiclass":
+        raise ValidationError(f"favourable={favourable!r}: only for kind='multiclass'.")
 
 
 def counts_from_file(
@@ -100,15 +127,7 @@ def counts_from_file(
     import duckdb
 
     check_missing_policy(missing)
-    if kind not in KINDS:
-        raise ValidationError(f"kind={kind!r}: use one of {', '.join(KINDS)}.")
-    if (threshold is None) == (kind == "scores"):
-        raise ValidationError(
-            f"threshold={threshold!r} with kind={kind!r}: a threshold is required for "
-            "kind='scores' (decide score >= threshold) and meaningless otherwise."
-        )
-    if favourable is not None and kind != "multiclass":
-        raise ValidationError(f"favourable={favourable!r}: only for kind='multiclass'.")
+    check_kind_options(kind, threshold, favourable)
     path = Path(path)
     if "*" not in str(path) and not path.exists():
         raise ValidationError(f"path={str(path)!r}: no such file; check the path.")
@@ -140,7 +159,69 @@ def counts_from_file(
         con.close()
     if rows.empty:
         raise EmptyDataError(f"path={str(path)!r}: the file has no rows.")
-    n = rows["n"].to_numpy(dtype=np.int64)
+    return counts_from_grouped(
+        rows,
+        y_true=y_true,
+        y_pred=y_pred,
+        sensitive=names,
+        kind=kind,
+        pos_label=pos_label,
+        threshold=threshold,
+        classes=classes,
+        favourable=favourable,
+        missing=missing,
+        missing_label=missing_label,
+    )
+
+
+def counts_from_grouped(
+    rows: pd.DataFrame,
+    *,
+    y_true: str,
+    y_pred: str,
+    sensitive: Sequence[str],
+    count: str = "n",
+    kind: Kind = "binary",
+    pos_label: Any = 1,
+    threshold: float | None = None,
+    classes: Any = None,
+    favourable: Any = None,
+    missing: MissingPolicy = "group",
+    missing_label: str = MISSING_LABEL,
+) -> GroupedCounts:
+    """Counts from an engine's ``GROUP BY`` result: one row per distinct key with its count.
+
+    The SQL engines (DuckDB, Spark) run ``SELECT sensitive..., y_true, y_pred, count(*) ...
+    GROUP BY ALL``; this turns their small result into the counts
+    :func:`~fairgate.audit.core.counts.group_counts` returns for the same rows, with the same
+    validation and level order. Kinds ``binary``, ``scores`` and ``multiclass`` (regression is
+    grouped by error bin instead, see :func:`counts_from_file`).
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        The grouped rows: the key columns and ``count``.
+    y_true, y_pred : str
+        Key columns of the outcomes and the model's outputs.
+    sensitive : sequence of str
+        Key columns of the sensitive attributes.
+    count : str, default "n"
+        The column holding each key's number of rows.
+    kind, pos_label, threshold, classes, favourable, missing, missing_label
+        As in :func:`~fairgate.audit.core.counts.group_counts`.
+
+    Returns
+    -------
+    GroupCounts or MulticlassCounts
+    """
+    if kind == "regression":
+        raise ValidationError(
+            "kind='regression': grouped rows of outcome and prediction cannot give the error "
+            "sums; use counts_from_file or group_counts."
+        )
+    names = list(sensitive)
+    rows = rows.reset_index(drop=True)
+    n = rows[count].to_numpy(dtype=np.int64)
     code, levels = combined_codes(names, [rows[c] for c in names], missing, missing_label)
     if kind == "multiclass":
         t_codes, p_codes, labels = class_codes(rows[y_true], rows[y_pred], classes)

@@ -214,6 +214,7 @@ def run_audit(
     sample_size: int = 20_000,
     explain_size: int = 500,
     progress: bool = False,
+    engine: str = "auto",
 ) -> AuditResult:
     """Run a full audit and, with ``out_dir``, write the result, the report and the notebook.
 
@@ -243,6 +244,12 @@ def run_audit(
         Rows explained with SHAP.
     progress : bool, default False
         Show a progress bar per step.
+    engine : {"auto", "memory", "duckdb", "spark"}, default "auto"
+        Where the per-group counts are computed (:func:`fairgate.audit.core.engine.counts_from`):
+        ``auto`` counts a frame or a small file in memory and a large Parquet file in DuckDB;
+        ``duckdb`` or ``spark`` score a Parquet file in batches to a scored log and count that
+        log with DuckDB or Spark (``spark`` uses the active Spark session, e.g. the one
+        ``spark-submit`` set up).
 
     Returns
     -------
@@ -269,7 +276,9 @@ def run_audit(
             with timer.step("hash data"):
                 data_info = scoring.describe_data(data, data_path)
             pol = steps.resolve_policy(policy)
-            scored = scoring.score(loaded, data, data_path, spec, timer, sample_size, seed, tmp)
+            scored = scoring.score(
+                loaded, data, data_path, spec, timer, sample_size, seed, tmp, engine=engine
+            )
             with timer.step("group metrics and intervals"):
                 reports = steps.reports(scored, pol, seed)
             with timer.step("detectors", total=3):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -138,14 +139,27 @@ def _read(data: Any, data_path: Path | None) -> pd.DataFrame:
         ) from exc
 
 
-def score(model, data, data_path, spec, timer, sample_size: int, seed: int, tmp) -> Scored:
-    """Score every row and count; keep a bounded sample for detectors and explanations."""
-    from fairgate.audit.core import counts_from_file, group_counts
+def score(
+    model, data, data_path, spec, timer, sample_size: int, seed: int, tmp, engine: str = "auto"
+) -> Scored:
+    """Score every row and count; keep a bounded sample for detectors and explanations.
 
-    large = (
-        data_path is not None
-        and data_path.suffix.lower() == ".parquet"
-        and _parquet_rows(data_path) > LARGE_ROWS
+    ``engine`` (see :func:`fairgate.audit.core.engine.counts_from`) names where the counts of a
+    scored Parquet log are computed; ``duckdb`` and ``spark`` need a Parquet file.
+    """
+    from fairgate.audit.core.counts import group_counts
+    from fairgate.audit.core.engine import ENGINES, counts_from
+
+    if engine not in ENGINES:
+        raise ValidationError(f"engine={engine!r}: choose one of {', '.join(ENGINES)}.")
+    parquet = data_path is not None and data_path.suffix.lower() == ".parquet"
+    if engine in ("duckdb", "spark") and not parquet:
+        raise ValidationError(
+            f"engine={engine!r} counts a Parquet decision log; pass the data as a .parquet file "
+            "(or use engine='auto')."
+        )
+    large = engine in ("duckdb", "spark") or (
+        engine == "auto" and parquet and _parquet_rows(data_path) > LARGE_ROWS
     )
     if large:
         import pyarrow.parquet as pq
@@ -158,7 +172,12 @@ def score(model, data, data_path, spec, timer, sample_size: int, seed: int, tmp)
         )
         total = _parquet_rows(data_path)
         scratch = tmp if tmp is not None else Path(data_path).parent
-        out = Path(scratch) / ".scored.parquet"
+        # Spark skips files whose names start with "." or "_": the Spark log gets a plain name
+        out = Path(scratch) / (
+            f"fairgate-scored-{uuid.uuid4().hex}.parquet"
+            if engine == "spark"
+            else ".scored.parquet"
+        )
         try:
             with timer.step("score (batches)", total=total) as advance:
                 sample, n = score_parquet_in_batches(
@@ -171,12 +190,14 @@ def score(model, data, data_path, spec, timer, sample_size: int, seed: int, tmp)
                     seed=seed,
                     on_batch=advance,
                 )
-            with timer.step("counts (DuckDB)"):
-                counts = counts_from_file(
+            chosen = "duckdb" if engine == "auto" else engine
+            with timer.step(f"counts ({'Spark' if chosen == 'spark' else 'DuckDB'})"):
+                counts = counts_from(
                     out,
                     y_true=spec.target,
                     y_pred=PRED_COLUMN,
                     sensitive=list(spec.sensitive),
+                    engine=chosen,
                     **kind_arguments(spec),
                 )
         finally:

@@ -61,6 +61,14 @@ __all__ = ["register"]
 @click.option("--name", default=None, help="Model name shown in the report (default: file name).")
 @click.option("--seed", default=None, type=int, help="Seed (default: FAIRGATE_SEED or 0).")
 @click.option("--allow-pickle", is_flag=True, help="Load pickle/joblib models (runs their code).")
+@click.option(
+    "--engine",
+    type=click.Choice(["auto", "memory", "duckdb", "spark"]),
+    default="auto",
+    show_default=True,
+    help="Where the per-group counts are computed: auto (memory, DuckDB for large Parquet), "
+    "duckdb, or spark (the active Spark session; run under spark-submit for a cluster).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def audit(
     model: str,
@@ -75,6 +83,7 @@ def audit(
     name: str | None,
     seed: int | None,
     allow_pickle: bool,
+    engine: str,
     quiet: bool,
 ) -> None:
     """Audit MODEL (.skops, .onnx, MLflow folder, or NAME@VERSION) on DATA (.parquet, .csv)."""
@@ -87,7 +96,7 @@ def audit(
     if allow_pickle or settings.allow_pickle:
         click.echo("warning: loading a pickle/joblib file runs any code it holds.", err=True)
     if "@" in model and not Path(model).exists():
-        _audit_filed(model, data, options, policy, out, lang, seed, allow_pickle, quiet)
+        _audit_filed(model, data, options, policy, out, lang, seed, allow_pickle, quiet, engine)
         return
     _audit_file(
         Path(model),
@@ -101,6 +110,7 @@ def audit(
         settings.seed if seed is None else seed,
         allow_pickle or settings.allow_pickle,
         quiet,
+        engine,
     )
 
 
@@ -114,6 +124,7 @@ def _audit_filed(
     seed: int | None,
     allow_pickle: bool,
     quiet: bool,
+    engine: str,
 ) -> None:
     """Audit a filed version through the registry's one audit use case, and record it."""
     from fairgate.errors import ValidationError
@@ -141,6 +152,7 @@ def _audit_filed(
             seed=seed,
             allow_pickle=allow_pickle,
             progress=not quiet,
+            engine=engine,
         ),
     )
     click.echo(f"recorded: audit {outcome.record.id} of {name}@{version}")
@@ -161,6 +173,7 @@ def _audit_file(
     seed: int,
     allow_pickle: bool,
     quiet: bool,
+    engine: str,
 ) -> None:
     """Audit a model file that is not filed; nothing is recorded."""
     from fairgate.audit.pipeline.run import run_audit
@@ -191,6 +204,7 @@ def _audit_file(
         lang=lang,
         allow_pickle=allow_pickle,
         progress=not quiet,
+        engine=engine,
     )
     click.echo(f"verdict: {result.outcome}")
     click.echo(f"report: {Path(out).resolve() / 'report.html'}")
