@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -123,9 +124,12 @@ def run_wide(results: Path | None) -> None:
     spec = {"target": "income", "sensitive": sensitive, "features": features}
     load_before = os.getloadavg()
     out = Path(tempfile.mkdtemp(prefix="fairgate-wide-"))
-    result, wall, cpu = _timed(
-        lambda: run_audit(model, frame, spec, "default", seed=0, out_dir=out / "audit")
-    )
+    try:
+        result, wall, cpu = _timed(
+            lambda: run_audit(model, frame, spec, "default", seed=0, out_dir=out / "audit")
+        )
+    finally:
+        shutil.rmtree(out, ignore_errors=True)  # the report and notebook: nothing left behind
     X = frame[features]
     _, p_wall, p_cpu = _timed(lambda: det.find_prohibited(X, seed=0))
     others = [c for c in features if c not in sensitive]
