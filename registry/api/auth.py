@@ -8,10 +8,11 @@ token itself is printed once by ``fairgate token create`` and never stored.
 The status endpoint is the hot path, so verified tokens are cached in memory for
 :data:`CACHE_SECONDS`: the cache maps the token id to the SHA-256 of the *whole* token and the
 principal, so a cache hit costs one SHA-256 instead of the KDF, and a different secret for the same
-id still misses. Revoking a token through this :class:`TokenStore` evicts it at once; a revocation
-made by another process (another worker, the CLI) reaches a running service through the change
-feed (:mod:`fairgate.registry.store.changes`), which calls :meth:`TokenStore.forget` within
-milliseconds. Expiry is checked on every request, cached or not.
+id still misses. Revoking a token through this :class:`TokenStore` marks it revoked in the cache
+at once; a revocation made by another process (another worker, the CLI) reaches a running service
+through the change feed (:mod:`fairgate.registry.store.changes`), which calls
+:meth:`TokenStore.forget` within milliseconds. A cached token marked revoked is refused without
+running the KDF again. Expiry is checked on every request, cached or not.
 
 Roles
 -----
@@ -169,6 +170,7 @@ class TokenStore:
         self.engine = engine
         self.cache_seconds = cache_seconds
         self._cache: dict[str, tuple[bytes, Principal, float, datetime | None]] = {}
+        self._revoked: set[str] = set()  # cached tokens revoked since: refused without the KDF
         self._lock = threading.Lock()
 
     def create(
@@ -246,7 +248,7 @@ class TokenStore:
         except AuthenticationError:
             return None
         hit = self._cache.get(token_id)
-        if hit is None or hit[2] <= time.monotonic():
+        if hit is None or hit[2] <= time.monotonic() or token_id in self._revoked:
             return None
         if not hmac.compare_digest(hit[0], hashlib.sha256(token.encode()).digest()):
             return None
@@ -267,6 +269,8 @@ class TokenStore:
         now_mono = time.monotonic()
         hit = self._cache.get(token_id)
         if hit is not None and hit[2] > now_mono and hmac.compare_digest(hit[0], digest):
+            if token_id in self._revoked:  # this very secret was verified before: no KDF needed
+                raise AuthenticationError(_revoked_message(token_id))
             self._check_expiry(token_id, hit[3])
             return hit[1]
         with self.engine.connect() as conn:
@@ -283,9 +287,7 @@ class TokenStore:
         if not hmac.compare_digest(hash_secret(secret, salt, row["iterations"]), row["hash"]):
             raise AuthenticationError(f"token {token_id!r}: the secret does not match.")
         if row["revoked_at"] is not None:
-            raise AuthenticationError(
-                f"token {token_id!r} was revoked; ask an administrator for a new token."
-            )
+            raise AuthenticationError(_revoked_message(token_id))
         expires = _utc(row["expires_at"])
         self._check_expiry(token_id, expires)
         principal = Principal(token_id, row["role"], row["vendor"])
@@ -315,18 +317,20 @@ class TokenStore:
                 .mappings()
                 .first()
             )
-        with self._lock:
-            self._cache.pop(token_id, None)
+        self.forget([token_id])
         if row is None:
             raise NotFoundError(f"token {token_id!r} does not exist; see 'fairgate token list'.")
         del result
         return _info(row)
 
     def forget(self, token_ids: Iterable[str]) -> None:
-        """Drop tokens from this process's cache (another worker revoked them)."""
+        """Refuse revoked tokens from this process's cache on (another worker revoked them).
+
+        A cached token stays cached, marked revoked, so it is refused at once (its secret was
+        verified before); an uncached one is checked against the database as always.
+        """
         with self._lock:
-            for token_id in token_ids:
-                self._cache.pop(token_id, None)
+            self._revoked.update(t for t in token_ids if t in self._cache)
 
     def list(self) -> list[TokenInfo]:
         """Every token (without secrets), oldest first."""
@@ -337,6 +341,10 @@ class TokenStore:
                 .all()
             )
         return [_info(r) for r in rows]
+
+
+def _revoked_message(token_id: str) -> str:
+    return f"token {token_id!r} was revoked; ask an administrator for a new token."
 
 
 def _info(row: Any) -> TokenInfo:

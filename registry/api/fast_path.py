@@ -52,11 +52,11 @@ class StatusFastPath:
             or path.count("/") != 4
             or self.service is None
         ):
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, _named(send) if scope["type"] == "http" else send)
             return
         _, _, _, name, version = path.split("/")
         if not name or not version:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, _named(send))
             return
         headers = dict(scope["headers"])
         try:
@@ -72,11 +72,11 @@ class StatusFastPath:
             if entry is None:
                 entry = await run_in_threadpool(self.service.hub.load, name, version)
         except FairgateError as exc:
-            await _send(send, exc.status_code, _error_json(exc), [])
+            await _send(send, exc.status_code, _error_json(exc), [_WORKER])
             return
         except Exception:
             _log.exception("status fast path failed")
-            await _send(send, 500, b'{"error":"internal","message":"internal error"}', [])
+            await _send(send, 500, b'{"error":"internal","message":"internal error"}', [_WORKER])
             return
         _, body, etag = entry
         extra = [(b"etag", etag.encode()), (b"cache-control", b"no-cache"), _WORKER]
@@ -84,6 +84,17 @@ class StatusFastPath:
             await _send(send, 304, b"", extra, content_type=False)
             return
         await _send(send, 200, body, extra)
+
+
+def _named(send: Any) -> Any:
+    """``send`` that adds ``X-Fairgate-Worker`` to the app's answers (which worker answered)."""
+
+    async def named(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), _WORKER]}
+        await send(message)
+
+    return named
 
 
 async def _send(

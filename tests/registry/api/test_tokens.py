@@ -88,3 +88,20 @@ def test_require_role(store):
     admin = store.verify(store.create("admin")[0])
     assert require_role(admin, "committee") is admin
     assert [t.role for t in store.list()] == ["operations", "admin"]
+
+
+def test_a_token_revoked_by_another_worker_is_refused_from_the_cache(store):
+    """Worker A cached a token; worker B revokes it; A's change feed hands A the id."""
+    worker_a, worker_b = store, TokenStore(store.engine)
+    token, info = worker_a.create("operations")
+    worker_a.verify(token)
+    worker_b.revoke(info.id)
+    assert worker_a.verify(token).token_id == info.id  # A has not heard of it yet
+    worker_a.forget([info.id, "000000000000"])  # every revoked id the feed reports
+    assert worker_a.cached(token) is None
+    with pytest.raises(AuthenticationError, match="revoked"):
+        worker_a.verify(token)
+    with worker_a.engine.begin() as conn:  # the refusal now comes from A's cache, not the row
+        conn.execute(tokens_table.update().values(revoked_at=None))
+    with pytest.raises(AuthenticationError, match="revoked"):
+        worker_a.verify(token)
