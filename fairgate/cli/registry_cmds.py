@@ -179,8 +179,24 @@ def ledger_group() -> None:
     default=None,
     help="An earlier export; its head must still be in the chain (catches deleted tails).",
 )
-def ledger_verify(anchor: Path | None) -> None:
+@click.option(
+    "--checkpoint",
+    default=None,
+    help="A signed checkpoint (file or http(s) URL): every event up to it must be intact.",
+)
+@click.option(
+    "--key",
+    default=None,
+    help="With --checkpoint: the signer's public key (PEM file or the URL of /v1/public/key); "
+    "default: this deployment's key.",
+)
+def ledger_verify(anchor: Path | None, checkpoint: str | None, key: str | None) -> None:
     """Check every event's hash and link; exit 1 naming the first bad event."""
+    if checkpoint is not None:
+        from fairgate.cli.checkpoint_cmds import verify_against_checkpoint
+
+        verify_against_checkpoint(_registry().engine, checkpoint, key)
+        return
     head = None
     if anchor is not None:
         lines = anchor.read_text(encoding="utf-8").strip().splitlines()
@@ -221,6 +237,9 @@ def filing_schema_cmd() -> None:
 
 def register(group: click.Group) -> None:
     """Add the registry commands to the ``fairgate`` group."""
+    from fairgate.cli.checkpoint_cmds import checkpoint_cmd
+
+    ledger_group.add_command(checkpoint_cmd)
     for command in (file_cmd, models_cmd, show_cmd, ledger_group, filing_schema_cmd):
         group.add_command(command)
     for action, text in (

@@ -25,6 +25,7 @@ from fastapi import FastAPI
 from fairgate.registry.api.fast_path import StatusFastPath
 from fairgate.registry.api.handlers import install_error_handlers
 from fairgate.registry.api.limits import BodyLimits
+from fairgate.registry.api.routers import checkpoints as routes_checkpoints
 from fairgate.registry.api.routers import models as routes_models
 from fairgate.registry.api.routers import names as routes_names
 from fairgate.registry.api.routers import ops as routes_ops
@@ -37,6 +38,8 @@ __all__ = ["PUBLIC_PATHS", "create_app"]
 PUBLIC_PATHS: frozenset[str] = frozenset(
     {
         "/v1/public/models",
+        "/v1/public/checkpoint",
+        "/v1/public/key",
         "/health",
         "/ready",
         "/docs",
@@ -101,6 +104,7 @@ def create_app(
     app.include_router(routes_names.router)
     app.include_router(routes_ops.router)
     app.include_router(routes_policies.router)
+    app.include_router(routes_checkpoints.router)
     app.add_middleware(StatusFastPath)
     app.add_middleware(BodyLimits, max_body_bytes=settings.max_body_bytes)
     fast = _find_fast_path(app)

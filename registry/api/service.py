@@ -21,6 +21,7 @@ from fairgate.registry.api.auth import Principal, TokenStore
 from fairgate.registry.api.events import StatusHub
 from fairgate.registry.monitor.breaker import Breaker
 from fairgate.registry.monitor.observations import ObservationStore
+from fairgate.registry.store.checkpoints import CheckpointKey, load_key
 from fairgate.registry.store.policies import PolicyStore
 from fairgate.settings import Settings
 
@@ -73,6 +74,7 @@ class Service:
             registry, self.observations, self.policy_for, describe_policy=self.policy_summary
         )
         self.hub = StatusHub(registry, on_state_change=self._state_changed)
+        self._checkpoint_key: CheckpointKey | None = None
 
     def _state_changed(self, name: str, version: str, old: str | None, new: str) -> None:
         self.breaker.forget(name, version)
@@ -114,6 +116,12 @@ class Service:
     def policy_changed(self, name: str, version: str) -> None:
         """Forget a model version's cached policy and windows (its policy was re-assigned)."""
         self._state_changed(name, version, None, "")
+
+    def checkpoint_key(self) -> CheckpointKey:
+        """The deployment's checkpoint signing key (loaded, or created, on first use)."""
+        if self._checkpoint_key is None:
+            self._checkpoint_key = load_key(self.settings.checkpoint_key_path)
+        return self._checkpoint_key
 
     def principal(self, authorization: str | None) -> Principal:
         """Verify an ``Authorization`` header value.

@@ -444,6 +444,9 @@ class TokenRequest(BaseModel):
     vendor: str | None = Field(default=None, min_length=1, max_length=200)
     expires_days: float | None = Field(default=None, gt=0, le=MAX_EXPIRES_DAYS)
     label: str | None = Field(default=None, max_length=200)
+    member: str | None = Field(
+        default=None, min_length=1, max_length=200, description="A committee token's member."
+    )
 
 
 @router.post("/v1/tokens", tags=["tokens"], status_code=201, summary="Create a token (admin)")
@@ -451,7 +454,11 @@ def create_token(body: TokenRequest, request: Request, principal: AdminP) -> JSO
     """The token is in this answer only; the server keeps its salted hash."""
     tokens = request.app.state.service.tokens
     token, info = tokens.create(
-        body.role, vendor=body.vendor, expires_days=body.expires_days, label=body.label
+        body.role,
+        vendor=body.vendor,
+        expires_days=body.expires_days,
+        label=body.label,
+        member=body.member,
     )
     return _json(request, {"token": token, **info.to_dict()}, 201)
 
