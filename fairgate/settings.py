@@ -73,7 +73,9 @@ def _env_float(name: str, default: float, minimum: float) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise ValidationError(f"{name}={raw!r} is not a number; set it to e.g. {default}.") from None
+        raise ValidationError(
+            f"{name}={raw!r} is not a number; set it to e.g. {default}."
+        ) from None
     if not value >= minimum:
         raise ValidationError(f"{name}={value} is below {minimum}; set it to at least {minimum}.")
     return value

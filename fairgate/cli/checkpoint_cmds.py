@@ -38,8 +38,7 @@ def _read(source: str, what: str) -> bytes:
 
 
 def _public_key(source: str | None) -> bytes:
-    """The raw Ed25519 public key: from ``source`` (PEM, or JSON of /v1/public/key), else the
-    deployment's own key file."""
+    """The raw Ed25519 public key from ``source`` (PEM or /v1/public/key JSON), else our own."""
     import base64
 
     from cryptography.hazmat.primitives import serialization

@@ -323,4 +323,3 @@ def verify_checkpoint(engine: Engine, checkpoint: Checkpoint, public_raw: bytes)
             missing,
         )
     return CheckpointCheck(False, result.problem, result.count, result.first_bad_id)
-

@@ -1,4 +1,4 @@
-"""Signed ledger checkpoints: deleting the newest events, editing one, or forging a signature fails."""
+"""Signed ledger checkpoints: a deleted tail, an edited event or a forged signature fails."""
 
 from __future__ import annotations
 
@@ -45,7 +45,8 @@ def test_key_is_created_private_and_stable(tmp_path):
 def test_intact_ledger_passes_and_keeps_passing_as_it_grows(registry, make_filing, tmp_path):
     key = load_key(tmp_path / "key.pem")
     _file(registry, make_filing, 1, 2)
-    held = Checkpoint.from_dict(json.loads(json.dumps(make_checkpoint(registry.engine, key).to_dict())))
+    made = make_checkpoint(registry.engine, key).to_dict()
+    held = Checkpoint.from_dict(json.loads(json.dumps(made)))
     assert held.ledger_length == len(registry.events())
     assert verify_checkpoint(registry.engine, held, key.public_raw).ok
     _file(registry, make_filing, 3)
