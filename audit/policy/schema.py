@@ -52,6 +52,13 @@ class Policy(StrictModel):
     explainability: ExplainRule | None = ExplainRule()
     breaker: list[BreakerRule] = Field(default_factory=list)
     drift: list[DriftRule] = Field(default_factory=list)
+    quorum: int | None = Field(
+        None,
+        ge=1,
+        le=100,
+        description="Distinct committee members who must approve or reinstate a model version "
+        "this policy governs; empty: the deployment's FAIRGATE_QUORUM (default 1).",
+    )
 
     @field_validator("sensitive", "prohibited")
     @classmethod
@@ -81,10 +88,13 @@ class Policy(StrictModel):
         """A JSON-ready dict that :func:`load_policy` reads back to an equal policy.
 
         ``model_dump(mode="json")``, except that a rule's unset optional fields (``metric``,
-        ``min``, ``max``, ``attributes``), whose default is ``None``, are left out.
+        ``min``, ``max``, ``attributes``), whose default is ``None``, and an unset ``quorum`` are
+        left out.
         """
         body = self.model_dump(mode="json")
         body["rules"] = [{k: v for k, v in r.items() if v is not None} for r in body["rules"]]
+        if body.get("quorum") is None:  # unset: the policy's text (and hash) as before quorums
+            body.pop("quorum", None)
         return body
 
     def bind(self, sensitive: list[str]) -> Policy:

@@ -30,7 +30,9 @@ from fairgate.registry.api.routers import models as routes_models
 from fairgate.registry.api.routers import names as routes_names
 from fairgate.registry.api.routers import ops as routes_ops
 from fairgate.registry.api.routers import policies as routes_policies
+from fairgate.registry.api.routers import webhooks as routes_webhooks
 from fairgate.registry.api.service import POLICY_ENV, PolicySource, Service
+from fairgate.registry.api.webhook_worker import WebhookWorker
 from fairgate.settings import Settings
 
 __all__ = ["PUBLIC_PATHS", "create_app"]
@@ -82,11 +84,14 @@ def create_app(
         service.hub.attach(asyncio.get_running_loop())
         await asyncio.to_thread(service.hub.skip_history)
         poller = asyncio.create_task(service.hub.poll_ledger())
+        webhooks = WebhookWorker(service.webhooks)
+        webhooks.start()
         app.state.ready = True
         try:
             yield
         finally:
             app.state.ready = False
+            await asyncio.to_thread(webhooks.stop)
             poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await poller
@@ -105,6 +110,7 @@ def create_app(
     app.include_router(routes_ops.router)
     app.include_router(routes_policies.router)
     app.include_router(routes_checkpoints.router)
+    app.include_router(routes_webhooks.router)
     app.add_middleware(StatusFastPath)
     app.add_middleware(BodyLimits, max_body_bytes=settings.max_body_bytes)
     fast = _find_fast_path(app)

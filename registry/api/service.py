@@ -23,6 +23,7 @@ from fairgate.registry.monitor.breaker import Breaker
 from fairgate.registry.monitor.observations import ObservationStore
 from fairgate.registry.store.checkpoints import CheckpointKey, load_key
 from fairgate.registry.store.policies import PolicyStore
+from fairgate.registry.store.webhooks import WebhookStore
 from fairgate.settings import Settings
 
 __all__ = ["POLICY_ENV", "Service"]
@@ -75,6 +76,11 @@ class Service:
         )
         self.hub = StatusHub(registry, on_state_change=self._state_changed)
         self._checkpoint_key: CheckpointKey | None = None
+        self.webhooks = WebhookStore(
+            registry.engine,
+            max_attempts=settings.webhook_attempts,
+            backoff=settings.webhook_backoff,
+        )
 
     def _state_changed(self, name: str, version: str, old: str | None, new: str) -> None:
         self.breaker.forget(name, version)

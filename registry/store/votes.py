@@ -1,0 +1,230 @@
+"""Committee votes on a version's pending question (approve or reinstate) and their quorum.
+
+A version that is AUDITED has the pending question *approve*; one that is SUSPENDED has
+*reinstate* (:func:`pending_question`). Each committee member votes once on it: in favour (the
+action itself) or against (``dissent``), always with a rationale. A vote in favour that brings the
+number of distinct members in favour to the quorum makes the state change; until then each vote
+is a ``vote`` (or ``dissent``) ledger event and the state stays. Every state change closes the
+open votes, so a new question starts with none. Rows live in the ``votes`` table; the functions
+here run inside the caller's write transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from fairgate.errors import ConflictError
+from fairgate.registry.store.lifecycle import State
+from fairgate.registry.store.tables import votes
+
+__all__ = [
+    "AGAINST",
+    "FOR",
+    "QUESTIONS",
+    "Vote",
+    "VoteTally",
+    "cast",
+    "check_not_voted",
+    "close_open",
+    "open_votes",
+    "pending_question",
+    "tally",
+]
+
+FOR = "for"
+AGAINST = "against"
+QUESTIONS: dict[State, str] = {State.AUDITED: "approve", State.SUSPENDED: "reinstate"}
+"""The question a quorum decides, per state."""
+
+
+def pending_question(state: State | str) -> str | None:
+    """The action a quorum decides in ``state`` (``approve``, ``reinstate``), or None."""
+    return QUESTIONS.get(State(state))
+
+
+@dataclass(frozen=True)
+class Vote:
+    """One committee member's vote.
+
+    Attributes
+    ----------
+    member : str
+        The voter as the ledger records it (e.g. ``committee:A. Member``).
+    question : str
+        ``approve`` or ``reinstate``.
+    vote : {"for", "against"}
+    rationale : str
+    state : str
+        The version's state when the vote was cast.
+    event_id : int
+        Its ledger event.
+    created_at : str
+        ISO 8601, UTC.
+    open : bool
+        Still counts (no state change since).
+    """
+
+    member: str
+    question: str
+    vote: str
+    rationale: str
+    state: str
+    event_id: int
+    created_at: str
+    open: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class VoteTally:
+    """The votes of one model version.
+
+    Attributes
+    ----------
+    name, version, state : str
+    question : str or None
+        The pending question (None when the state has none).
+    quorum : int
+        Distinct members in favour needed to decide it.
+    in_favour, dissents : tuple of Vote
+        The open votes on the question.
+    history : tuple of Vote
+        Every vote on the version, oldest first (closed ones included).
+    """
+
+    name: str
+    version: str
+    state: str
+    question: str | None
+    quorum: int
+    in_favour: tuple[Vote, ...] = ()
+    dissents: tuple[Vote, ...] = ()
+    history: tuple[Vote, ...] = field(default=())
+
+    @property
+    def needed(self) -> int:
+        """Votes in favour still needed (0 when there is no pending question)."""
+        return max(self.quorum - len(self.in_favour), 0) if self.question else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "state": self.state,
+            "question": self.question,
+            "quorum": self.quorum,
+            "in_favour": [v.to_dict() for v in self.in_favour],
+            "dissents": [v.to_dict() for v in self.dissents],
+            "needed": self.needed,
+            "history": [v.to_dict() for v in self.history],
+        }
+
+
+def _vote(row: Any) -> Vote:
+    created = _dt.datetime.fromtimestamp(row.created_at, _dt.UTC).isoformat(timespec="seconds")
+    return Vote(
+        member=row.member,
+        question=row.question,
+        vote=row.vote,
+        rationale=row.rationale,
+        state=row.state,
+        event_id=row.event_id,
+        created_at=created,
+        open=row.closed_at is None,
+    )
+
+
+def open_votes(conn: Connection, model_id: int, state: str) -> list[Vote]:
+    """The open votes of a version cast in its current ``state``, oldest first."""
+    rows = conn.execute(
+        sa.select(votes)
+        .where(votes.c.model_id == model_id, votes.c.closed_at.is_(None), votes.c.state == state)
+        .order_by(votes.c.id)
+    ).all()
+    return [_vote(r) for r in rows]
+
+
+def check_not_voted(conn: Connection, row: Any, member: str, what: str) -> None:
+    """Raise :class:`ConflictError` if ``member`` already voted on the version's open question.
+
+    Raises
+    ------
+    ConflictError
+        Naming the earlier vote and what the member can do instead.
+    """
+    for earlier in open_votes(conn, row.id, row.state):
+        if earlier.member == member:
+            said = "in favour" if earlier.vote == FOR else "against (dissent)"
+            raise ConflictError(
+                f"{member} already voted {said} on the question '{earlier.question}' of {what} "
+                f"(ledger event {earlier.event_id}); a member votes once on a pending question. "
+                "Votes start afresh when the version's state changes.",
+                details={"member": member, "question": earlier.question, "vote": earlier.vote},
+            )
+
+
+def cast(
+    conn: Connection,
+    row: Any,
+    *,
+    question: str,
+    member: str,
+    vote: str,
+    rationale: str,
+    event_id: int,
+    now: float,
+) -> None:
+    """Record one vote (the caller has checked it with :func:`check_not_voted`)."""
+    conn.execute(
+        votes.insert().values(
+            model_id=row.id,
+            question=question,
+            state=row.state,
+            member=member,
+            vote=vote,
+            rationale=rationale,
+            event_id=event_id,
+            created_at=now,
+            closed_at=None,
+        )
+    )
+
+
+def close_open(conn: Connection, model_id: int, now: float) -> None:
+    """Close every open vote of a version (its state changed)."""
+    conn.execute(
+        votes.update()
+        .where(votes.c.model_id == model_id, votes.c.closed_at.is_(None))
+        .values(closed_at=now)
+    )
+
+
+def tally(conn: Connection, row: Any, quorum: int) -> VoteTally:
+    """The votes of the version in ``row`` (a ``model_versions`` row) under ``quorum``."""
+    history = [
+        _vote(r)
+        for r in conn.execute(
+            sa.select(votes).where(votes.c.model_id == row.id).order_by(votes.c.id)
+        ).all()
+    ]
+    question = pending_question(row.state)
+    current = [v for v in history if v.open and v.state == row.state] if question else []
+    return VoteTally(
+        name=row.name,
+        version=row.version,
+        state=row.state,
+        question=question,
+        quorum=quorum,
+        in_favour=tuple(v for v in current if v.vote == FOR),
+        dissents=tuple(v for v in current if v.vote == AGAINST),
+        history=tuple(history),
+    )
