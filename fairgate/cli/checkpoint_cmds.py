@@ -93,10 +93,12 @@ def verify_against_checkpoint(engine: Any, source: str, key: str | None) -> None
     held = Checkpoint.from_dict(body)
     check = verify_checkpoint(engine, held, _public_key(key))
     if check.ok:
-        click.echo(
-            f"ledger intact up to the checkpoint of {held.time}: {held.ledger_length:,} events, "
-            f"head {held.head_hash}; the ledger now has {check.count:,} events"
-        )
+        from fairgate.audit.report.catalog import load_catalog
+
+        text = load_catalog("en")["checkpoint_intact"]
+        count = f"{held.ledger_length:,}"
+        click.echo(text.format(time=held.time, count=count, head=held.head_hash))
+        click.echo(f"The ledger now has {check.count:,} events.")
         return
     click.echo(f"ledger does NOT match the checkpoint: {check.problem}", err=True)
     sys.exit(1)

@@ -152,17 +152,28 @@ def show_cmd(ref: str, as_json: bool) -> None:
 
 
 def _decision(action: str, help_text: str) -> click.Command:
-    @click.command(action, help=help_text)
+    @click.command(action, help=help_text + " Acts as the committee member of FAIRGATE_TOKEN.")
     @click.argument("ref")
     @click.option("--rationale", required=True, help="Why (recorded in the ledger).")
-    @click.option("--by", "by", required=True, help="The committee member deciding.")
-    def command(ref: str, rationale: str, by: str) -> None:
+    @click.option(
+        "--by",
+        "by",
+        default=None,
+        help="Only with an admin token: the committee member whose vote is recorded.",
+    )
+    def command(ref: str, rationale: str, by: str | None) -> None:
+        from fairgate.cli.identity import committee_actor
         from fairgate.registry.usecases import DecisionRequest, decide
 
         name, version = _ref(ref)
-        request = DecisionRequest(name, version, action, rationale=rationale, actor=by)
-        record = decide(_registry(), request)
+        reg = _registry()
+        actor, evidence = committee_actor(reg.engine, by)
+        request = DecisionRequest(
+            name, version, action, rationale=rationale, actor=actor, evidence=evidence
+        )
+        record = decide(reg, request)
         click.echo(f"{record.name}@{record.version}: {record.state} ({record.reason})")
+        click.echo(reg.votes(name, version).summary())
 
     return command
 
@@ -248,5 +259,6 @@ def register(group: click.Group) -> None:
         ("suspend", "Suspend NAME@VERSION at once."),
         ("reinstate", "Reinstate NAME@VERSION (needs a passing audit after the suspension)."),
         ("withdraw", "Withdraw NAME@VERSION for good."),
+        ("dissent", "Vote against the pending approval or reinstatement of NAME@VERSION."),
     ):
         group.add_command(_decision(action, text))

@@ -30,6 +30,7 @@ from fairgate.registry.api.routers import models as routes_models
 from fairgate.registry.api.routers import names as routes_names
 from fairgate.registry.api.routers import ops as routes_ops
 from fairgate.registry.api.routers import policies as routes_policies
+from fairgate.registry.api.routers import votes as routes_votes
 from fairgate.registry.api.routers import webhooks as routes_webhooks
 from fairgate.registry.api.service import POLICY_ENV, PolicySource, Service
 from fairgate.registry.api.webhook_worker import WebhookWorker
@@ -111,6 +112,7 @@ def create_app(
     app.include_router(routes_policies.router)
     app.include_router(routes_checkpoints.router)
     app.include_router(routes_webhooks.router)
+    app.include_router(routes_votes.router)
     app.add_middleware(StatusFastPath)
     app.add_middleware(BodyLimits, max_body_bytes=settings.max_body_bytes)
     fast = _find_fast_path(app)

@@ -262,6 +262,12 @@ class CheckpointCheck:
         }
 
 
+def _text(key: str) -> str:
+    from fairgate.audit.report.catalog import load_catalog
+
+    return load_catalog("en")[key]
+
+
 def _check_signature(checkpoint: Checkpoint, public_raw: bytes) -> str:
     """An empty string when the signature is good, else the problem."""
     from cryptography.exceptions import InvalidSignature
@@ -278,7 +284,7 @@ def _check_signature(checkpoint: Checkpoint, public_raw: bytes) -> str:
         signature = base64.b64decode(checkpoint.signature, validate=True)
         Ed25519PublicKey.from_public_bytes(public_raw).verify(signature, checkpoint.signed_part())
     except (InvalidSignature, ValueError):
-        return "the checkpoint's signature does not verify: it was forged or altered"
+        return _text("checkpoint_forged")
     return ""
 
 
@@ -314,12 +320,8 @@ def verify_checkpoint(engine: Engine, checkpoint: Checkpoint, public_raw: bytes)
         return CheckpointCheck(True, "", result.count, None)
     if result.count < want and result.first_bad_id == result.count + 1:
         missing = tuple(range(result.count + 1, want + 1))
-        return CheckpointCheck(
-            False,
-            f"the checkpoint of {checkpoint.time} holds {want} events but the ledger has "
-            f"{result.count}: events {missing[0]}..{missing[-1]} were deleted",
-            result.count,
-            missing[0],
-            missing,
+        problem = _text("checkpoint_deleted").format(
+            time=checkpoint.time, held=want, count=result.count, first=missing[0], last=want
         )
+        return CheckpointCheck(False, problem, result.count, missing[0], missing)
     return CheckpointCheck(False, result.problem, result.count, result.first_bad_id)

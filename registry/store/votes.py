@@ -31,8 +31,10 @@ __all__ = [
     "cast",
     "check_not_voted",
     "close_open",
+    "no_pending_question",
     "open_votes",
     "pending_question",
+    "quorum_for",
     "tally",
 ]
 
@@ -114,9 +116,24 @@ class VoteTally:
         """Votes in favour still needed (0 when there is no pending question)."""
         return max(self.quorum - len(self.in_favour), 0) if self.question else 0
 
+    def summary(self, lang: str = "en") -> str:
+        """Where the vote stands, in plain words (``en`` or ``zh``, from the catalogs)."""
+        if self.question is None:
+            return _text(lang, "vote_no_question").format(state=self.state)
+        text = _text(lang, "vote_progress").format(
+            count=len(self.in_favour),
+            quorum=self.quorum,
+            question=_text(lang, f"vote_question_{self.question}"),
+            needed=self.needed,
+        )
+        if self.dissents:
+            text += " " + _text(lang, "vote_dissents").format(count=len(self.dissents))
+        return text
+
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
+        """A JSON-ready dict, with the summary in every language."""
         return {
+            "summary": {"en": self.summary("en"), "zh": self.summary("zh")},
             "name": self.name,
             "version": self.version,
             "state": self.state,
@@ -143,6 +160,21 @@ def _vote(row: Any) -> Vote:
     )
 
 
+def _text(lang: str, key: str) -> str:
+    from fairgate.audit.report.catalog import load_catalog
+
+    return load_catalog(lang)[key]
+
+
+def no_pending_question(state: str, what: str) -> ConflictError:
+    """The refusal of a dissent when nothing awaits a vote (the message from the catalog)."""
+    params = {"model": what, "state": state}
+    return ConflictError(
+        _text("en", "vote_no_pending").format(**params),
+        details={"key": "vote_no_pending", **params},
+    )
+
+
 def open_votes(conn: Connection, model_id: int, state: str) -> list[Vote]:
     """The open votes of a version cast in its current ``state``, oldest first."""
     rows = conn.execute(
@@ -163,12 +195,15 @@ def check_not_voted(conn: Connection, row: Any, member: str, what: str) -> None:
     """
     for earlier in open_votes(conn, row.id, row.state):
         if earlier.member == member:
-            said = "in favour" if earlier.vote == FOR else "against (dissent)"
+            params = {
+                "member": member,
+                "question": _text("en", f"vote_question_{earlier.question}"),
+                "model": what,
+                "event": earlier.event_id,
+            }
             raise ConflictError(
-                f"{member} already voted {said} on the question '{earlier.question}' of {what} "
-                f"(ledger event {earlier.event_id}); a member votes once on a pending question. "
-                "Votes start afresh when the version's state changes.",
-                details={"member": member, "question": earlier.question, "vote": earlier.vote},
+                _text("en", "vote_twice").format(**params),
+                details={"key": "vote_twice", **params, "vote": earlier.vote},
             )
 
 
@@ -228,3 +263,26 @@ def tally(conn: Connection, row: Any, quorum: int) -> VoteTally:
         dissents=tuple(v for v in current if v.vote == AGAINST),
         history=tuple(history),
     )
+
+
+def quorum_for(engine: Any, default: int, name: str, version: str) -> int:
+    """The quorum of a model version: its assigned policy's ``quorum``, else ``default``.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.engine.Engine
+        The registry's database.
+    default : int
+        The deployment's ``FAIRGATE_QUORUM``.
+    name, version : str
+        The model version.
+
+    Returns
+    -------
+    int
+    """
+    from fairgate.registry.store.policies import PolicyStore
+
+    record = PolicyStore(engine).assigned(name, version)
+    quorum = record.policy().quorum if record is not None else None
+    return int(quorum) if quorum is not None else int(default)

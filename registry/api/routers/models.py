@@ -382,7 +382,7 @@ def report(
 class DecisionRequest(BaseModel):
     """Body of ``POST /v1/models/{name}/{version}/decisions``."""
 
-    action: Literal["approve", "reject", "suspend", "reinstate", "withdraw"]
+    action: Literal["approve", "reject", "suspend", "reinstate", "withdraw", "dissent"]
     rationale: str = Field(
         min_length=1, max_length=20_000, description="Why; recorded in the ledger."
     )
@@ -392,7 +392,7 @@ class DecisionRequest(BaseModel):
 @router.post(
     "/v1/models/{name}/{version}/decisions",
     tags=["decisions"],
-    summary="A committee decision (approve, reject, suspend, reinstate, withdraw)",
+    summary="A committee decision or vote (approve, reject, suspend, reinstate, withdraw, dissent)",
 )
 def decide(
     principal: CommitteeP,
@@ -401,7 +401,12 @@ def decide(
     body: DecisionRequest,
     request: Request,
 ) -> JSONResponse:
-    """Apply the decision; illegal transitions answer 409 naming the allowed ones."""
+    """Apply the decision; illegal transitions answer 409 naming the allowed ones.
+
+    Approve and reinstate are votes: the state changes at the quorum of distinct members
+    (``votes`` in the answer says where it stands); a member's second vote on the same pending
+    question answers 409; ``dissent`` records a vote against it with its rationale.
+    """
     service = request.app.state.service
     decision = usecases.DecisionRequest(
         name,
@@ -413,7 +418,8 @@ def decide(
     )
     record = usecases.decide(service.registry, decision)
     service.hub.changed(name, version)
-    return _json(request, record)
+    votes = service.registry.votes(name, version).to_dict()
+    return _json(request, {**jsonable_encoder(record), "votes": votes})
 
 
 # ------------------------------------------------------------------------------- ledger
