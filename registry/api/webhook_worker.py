@@ -107,7 +107,7 @@ class WebhookWorker:
                 error = f"HTTP {status}: redirect to {where} not followed; subscribe that URL"
             else:
                 error = f"HTTP {status}: {answer.text[:200]}"
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
             ok, error = False, f"{type(exc).__name__}: {exc}"[:300]
         outcome = self.store.record_attempt(delivery.id, ok=ok, status=status, error=error)
         if outcome != "delivered":

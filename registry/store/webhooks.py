@@ -72,8 +72,16 @@ def check_webhook_url(url: str) -> str:
         raise ValidationError(
             f"url: give an http(s) URL of at most {MAX_URL} characters without spaces."
         )
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+        port = parts.port
+    except ValueError as exc:
+        raise ValidationError(
+            f"url={text!r} is not a valid URL ({exc}); give e.g. https://ops.example.org/hook.",
+            details={"url": text},
+        ) from None
+    if parts.scheme not in ("http", "https") or not host or port == 0:
         raise ValidationError(
             f"url={text!r}: a webhook URL must be an absolute http:// or https:// URL with a "
             "host, e.g. https://ops.example.org/fairgate-hook.",

@@ -74,7 +74,7 @@ def test_a_dissent_is_recorded_shown_and_counts_as_the_members_vote(quorum2, mak
     with pytest.raises(ConflictError, match="already voted"):
         _vote(quorum2, C)
     assert _vote(quorum2, B).state == "ACTIVE"
-    event = [e for e in quorum2.events() if e.kind == "dissent"][0]
+    event = next(e for e in quorum2.events() if e.kind == "dissent")
     assert event.payload["rationale"] == "the proxy for colour worries me"
     with pytest.raises(ConflictError, match="no pending approval"):
         _vote(quorum2, C, "dissent", why="still not convinced at all")
