@@ -31,11 +31,14 @@ __all__ = [
     "cast",
     "check_not_voted",
     "close_open",
+    "conclude",
+    "dissent",
     "no_pending_question",
     "open_votes",
     "pending_question",
     "quorum_for",
     "tally",
+    "vote_for",
 ]
 
 FOR = "for"
@@ -286,3 +289,115 @@ def quorum_for(engine: Any, default: int, name: str, version: str) -> int:
     record = PolicyStore(engine).assigned(name, version)
     quorum = record.policy().quorum if record is not None else None
     return int(quorum) if quorum is not None else int(default)
+
+
+def dissent(
+    conn: Connection,
+    row: Any,
+    *,
+    member: str,
+    rationale: str,
+    evidence: dict[str, Any] | None,
+    now: float,
+) -> None:
+    """Record ``member``'s dissent from the version's pending question (a ``dissent`` event).
+
+    Raises
+    ------
+    ConflictError
+        Nothing is pending in the version's state, or the member already voted on it.
+    """
+    from fairgate.registry.store import ledger
+
+    what = f"{row.name}@{row.version}"
+    question = pending_question(row.state)
+    if question is None:
+        raise no_pending_question(row.state, what)
+    check_not_voted(conn, row, member, what)
+    event = ledger.append(
+        conn,
+        "dissent",
+        actor=member,
+        name=row.name,
+        version=row.version,
+        payload={"question": question, "rationale": rationale, "evidence": evidence},
+    )
+    cast(
+        conn, row, question=question, member=member, vote=AGAINST, rationale=rationale,
+        event_id=event.id, now=now,
+    )  # fmt: skip
+
+
+def vote_for(
+    conn: Connection,
+    row: Any,
+    *,
+    action: str,
+    member: str,
+    rationale: str,
+    evidence: dict[str, Any] | None,
+    basis: dict[str, Any],
+    quorum: int,
+    now: float,
+) -> dict[str, Any] | None:
+    """Count ``member``'s vote for ``action`` (approve / reinstate) on the version in ``row``.
+
+    Returns
+    -------
+    dict or None
+        ``None`` while the quorum is not met: the vote is recorded as a ``vote`` ledger event
+        and the state stays. Once met: ``{"quorum": n, "votes": [members in favour]}`` for the
+        decision's ledger event; the caller changes the state, then calls :func:`conclude`.
+
+    Raises
+    ------
+    ConflictError
+        The member already voted on the pending question.
+    """
+    from fairgate.registry.store import ledger
+
+    what = f"{row.name}@{row.version}"
+    check_not_voted(conn, row, member, what)
+    members = [v.member for v in open_votes(conn, row.id, row.state) if v.vote == FOR]
+    members.append(member)
+    if len(members) >= quorum:
+        return {"quorum": quorum, "votes": members}
+    event = ledger.append(
+        conn,
+        "vote",
+        actor=member,
+        name=row.name,
+        version=row.version,
+        payload={
+            "question": action,
+            "rationale": rationale,
+            "in_favour": len(members),
+            "quorum": quorum,
+            "evidence": evidence,
+            **basis,
+        },
+    )
+    cast(
+        conn, row, question=action, member=member, vote=FOR, rationale=rationale,
+        event_id=event.id, now=now,
+    )  # fmt: skip
+    return None
+
+
+def conclude(
+    conn: Connection,
+    row: Any,
+    *,
+    action: str,
+    member: str,
+    rationale: str,
+    event_id: int,
+    now: float,
+) -> None:
+    """After a state change: record the deciding vote (approve / reinstate), close all votes."""
+    if pending_question(row.state) == action:
+        cast(
+            conn, row, question=action, member=member, vote=FOR, rationale=rationale,
+            event_id=event_id, now=now,
+        )  # fmt: skip
+    close_open(conn, row.id, now)

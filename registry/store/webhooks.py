@@ -348,13 +348,21 @@ class WebhookStore:
             ).first()
             if earlier is not None:  # a re-audit changes no state
                 return None
+        from fairgate.audit.report.catalog import load_catalog
+
+        state = payload.get("to") or STATE_OF_KIND[event.kind]
+        said = {"model": event.name, "version": event.version, "state": state}
         body = {
+            "summary": {
+                lang: load_catalog(lang)["webhook_state_change"].format(**said)
+                for lang in ("en", "zh")
+            },
             "delivery": f"{hook_id}-{event.id}",
             "event_id": event.id,
             "kind": event.kind,
             "model": event.name,
             "version": event.version,
-            "state": payload.get("to") or STATE_OF_KIND[event.kind],
+            "state": state,
             "from": payload.get("from"),
             "actor": event.actor,
             "time": event.created_at,

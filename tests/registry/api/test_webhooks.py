@@ -127,6 +127,8 @@ def test_signed_deliveries_are_retried_and_visible_and_a_trip_is_delivered(hook_
             ("breaker_trip", "SUSPENDED"),
         ]
         assert {m["model"] for m in got} == {"wh"}
+        assert got[2]["summary"]["en"] == "wh version 1 is now ACTIVE."
+        assert "ACTIVE" in got[2]["summary"]["zh"]
         assert got[3]["rule"] == "live_dp" and got[3]["actor"] == "circuit breaker"
         assert receiver.bad_signatures == 0
         with env.client("admin") as admin:
