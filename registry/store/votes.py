@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 
 from fairgate.errors import ConflictError
 from fairgate.registry.store.lifecycle import State
-from fairgate.registry.store.tables import votes
+from fairgate.registry.store.tables import model_versions, votes
 
 __all__ = [
     "AGAINST",
@@ -188,6 +188,22 @@ def open_votes(conn: Connection, model_id: int, state: str) -> list[Vote]:
     return [_vote(r) for r in rows]
 
 
+def _lock(conn: Connection, row: Any) -> None:
+    """Lock the version's row for the vote, and refuse it if the state moved meanwhile.
+
+    ``FOR UPDATE`` on PostgreSQL (SQLite's write transaction already serialises), so two members
+    voting at once are counted one after the other.
+    """
+    state = conn.execute(
+        sa.select(model_versions.c.state).where(model_versions.c.id == row.id).with_for_update()
+    ).scalar_one()
+    if state != row.state:
+        raise ConflictError(
+            f"{row.name}@{row.version} changed from {row.state} to {state} while the vote was "
+            "cast; read its state again and vote on the question now pending."
+        )
+
+
 def check_not_voted(conn: Connection, row: Any, member: str, what: str) -> None:
     """Raise :class:`ConflictError` if ``member`` already voted on the version's open question.
 
@@ -313,6 +329,7 @@ def dissent(
     question = pending_question(row.state)
     if question is None:
         raise no_pending_question(row.state, what)
+    _lock(conn, row)
     check_not_voted(conn, row, member, what)
     event = ledger.append(
         conn,
@@ -357,6 +374,7 @@ def vote_for(
     from fairgate.registry.store import ledger
 
     what = f"{row.name}@{row.version}"
+    _lock(conn, row)
     check_not_voted(conn, row, member, what)
     members = [v.member for v in open_votes(conn, row.id, row.state) if v.vote == FOR]
     members.append(member)
