@@ -115,7 +115,7 @@ def _decisions(result: AuditResult, lines: list[RuleLine], t: Text) -> list[dict
             "open": result.outcome != "fail",
             "status": t("decision_open" if result.outcome != "fail" else "decision_closed"),
             "text": t(f"decision_approve_{result.outcome}"),
-            "command": f'fairgate approve {name} --rationale "…" --by "…"',
+            "command": f'fairgate approve {name} --rationale "…"',
         },
         {
             "id": "reject",
@@ -123,7 +123,7 @@ def _decisions(result: AuditResult, lines: list[RuleLine], t: Text) -> list[dict
             "open": True,
             "status": t("decision_open"),
             "text": t("decision_reject_text"),
-            "command": f'fairgate reject {name} --rationale "…" --by "…"',
+            "command": f'fairgate reject {name} --rationale "…"',
         },
         {
             "id": "new_version",
