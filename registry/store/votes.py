@@ -45,6 +45,7 @@ FOR = "for"
 AGAINST = "against"
 QUESTIONS: dict[State, str] = {State.AUDITED: "approve", State.SUSPENDED: "reinstate"}
 """The question a quorum decides, per state."""
+_QUESTION_KEYS = {"approve": "vote_question_approve", "reinstate": "vote_question_reinstate"}
 
 
 def pending_question(state: State | str) -> str | None:
@@ -126,7 +127,7 @@ class VoteTally:
         text = _text(lang, "vote_progress").format(
             count=len(self.in_favour),
             quorum=self.quorum,
-            question=_text(lang, f"vote_question_{self.question}"),
+            question=_text(lang, _QUESTION_KEYS[self.question]),
             needed=self.needed,
         )
         if self.dissents:
@@ -216,7 +217,7 @@ def check_not_voted(conn: Connection, row: Any, member: str, what: str) -> None:
         if earlier.member == member:
             params = {
                 "member": member,
-                "question": _text("en", f"vote_question_{earlier.question}"),
+                "question": _text("en", _QUESTION_KEYS[earlier.question]),
                 "model": what,
                 "event": earlier.event_id,
             }

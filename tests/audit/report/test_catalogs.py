@@ -84,7 +84,11 @@ def test_every_key_the_report_uses_is_in_the_catalog(lang):
 
 
 def test_every_catalog_key_is_used():
-    code = "\n".join(p.read_text(encoding="utf-8") for p in REPORT_CODE.glob("*.py"))
+    # the report's code, and the registry and command-line messages (votes, checkpoints, ...)
+    root = REPORT_CODE.parents[1]
+    files = [*REPORT_CODE.glob("*.py"), *(root / "registry").rglob("*.py")]
+    files += [*(root / "fairgate").rglob("*.py")]
+    code = "\n".join(p.read_text(encoding="utf-8") for p in files)
     literals = set(re.findall(r"""["']([a-z_]+)["']""", code))
     unused = set(load_catalog("en")) - _used_keys() - _families() - literals
     assert unused == set(), sorted(unused)
