@@ -307,15 +307,16 @@ class WebhookStore:
 
     def _enqueue_one(self, hook: Any, batch: int) -> int:
         now = time.time()
-        with self.engine.begin() as conn:
+        with read_connection(self.engine) as conn:  # no write lock while nothing is new
             events = conn.execute(
                 sa.select(ledger_events)
                 .where(ledger_events.c.id > hook.last_event_id)
                 .order_by(ledger_events.c.id)
                 .limit(batch)
             ).all()
-            if not events:
-                return 0
+        if not events:
+            return 0
+        with self.engine.begin() as conn:
             moved = conn.execute(
                 webhooks.update()
                 .where(webhooks.c.id == hook.id, webhooks.c.last_event_id == hook.last_event_id)
