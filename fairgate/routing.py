@@ -1,0 +1,253 @@
+"""Where one decision goes, ``"auto"`` or ``"human"``: the oversight routing, in plain Python.
+
+The committee's policy (``oversight.route_to_human``, validated by
+:mod:`fairgate.audit.policy.oversight`) travels as JSON: in the REST status answer to the
+serving side, and in the audit. This module is the one implementation of what those conditions
+mean, with no dependency beyond the standard library, so the stand-alone
+:class:`~fairgate.registry.client.StatusClient` decides locally (no network call per decision)
+and the audit report counts, from the evaluation data, what the very same rules would send to
+people.
+
+A decision goes to a person when **any** condition holds; a condition holds when **all** of its
+fields hold:
+
+``score_band``
+    ``|score - threshold| <= score_band`` (the section's ``threshold``).
+``low_confidence``
+    The largest class probability is below this value (``probabilities``; a binary model may
+    pass its probability of the positive class as ``score`` instead: confidence
+    ``max(score, 1 - score)``).
+``adverse``
+    ``"all"``: the decision is adverse (one of the section's ``adverse_decisions``, or a numeric
+    decision below ``adverse_below``); a list: the decision is one of these values. Without a
+    ``decision``, a score at or above ``threshold`` is decision 1, below it decision 0.
+``groups``
+    The person belongs to one of the named groups (``{attribute: [level, ...]}``; any attribute).
+``sample_rate``
+    A random draw in ``[0, 1)`` falls below it (the random audit sample). The draw is made only
+    when every other field of the condition holds, so a seeded generator gives the same routes
+    for the same decisions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fairgate.errors import ValidationError
+
+__all__ = ["AUTO", "HUMAN", "Condition", "Router"]
+
+AUTO = "auto"
+"""The decision may take effect without a person."""
+
+HUMAN = "human"
+"""A person must review the decision before it takes effect."""
+
+
+def _number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValidationError(
+            f"{name}: expected a finite number, received {value!r}; pass the model's output."
+        )
+    return float(value)
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One ``route_to_human`` condition (see the module docstring).
+
+    Attributes
+    ----------
+    id : str
+    score_band, low_confidence, sample_rate : float or None
+    adverse : str, tuple or None
+        ``"all"`` or the decision values that count.
+    groups : tuple of (str, frozenset of str)
+    """
+
+    id: str
+    score_band: float | None = None
+    low_confidence: float | None = None
+    adverse: str | tuple[Any, ...] | None = None
+    sample_rate: float | None = None
+    groups: tuple[tuple[str, frozenset[str]], ...] = ()
+
+
+class Router:
+    """Compiled oversight routing of one model version.
+
+    Parameters
+    ----------
+    rules : mapping
+        The ``oversight`` object of a status answer (or ``Oversight.to_rules()``): ``threshold``,
+        ``adverse_decisions``, ``adverse_below`` and ``route_to_human`` (a list of conditions).
+        ``None`` or an empty mapping: every decision is automated.
+    draw : callable
+        Returns a float in ``[0, 1)``; used by ``sample_rate`` conditions.
+    """
+
+    __slots__ = ("adverse_below", "adverse_decisions", "conditions", "draw", "threshold")
+
+    def __init__(self, rules: Mapping[str, Any] | None, draw: Callable[[], float]) -> None:
+        rules = rules or {}
+        self.draw = draw
+        threshold = rules.get("threshold")
+        self.threshold = None if threshold is None else float(threshold)
+        self.adverse_decisions = frozenset(_key(v) for v in rules.get("adverse_decisions") or ())
+        below = rules.get("adverse_below")
+        self.adverse_below = None if below is None else float(below)
+        self.conditions = tuple(_condition(c) for c in rules.get("route_to_human") or ())
+
+    def route(
+        self,
+        *,
+        score: float | None = None,
+        decision: Any = None,
+        probabilities: Sequence[float] | Mapping[Any, float] | None = None,
+        groups: Mapping[str, Any] | None = None,
+    ) -> str:
+        """``"human"`` when any condition holds, else ``"auto"``.
+
+        Parameters
+        ----------
+        score : float, optional
+            The model's score (binary and score models) or numeric prediction (regression).
+        decision : optional
+            The model's decision (0/1, a class label, a number).
+        probabilities : sequence or mapping of float, optional
+            Class probabilities (multiclass).
+        groups : mapping, optional
+            The person's sensitive attributes, e.g. ``{"sex": "F"}``.
+
+        Returns
+        -------
+        str
+            :data:`HUMAN` or :data:`AUTO`.
+
+        Raises
+        ------
+        ValidationError
+            A condition needs an input that was not passed (e.g. ``score`` for a score band).
+        """
+        return AUTO if self.reason(score, decision, probabilities, groups) is None else HUMAN
+
+    def reason(
+        self,
+        score: float | None = None,
+        decision: Any = None,
+        probabilities: Sequence[float] | Mapping[Any, float] | None = None,
+        groups: Mapping[str, Any] | None = None,
+    ) -> str | None:
+        """The id of the first condition that holds (``None``: automated); see :meth:`route`."""
+        for cond in self.conditions:
+            if self._holds(cond, score, decision, probabilities, groups):
+                return cond.id
+        return None
+
+    def _holds(
+        self,
+        cond: Condition,
+        score: float | None,
+        decision: Any,
+        probabilities: Sequence[float] | Mapping[Any, float] | None,
+        groups: Mapping[str, Any] | None,
+    ) -> bool:
+        if cond.score_band is not None:
+            if score is None or self.threshold is None:
+                raise _needs(cond, "score")
+            if abs(_number(score, "score") - self.threshold) > cond.score_band:
+                return False
+        if (
+            cond.low_confidence is not None
+            and _confidence(probabilities, score, cond) >= cond.low_confidence
+        ):
+            return False
+        if cond.adverse is not None and not self._adverse(cond, score, decision):
+            return False
+        if cond.groups:
+            if groups is None:
+                raise _needs(cond, "groups")
+            if not any(str(groups.get(a)) in levels for a, levels in cond.groups if a in groups):
+                return False
+        return cond.sample_rate is None or self.draw() < cond.sample_rate
+
+    def _adverse(self, cond: Condition, score: float | None, decision: Any) -> bool:
+        if decision is None:
+            if score is None or self.threshold is None:
+                raise _needs(cond, "decision")
+            decision = int(_number(score, "score") >= self.threshold)
+        if cond.adverse != "all":
+            return _key(decision) in cond.adverse  # type: ignore[operator]
+        if _key(decision) in self.adverse_decisions:
+            return True
+        below = self.adverse_below
+        numeric = isinstance(decision, int | float) and not isinstance(decision, bool)
+        return below is not None and numeric and decision < below
+
+
+def _key(value: Any) -> str:
+    """Decision values compare as text: 0, 0.0, False and "0" are the same decision."""
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    item = getattr(value, "item", None)  # numpy scalars
+    if callable(item) and not isinstance(value, str | int | float):
+        return _key(item())
+    return str(value)
+
+
+def _condition(raw: Mapping[str, Any]) -> Condition:
+    adverse = raw.get("adverse")
+    if adverse is not None and adverse != "all":
+        values = adverse if isinstance(adverse, list | tuple) else [adverse]
+        adverse = tuple(_key(v) for v in values)
+    groups = raw.get("groups") or {}
+    return Condition(
+        id=str(raw.get("id", "route")),
+        score_band=_opt(raw.get("score_band")),
+        low_confidence=_opt(raw.get("low_confidence")),
+        adverse=adverse,
+        sample_rate=_opt(raw.get("sample_rate")),
+        groups=tuple((str(a), frozenset(map(str, lv))) for a, lv in groups.items()),
+    )
+
+
+def _opt(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _needs(cond: Condition, what: str) -> ValidationError:
+    hint = {
+        "score": "pass score= (the model's score or numeric prediction); the policy's oversight "
+        "section needs a threshold for a score band",
+        "decision": "pass decision= (or score= with the oversight threshold set)",
+        "groups": "pass groups= with the person's sensitive attributes",
+        "probabilities": "pass probabilities= (class probabilities) or score= (a probability)",
+    }[what]
+    return ValidationError(
+        f"oversight condition {cond.id!r} needs {what}; {hint}.",
+        details={"condition": cond.id, "missing": what},
+    )
+
+
+def _confidence(
+    probabilities: Sequence[float] | Mapping[Any, float] | None,
+    score: float | None,
+    cond: Condition,
+) -> float:
+    if probabilities is not None:
+        values = probabilities.values() if isinstance(probabilities, Mapping) else probabilities
+        return max(_number(p, "probabilities") for p in values)
+    if score is None:
+        raise _needs(cond, "probabilities")
+    p = _number(score, "score")
+    if not 0.0 <= p <= 1.0:
+        raise ValidationError(
+            f"score={p!r} is not a probability, so low_confidence cannot judge it; pass "
+            "probabilities= (class probabilities)."
+        )
+    return max(p, 1.0 - p)
