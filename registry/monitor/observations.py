@@ -42,6 +42,13 @@ import numpy as np
 import sqlalchemy as sa
 
 from fairgate.errors import LengthMismatchError, MissingValueError, ValidationError
+from fairgate.registry.monitor.reviews import (
+    REVIEW_FIELDS,
+    Reviews,
+    decode_reviews,
+    encode_reviews,
+    parse_reviews,
+)
 from fairgate.registry.store.tables import observation_batches as batches_table
 
 __all__ = [
@@ -86,6 +93,8 @@ class Batch:
     received_at : float or None
     client_batch_id : str or None
         The sender's id of the batch: a retry with the same id is stored once.
+    reviews : Reviews or None
+        Whether people reviewed and overrode each decision (see :mod:`.reviews`).
     """
 
     model: str
@@ -98,6 +107,7 @@ class Batch:
     id: int | None = None
     received_at: float | None = None
     client_batch_id: str | None = None
+    reviews: Reviews | None = None
 
     @property
     def n(self) -> int:
@@ -178,6 +188,7 @@ def parse_batch_dict(data: Any) -> Batch:
         if not isinstance(rows, list) or not rows:
             raise ValidationError("'observations': expected a non-empty list of objects.")
         pred, out, sens, ts = _rows_to_columns(rows)
+        data = {f: [r.get(f) for r in rows] for f in REVIEW_FIELDS if any(f in r for r in rows)}
     else:
         if "prediction" not in data:
             raise ValidationError(
@@ -187,7 +198,8 @@ def parse_batch_dict(data: Any) -> Batch:
         pred, out, sens = data["prediction"], data.get("outcome"), data.get("sensitive")
         ts = data.get("ts")
     batch = _columns(model, version, pred, out, sens, ts)
-    return dataclasses.replace(batch, client_batch_id=client_id)
+    reviews = parse_reviews(data, batch.prediction)
+    return dataclasses.replace(batch, client_batch_id=client_id, reviews=reviews)
 
 
 def _rows_to_columns(rows: list[Any]) -> tuple[list[Any], list[Any], dict[str, list[Any]], Any]:
@@ -368,6 +380,7 @@ def _decode(row: Any) -> Batch:
         row["id"],
         row["received_at"],
         row["client_batch_id"],
+        decode_reviews(row["review"], n),
     )
 
 
@@ -408,6 +421,7 @@ class ObservationStore:
             "levels": json.dumps(batch.levels, sort_keys=True),
             "payload": _encode(batch),
             "client_batch_id": batch.client_batch_id,
+            "review": encode_reviews(batch.reviews),
         }
         if conn is None:
             with self.engine.begin() as own:
