@@ -96,6 +96,21 @@ def _trip_event(env, model):
     return events[-1] if events else None
 
 
+def test_the_status_answer_carries_the_oversight_rules(plain_env, policy):
+    model = _activate(plain_env, "benefits-status", policy)
+    with plain_env.client("operations") as c:
+        first = c.get(f"/v1/status/{model[0]}/1")
+        again = c.get(f"/v1/status/{model[0]}/1", headers={"If-None-Match": first.headers["etag"]})
+    rules = first.json()["oversight"]
+    assert rules["route_to_human"] == [{"id": "denials", "adverse": "all", "description": ""}]
+    assert rules["adverse_decisions"] == [0] and rules["min_review_share"] == 0.2
+    assert again.status_code == 304
+    # a model whose policy has no oversight section says so
+    other = _activate(plain_env, "benefits-no-oversight", "default")
+    with plain_env.client("operations") as c:
+        assert c.get(f"/v1/status/{other[0]}/1").json()["oversight"] is None
+
+
 def test_a_balanced_stream_does_not_trip(plain_env, policy):
     env = plain_env
     model = _activate(env, "benefits-balanced", policy)
