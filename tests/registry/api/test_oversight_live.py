@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
+from fairgate.errors import ValidationError
+from fairgate.registry.client import StatusClient
 from fairgate.registry.monitor.observations import ObservationStore, batches_table
 from fairgate.registry.monitor.oversight import automation_shares
 from tests.fixtures.service import filing, record_passing_audit
@@ -105,6 +107,16 @@ def test_the_status_answer_carries_the_oversight_rules(plain_env, policy):
     assert rules["route_to_human"] == [{"id": "denials", "adverse": "all", "description": ""}]
     assert rules["adverse_decisions"] == [0] and rules["min_review_share"] == 0.2
     assert again.status_code == 304
+    # the client routes from the rules it holds
+    with StatusClient(plain_env.url, plain_env.tokens["operations"], follow=False) as fg:
+        assert fg.route(*model, decision=0) == "human"
+        assert fg.route(*model, decision=1) == "auto"
+        assert fg.route(*model, score=0.4) == "human"  # below the threshold: a denial
+        assert fg.route("no-such-model", "1", decision=1) == "human"  # no rules known
+        with pytest.raises(ValidationError, match="needs decision"):
+            fg.route(*model)
+        with pytest.raises(ValidationError, match="overridden=True needs reviewed=True"):
+            fg.observe(*model, 0, {"sex": "F"}, reviewed=False, overridden=True)
     # a model whose policy has no oversight section says so
     other = _activate(plain_env, "benefits-no-oversight", "default")
     with plain_env.client("operations") as c:
@@ -150,6 +162,37 @@ def test_overriding_one_group_three_times_as_often_trips_the_gap_rule(plain_env,
     assert evidence["policy"]["name"] == "oversight-test"
     with env.client("operations") as c:
         assert c.get(f"/v1/status/{model[0]}/1").json()["may_serve"] is False
+
+
+def test_the_serving_side_routes_and_reports_with_the_client(plain_env, policy):
+    """StatusClient.route sends denials to caseworkers; observe() reports what they did."""
+    env = plain_env
+    model = _activate(env, "benefits-client", policy)
+    rng = np.random.default_rng(2)
+    override = {"F": 0.3, "M": 0.1}
+    routed = []
+    with StatusClient(env.url, env.tokens["operations"], oversight_seed=5) as fg:
+        for _ in range(6000):
+            if not fg.may_serve(*model):
+                break
+            sex = str(rng.choice(["F", "M"]))
+            score = float(rng.random())
+            decision = int(score >= 0.5)
+            route = fg.route(*model, score=score, decision=decision, groups={"sex": sex})
+            routed.append((decision, route))
+            reviewed = route == "human"
+            final = 1 - decision if reviewed and rng.random() < override[sex] else decision
+            fg.observe(*model, decision, {"sex": sex}, reviewed=reviewed, final_decision=final)
+            if len(routed) % 500 == 0:
+                fg.flush()
+                fg.status(*model, refresh=True)
+        fg.flush()
+        assert fg.dropped == 0, fg.last_error
+    # every denial, and only denials, went to a caseworker
+    assert set(routed) == {(0, "human"), (1, "auto")}
+    event = _trip_event(env, model)
+    assert event is not None and event.payload["rule"] == "max_override_gap.sex"
+    assert len(routed) < 6000  # serving stopped once the breaker tripped
 
 
 def test_reviews_that_stop_trip_the_review_share_rule(plain_env, policy):
