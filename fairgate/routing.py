@@ -248,6 +248,7 @@ def _confidence(
     if not 0.0 <= p <= 1.0:
         raise ValidationError(
             f"score={p!r} is not a probability, so low_confidence cannot judge it; pass "
-            "probabilities= (class probabilities)."
+            "probabilities= (class probabilities).",
+            details={"condition": cond.id, "missing": "probabilities"},
         )
     return max(p, 1.0 - p)
