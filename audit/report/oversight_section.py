@@ -8,7 +8,21 @@ from fairgate.audit.report.catalog import Text
 
 __all__ = ["oversight_section"]
 
-_LIMITS = ("min_review_share", "max_automated_adverse_share", "max_override_rate")
+_LIMITS = {
+    "min_review_share": "oversight_limit_min_review_share",
+    "max_automated_adverse_share": "oversight_limit_max_automated_adverse_share",
+    "max_override_rate": "oversight_limit_max_override_rate",
+}
+_GAPS = {
+    "difference": "oversight_limit_max_override_gap_difference",
+    "ratio": "oversight_limit_max_override_gap_ratio",
+}
+_INPUTS = {
+    "score": "oversight_input_score",
+    "decision": "oversight_input_decision",
+    "probabilities": "oversight_input_probabilities",
+    "groups": "oversight_input_groups",
+}
 
 
 def _values(t: Text, section: dict[str, Any]) -> str:
@@ -42,14 +56,14 @@ def _condition(t: Text, cond: dict[str, Any], section: dict[str, Any]) -> str:
 
 def _limits(t: Text, section: dict[str, Any]) -> list[str]:
     out = [
-        t(f"oversight_limit_{kind}", value=t.pct(section[kind]))
-        for kind in _LIMITS
+        t(key, value=t.pct(section[kind]))
+        for kind, key in _LIMITS.items()
         if section.get(kind) is not None
     ]
     gap = section.get("max_override_gap")
     if gap:
         value = t.num(gap["threshold"], 2)
-        out.append(t(f"oversight_limit_max_override_gap_{gap['kind']}", value=value))
+        out.append(t(_GAPS[gap["kind"]], value=value))
     if out:
         window = section.get("window") or {}
         out.append(
@@ -71,7 +85,7 @@ def _estimate(t: Text, counts: dict[str, Any]) -> dict[str, Any]:
             "note": t(
                 "oversight_not_estimated",
                 id=missing.get("condition", ""),
-                what=t(f"oversight_input_{what}"),
+                what=t(_INPUTS[what]),
             ),
             "by_condition": [],
             "tables": [],

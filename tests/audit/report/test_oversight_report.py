@@ -99,7 +99,7 @@ def test_the_report_states_the_rules_and_who_they_send(audited, lang):
         assert not re.search(r"\b(the|decision|person|override)\b", section)
     for rows in result.oversight["groups"].values():
         for row in rows:
-            assert f"<th scope=\"row\">{row['group']}</th>" in section
+            assert f'<th scope="row">{row["group"]}</th>' in section
 
 
 def test_a_policy_without_oversight_says_every_decision_is_automated(audited):
