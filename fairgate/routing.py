@@ -48,11 +48,17 @@ HUMAN = "human"
 
 
 def _number(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    out = math.nan
+    if not isinstance(value, bool | str | bytes):
+        try:
+            out = float(value)
+        except (TypeError, ValueError):
+            out = math.nan
+    if not math.isfinite(out):
         raise ValidationError(
             f"{name}: expected a finite number, received {value!r}; pass the model's output."
         )
-    return float(value)
+    return out
 
 
 @dataclass(frozen=True)
@@ -89,7 +95,14 @@ class Router:
         Returns a float in ``[0, 1)``; used by ``sample_rate`` conditions.
     """
 
-    __slots__ = ("adverse_below", "adverse_decisions", "conditions", "draw", "threshold")
+    __slots__ = (
+        "_compiled",
+        "adverse_below",
+        "adverse_decisions",
+        "conditions",
+        "draw",
+        "threshold",
+    )
 
     def __init__(self, rules: Mapping[str, Any] | None, draw: Callable[[], float]) -> None:
         rules = rules or {}
@@ -100,6 +113,7 @@ class Router:
         below = rules.get("adverse_below")
         self.adverse_below = None if below is None else float(below)
         self.conditions = tuple(_condition(c) for c in rules.get("route_to_human") or ())
+        self._compiled = tuple((c.id, self._checks(c), c.sample_rate) for c in self.conditions)
 
     def route(
         self,
@@ -132,7 +146,14 @@ class Router:
         ValidationError
             A condition needs an input that was not passed (e.g. ``score`` for a score band).
         """
-        return AUTO if self.reason(score, decision, probabilities, groups) is None else HUMAN
+        for _, checks, rate in self._compiled:  # reason(), inlined: route() is the hot path
+            for check in checks:
+                if not check(score, decision, probabilities, groups):
+                    break
+            else:
+                if rate is None or self.draw() < rate:
+                    return HUMAN
+        return AUTO
 
     def reason(
         self,
@@ -142,50 +163,85 @@ class Router:
         groups: Mapping[str, Any] | None = None,
     ) -> str | None:
         """The id of the first condition that holds (``None``: automated); see :meth:`route`."""
-        for cond in self.conditions:
-            if self._holds(cond, score, decision, probabilities, groups):
-                return cond.id
+        for cid, checks, rate in self._compiled:
+            for check in checks:
+                if not check(score, decision, probabilities, groups):
+                    break
+            else:
+                if rate is None or self.draw() < rate:
+                    return cid
         return None
 
-    def _holds(
-        self,
-        cond: Condition,
-        score: float | None,
-        decision: Any,
-        probabilities: Sequence[float] | Mapping[Any, float] | None,
-        groups: Mapping[str, Any] | None,
-    ) -> bool:
+    def _checks(self, cond: Condition) -> tuple[Callable[[Any, Any, Any, Any], bool], ...]:
+        """One check per field of the condition (the sample draw excluded), cheapest first."""
+        checks: list[Callable[[Any, Any, Any, Any], bool]] = []
+        threshold = self.threshold
         if cond.score_band is not None:
-            if score is None or self.threshold is None:
-                raise _needs(cond, "score")
-            if abs(_number(score, "score") - self.threshold) > cond.score_band:
-                return False
-        if (
-            cond.low_confidence is not None
-            and _confidence(probabilities, score, cond) >= cond.low_confidence
-        ):
-            return False
-        if cond.adverse is not None and not self._adverse(cond, score, decision):
-            return False
-        if cond.groups:
-            if groups is None:
-                raise _needs(cond, "groups")
-            if not any(str(groups.get(a)) in levels for a, levels in cond.groups if a in groups):
-                return False
-        return cond.sample_rate is None or self.draw() < cond.sample_rate
+            band = cond.score_band
 
-    def _adverse(self, cond: Condition, score: float | None, decision: Any) -> bool:
-        if decision is None:
-            if score is None or self.threshold is None:
-                raise _needs(cond, "decision")
-            decision = int(_number(score, "score") >= self.threshold)
-        if cond.adverse != "all":
-            return _key(decision) in cond.adverse  # type: ignore[operator]
-        if _key(decision) in self.adverse_decisions:
-            return True
-        below = self.adverse_below
-        numeric = isinstance(decision, int | float) and not isinstance(decision, bool)
-        return below is not None and numeric and decision < below
+            def near(score: Any, decision: Any, probabilities: Any, groups: Any) -> bool:
+                if type(score) is not float or score - score != 0.0:  # not a finite float
+                    if score is None or threshold is None:
+                        raise _needs(cond, "score")
+                    score = _as_number(score, "score")
+                return abs(score - threshold) <= band  # type: ignore[operator]
+
+            checks.append(near)
+        if cond.adverse is not None:
+            keys = self.adverse_decisions if cond.adverse == "all" else frozenset(cond.adverse)
+            below = self.adverse_below if cond.adverse == "all" else None
+
+            def adverse(score: Any, decision: Any, probabilities: Any, groups: Any) -> bool:
+                if decision is None:
+                    if score is None or threshold is None:
+                        raise _needs(cond, "decision")
+                    decision = int(_as_number(score, "score") >= threshold)
+                key = str(decision) if type(decision) in (int, str) else _key(decision)
+                if key in keys:
+                    return True
+                if below is None:
+                    return False
+                numeric = isinstance(decision, int | float) and not isinstance(decision, bool)
+                return numeric and decision < below
+
+            checks.append(adverse)
+        if cond.groups:
+            named = cond.groups
+
+            def member(score: Any, decision: Any, probabilities: Any, groups: Any) -> bool:
+                if groups is None:
+                    raise _needs(cond, "groups")
+                for attr, levels in named:
+                    value = groups.get(attr)
+                    if (
+                        value is not None
+                        and (value if type(value) is str else str(value)) in levels
+                    ):
+                        return True
+                return False
+
+            checks.append(member)
+        if cond.low_confidence is not None:
+            floor = cond.low_confidence
+
+            def unsure(score: Any, decision: Any, probabilities: Any, groups: Any) -> bool:
+                if type(probabilities) in (list, tuple):  # fast path: finite floats
+                    total = sum(probabilities)
+                    if type(total) is float and total - total == 0.0:
+                        return max(probabilities) < floor
+                return _confidence(probabilities, score, cond) < floor
+
+            checks.append(unsure)
+        return tuple(checks)
+
+
+def _as_number(value: Any, name: str) -> float:
+    """A finite float (the fast path for plain floats and ints)."""
+    if type(value) is float and value - value == 0.0:  # finite: inf - inf and nan are nan
+        return value
+    if type(value) is int:
+        return float(value)
+    return _number(value, name)
 
 
 def _key(value: Any) -> str:
@@ -240,11 +296,24 @@ def _confidence(
     cond: Condition,
 ) -> float:
     if probabilities is not None:
-        values = probabilities.values() if isinstance(probabilities, Mapping) else probabilities
-        return max(_number(p, "probabilities") for p in values)
+        values = probabilities
+        if type(values) not in (list, tuple):
+            values = list(values.values() if isinstance(values, Mapping) else values)
+        try:
+            total = sum(values)
+            top = max(values)
+        except (TypeError, ValueError):
+            total = top = math.nan
+        if isinstance(total, bool | str) or not total - total == 0.0:
+            raise ValidationError(
+                f"probabilities: expected finite numbers, received {list(values)[:5]!r}; pass "
+                "the model's class probabilities.",
+                details={"condition": cond.id, "missing": "probabilities"},
+            )
+        return float(top)
     if score is None:
         raise _needs(cond, "probabilities")
-    p = _number(score, "score")
+    p = _as_number(score, "score")
     if not 0.0 <= p <= 1.0:
         raise ValidationError(
             f"score={p!r} is not a probability, so low_confidence cannot judge it; pass "

@@ -48,7 +48,8 @@ class Routes:
 
     def __init__(self, seed: int | None) -> None:
         self.draw = sampler(seed)
-        self._routers: dict[tuple[str, str], tuple[dict[str, Any], Router]] = {}
+        self.held: dict[tuple[str, str], tuple[dict[str, Any], Router]] = {}
+        """``(name, version)`` -> the status answer and its compiled router."""
 
     def router(self, key: tuple[str, str], answer: dict[str, Any]) -> Router:
         """The router of a status answer (compiled on the first call for this answer).
@@ -64,9 +65,9 @@ class Routes:
         -------
         Router
         """
-        held = self._routers.get(key)
+        held = self.held.get(key)
         if held is not None and held[0] is answer:
             return held[1]
         router = Router(answer.get("oversight"), self.draw)
-        self._routers[key] = (answer, router)
+        self.held[key] = (answer, router)
         return router

@@ -285,9 +285,8 @@ class StatusClient:
     ) -> str:
         """``"human"`` when the policy's oversight sends this decision to a person, else ``"auto"``.
 
-        Decided locally from the ``oversight`` rules of the last status answer, without a network
-        call (see :mod:`fairgate.registry.client.oversight`). A model with no answer yet (after
-        ``budget``) or refused has no known rules: its decisions go to a person.
+        Decided locally from the ``oversight`` rules of the last status answer (no network call;
+        see :mod:`fairgate.registry.client.oversight`); with no rules known, a person decides.
 
         Parameters
         ----------
@@ -311,9 +310,10 @@ class StatusClient:
         if entry is None:
             self.may_serve(*key)  # asks the server, waiting up to budget
             entry = self._cache.get(key)
-        if entry is None:
-            return "human"  # no rules known: not answered yet, or refused
-        rules = self._routes.router(key, entry[0])
+            if entry is None:
+                return "human"  # no rules known: not answered yet, or refused
+        held = self._routes.held.get(key)  # compiled once per status answer
+        rules = held[1] if held and held[0] is entry[0] else self._routes.router(key, entry[0])
         return rules.route(
             score=score, decision=decision, probabilities=probabilities, groups=groups
         )
