@@ -72,7 +72,8 @@ def parse_reviews(columns: dict[str, Any], prediction: np.ndarray) -> Reviews | 
     Parameters
     ----------
     columns : dict
-        ``reviewed``, ``overridden`` and ``final_decision`` lists (missing keys: not sent).
+        The batch: its ``reviewed``, ``overridden`` and ``final_decision`` lists (missing keys:
+        not sent), or, in the row form, its ``observations`` with those keys.
     prediction : numpy.ndarray
         The model's decisions (0/1) of the batch.
 
@@ -85,6 +86,9 @@ def parse_reviews(columns: dict[str, Any], prediction: np.ndarray) -> Reviews | 
     ValidationError
         A column of the wrong length or type, or a contradiction; nothing is stored.
     """
+    rows = columns.get("observations")
+    if isinstance(rows, list):  # the row form: one list per field some row sends
+        columns = {f: [r.get(f) for r in rows] for f in REVIEW_FIELDS if any(f in r for r in rows)}
     sent = {k: columns.get(k) for k in REVIEW_FIELDS if columns.get(k) is not None}
     if not sent:
         return None
