@@ -38,7 +38,7 @@ from typing import Any
 
 from fairgate.errors import ValidationError
 
-__all__ = ["AUTO", "HUMAN", "Condition", "Router"]
+__all__ = ["AUTO", "HUMAN", "Condition", "Router", "decision_key"]
 
 AUTO = "auto"
 """The decision may take effect without a person."""
@@ -244,8 +244,22 @@ def _as_number(value: Any, name: str) -> float:
     return _number(value, name)
 
 
+def decision_key(value: Any) -> str:
+    """How a decision value compares: as text, so 0, 0.0, False and "0" are the same decision.
+
+    Parameters
+    ----------
+    value : Any
+        A decision (0/1, a class label, a number; numpy scalars too).
+
+    Returns
+    -------
+    str
+    """
+    return _key(value)
+
+
 def _key(value: Any) -> str:
-    """Decision values compare as text: 0, 0.0, False and "0" are the same decision."""
     if isinstance(value, bool):
         return str(int(value))
     if isinstance(value, float) and value.is_integer():

@@ -35,6 +35,7 @@ import numpy as np
 
 from fairgate.errors import ValidationError
 from fairgate.registry.monitor.observations import Batch, ObservationStore
+from fairgate.routing import decision_key
 
 __all__ = [
     "AutomationShares",
@@ -47,12 +48,18 @@ __all__ = [
 
 
 def is_adverse(prediction: np.ndarray, oversight: Any) -> np.ndarray:
-    """Which decisions are adverse under the policy's oversight section (bool per decision)."""
+    """Which decisions are adverse under the policy's oversight section (bool per decision).
+
+    A decision is adverse when it is one of ``adverse_decisions`` (compared as
+    :func:`fairgate.routing.decision_key` does, like ``StatusClient.route``) or a number below
+    ``adverse_below``.
+    """
     values = np.asarray(prediction)
-    keys = {str(int(v)) if isinstance(v, bool) else str(v) for v in oversight.adverse_decisions}
-    text = np.asarray([str(int(v)) if float(v).is_integer() else str(v) for v in values.tolist()])
-    out = np.isin(text, sorted(keys)) if keys else np.zeros(values.shape[0], dtype=bool)
-    if oversight.adverse_below is not None:
+    keys = {decision_key(v) for v in oversight.adverse_decisions}
+    levels, inverse = np.unique(values, return_inverse=True)
+    hit = np.asarray([decision_key(v) in keys for v in levels.tolist()], dtype=bool)
+    out = hit[inverse.reshape(-1)] if len(levels) else np.zeros(values.shape[0], dtype=bool)
+    if oversight.adverse_below is not None and values.dtype.kind in "biuf":
         out |= values.astype(np.float64) < oversight.adverse_below
     return out
 
