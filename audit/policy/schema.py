@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
+from fairgate.audit.policy.oversight import Oversight
 from fairgate.audit.policy.rules import (
     BreakerRule,
     DriftRule,
@@ -59,6 +60,11 @@ class Policy(StrictModel):
         description="Distinct committee members who must approve or reinstate a model version "
         "this policy governs; empty: the deployment's FAIRGATE_QUORUM (default 1).",
     )
+    oversight: Oversight | None = Field(
+        None,
+        description="Human oversight: which decisions go to a person, and the review and "
+        "override limits the breaker watches (see fairgate.audit.policy.oversight).",
+    )
 
     @field_validator("sensitive", "prohibited")
     @classmethod
@@ -95,6 +101,10 @@ class Policy(StrictModel):
         body["rules"] = [{k: v for k, v in r.items() if v is not None} for r in body["rules"]]
         if body.get("quorum") is None:  # unset: the policy's text (and hash) as before quorums
             body.pop("quorum", None)
+        if self.oversight is None:
+            body.pop("oversight")
+        else:
+            body["oversight"] = self.oversight.to_rules()
         return body
 
     def bind(self, sensitive: list[str]) -> Policy:
@@ -120,4 +130,7 @@ class Policy(StrictModel):
                 continue
             for attr in sensitive:
                 drift.append(d.model_copy(update={"id": f"{d.id}.{attr}", "attribute": attr}))
-        return self.model_copy(update={"breaker": rules, "drift": drift})
+        update: dict[str, Any] = {"breaker": rules, "drift": drift}
+        if self.oversight is not None:
+            update["oversight"] = self.oversight.bind(sensitive)
+        return self.model_copy(update=update)
