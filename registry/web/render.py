@@ -30,7 +30,8 @@ LANG_COOKIE = "fg_lang"
 """Cookie remembering the chosen page language."""
 
 PAGE_CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "form-action 'self'; "
     "frame-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 """The Content-Security-Policy of every page: no script at all, nothing from elsewhere."""
@@ -72,15 +73,11 @@ def choose_lang(request: Request) -> str:
 def is_https(request: Request) -> bool:
     """Whether the browser reached the service over TLS.
 
-    Direct https, or ``X-Forwarded-Proto: https`` sent by a proxy listed in the
-    ``trusted_proxies`` setting (the header from anyone else is ignored).
+    Direct https, or ``X-Forwarded-Proto: https`` from a proxy listed in the
+    ``trusted_proxies`` setting: ``fairgate serve`` hands that list to uvicorn, which applies
+    the header from those addresses only and ignores it from anyone else.
     """
-    if request.url.scheme == "https":
-        return True
-    proxies = request.app.state.service.settings.trusted_proxies
-    peer = request.client.host if request.client else None
-    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
-    return peer is not None and peer in proxies and forwarded == "https"
+    return request.url.scheme == "https"
 
 
 def security_headers(response: Response, csp: str = PAGE_CSP) -> Response:
