@@ -42,7 +42,13 @@ _REASON_KEYS = {
     "role": "web_error_role",
 }
 
-_STATUS_KEYS = frozenset({401, 403, 404, 409, 422})
+_STATUS_KEYS = {
+    401: "web_error_401",
+    403: "web_error_403",
+    404: "web_error_404",
+    409: "web_error_409",
+    422: "web_error_422",
+}
 
 
 def session_store(request: Request) -> SessionStore:
@@ -128,8 +134,7 @@ def _refusal(request: Request, exc: FairgateError) -> Response:
         target = "/web/signin?next=" + quote(request.url.path, safe="/")
         return security_headers(RedirectResponse(target, status_code=303))
     reason = exc.details.get("page_reason") if exc.details else None
-    status = exc.status_code if exc.status_code in _STATUS_KEYS else "other"
-    key = _REASON_KEYS.get(str(reason), f"web_error_{status}")
+    key = _REASON_KEYS.get(str(reason)) or _STATUS_KEYS.get(exc.status_code, "web_error_other")
     roots = server_roots(request.app.state.service.settings)
     return page(
         request,
