@@ -13,13 +13,20 @@ from sqlalchemy.engine import Engine
 
 from fairgate.registry.store import LedgerEvent, iter_events
 from fairgate.registry.store.db import read_connection
-from fairgate.registry.store.tables import ledger_events, observation_batches
+from fairgate.registry.store.records import AUDIT_COMPLETED
+from fairgate.registry.store.tables import (
+    audits,
+    ledger_events,
+    model_versions,
+    observation_batches,
+)
 
 __all__ = [
     "LedgerHead",
     "StateChange",
     "all_events",
     "decisions_since",
+    "latest_verdicts",
     "ledger_head",
     "model_events",
     "state_changes",
@@ -201,3 +208,23 @@ def decisions_since(engine: Engine, days: float = 30.0) -> dict[tuple[str, str],
     )
     with read_connection(engine) as conn:
         return {(r.model, r.version): int(r.n or 0) for r in conn.execute(query)}
+
+
+def latest_verdicts(engine: Engine) -> dict[tuple[str, str], str]:
+    """The verdict of each version's latest completed audit (versions never audited left out).
+
+    One query over the audits' verdict column: the audits' results are not read.
+    """
+    newest = (
+        sa.select(audits.c.model_id, sa.func.max(audits.c.id).label("id"))
+        .where(audits.c.status == AUDIT_COMPLETED)
+        .group_by(audits.c.model_id)
+        .subquery()
+    )
+    query = (
+        sa.select(model_versions.c.name, model_versions.c.version, audits.c.verdict)
+        .join(newest, newest.c.model_id == model_versions.c.id)
+        .join(audits, audits.c.id == newest.c.id)
+    )
+    with read_connection(engine) as conn:
+        return {(r.name, r.version): str(r.verdict) for r in conn.execute(query)}

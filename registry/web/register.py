@@ -13,12 +13,12 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from fairgate.registry.store.records import AUDIT_COMPLETED
 from fairgate.registry.web.history import (
     LedgerHead,
     StateChange,
     all_events,
     decisions_since,
+    latest_verdicts,
     ledger_head,
     state_changes,
 )
@@ -111,11 +111,11 @@ def public_register(registry: Any) -> PublicRegister:
     for change in changes:
         by_version[(change.name, change.version)].append(change)
     volumes = decisions_since(registry.engine, RECENT_DAYS)
+    verdicts = latest_verdicts(registry.engine)
     entries = []
     for mv in registry.list_versions():
         key = (mv.name, mv.version)
         own = tuple(by_version.get(key, ()))
-        completed = [a for a in registry.audits(mv.name, mv.version) if a.status == AUDIT_COMPLETED]
         entries.append(
             PublicEntry(
                 name=mv.name,
@@ -126,7 +126,7 @@ def public_register(registry: Any) -> PublicRegister:
                 risk_level=mv.risk_level,
                 state=mv.state,
                 since=own[-1].at if own else mv.created_at.isoformat(),
-                verdict=completed[-1].verdict if completed else "none",
+                verdict=verdicts.get(key, "none"),
                 decisions_30_days=volumes.get(key, 0),
                 suspensions=tuple(_suspension(c) for c in own if c.to_state == "SUSPENDED"),
                 changes=own,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
+from xml.etree import ElementTree
 
 import httpx
 import pytest
@@ -291,7 +292,12 @@ def test_the_public_register_shows_the_public_facts_and_nothing_else(env, audite
     assert "complaints about the route planner" in pages["/public"].text
     feed = pages["/public/feed.atom"]
     assert feed.headers["content-type"].startswith("application/atom+xml")
-    assert "web-bus version 1: Suspended" in feed.text
+    atom = "{http://www.w3.org/2005/Atom}"
+    entries = ElementTree.fromstring(feed.content).findall(f"{atom}entry")
+    titles = [e.findtext(f"{atom}title") for e in entries]
+    assert titles[0] == "web-bus version 1: Suspended"  # newest first
+    assert entries[0].findtext(f"{atom}content") == "complaints about the route planner"
+    assert "web-bus version 1: In service" in titles
     # nothing non-public: tokens, e-mail addresses, responsible people, paths, hashes of files
     example = filing("web-bus", "1")
     secrets_ = [
