@@ -129,6 +129,10 @@ class SessionStore:
             last_seen=now,
         )
         with self.engine.begin() as conn:
+            # sessions idle past the timeout are over: forget them as a new one starts
+            conn.execute(
+                web_sessions.delete().where(web_sessions.c.last_seen < now - self.idle_seconds)
+            )
             conn.execute(
                 web_sessions.insert().values(
                     id=session.id,

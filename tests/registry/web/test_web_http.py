@@ -227,10 +227,14 @@ def test_an_idle_session_ends_and_so_does_one_whose_token_is_revoked(env, audite
         conn.execute(web_sessions.update().values(last_seen=time.time() - 31 * 60))
     r = client.get("/web/queue")
     assert r.status_code == 303 and r.headers["location"].startswith("/web/signin")
+    with env.registry.engine.begin() as conn:  # a stale row another browser left is cleared too
+        conn.execute(web_sessions.update().values(last_seen=time.time() - 31 * 60))
     token, info = TokenStore(env.registry.engine).create("committee")
     env.tokens["short"] = token
     client = sign_in(env, "short")
     assert client.get("/web/queue").status_code == 200
+    with env.registry.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(web_sessions)).scalar() == 1
     TokenStore(env.registry.engine).revoke(info.id)
     assert client.get("/web/queue").status_code == 303
 
