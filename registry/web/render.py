@@ -99,7 +99,7 @@ def set_lang_cookie(request: Request, response: Response, lang: str) -> None:
             lang,
             max_age=365 * 24 * 3600,
             httponly=True,
-            samesite="strict",
+            samesite="lax",
             secure=is_https(request),
             path="/",
         )
