@@ -153,6 +153,7 @@ def _version_page(
     version: str,
     *,
     outcome: object = None,
+    changed: bool = True,
     error: FairgateError | None = None,
     status_code: int = 200,
 ) -> Response:
@@ -166,6 +167,7 @@ def _version_page(
         fields=FILING_FIELDS,
         min_rationale=MIN_RATIONALE,
         outcome=outcome,
+        changed=changed,
         error=error,
     )
 
@@ -197,6 +199,7 @@ def decide(
     request_ = usecases.DecisionRequest(
         name=name, version=version, action=action, rationale=rationale, actor=session.member
     )
+    before = service.registry.get(name, version).state
     try:
         outcome = usecases.decide(service.registry, request_)
     except FairgateError as exc:
@@ -206,7 +209,8 @@ def decide(
             request, session, name, version, error=exc, status_code=exc.status_code
         )
     service.hub.changed(name, version)
-    return _version_page(request, session, name, version, outcome=outcome)
+    changed = outcome.state != before or action not in ("approve", "reinstate")
+    return _version_page(request, session, name, version, outcome=outcome, changed=changed)
 
 
 @router.get("/web/models/{name}/{version}/report", response_class=HTMLResponse)

@@ -14,6 +14,7 @@ __all__ = [
     "AWAITING",
     "FILING_FIELDS",
     "MIN_RATIONALE",
+    "VOTE_KINDS",
     "QueueItem",
     "Review",
     "RuleRow",
@@ -45,6 +46,19 @@ FILING_FIELDS: tuple[str, ...] = (
     "policy",
 )
 """The filing fields the review page shows and compares (each has a ``web_field_*`` label)."""
+
+
+VOTE_KINDS: tuple[str, ...] = (
+    "vote",
+    "dissent",
+    "approve",
+    "reject",
+    "suspend",
+    "reinstate",
+    "withdraw",
+    "breaker_trip",
+)
+"""Ledger events that are a member's vote, dissent or decision (or the breaker's) on a version."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +95,7 @@ class Review:
     verdict: str
     rules: list[RuleRow]
     events: list[Any]
+    votes: list[Any]
     actions: list[str]
     blocking: list[str] = field(default_factory=list)
 
@@ -192,6 +207,7 @@ def review(registry: Any, name: str, version: str) -> Review:
         previous_verdict = prev_audit.verdict if prev_audit else "none"
         rows = _rule_rows(prev_audit, current)
     actions = [a for a in allowed_actions(model.state) if a in COMMITTEE_ACTIONS]
+    events = model_events(registry.engine, name)
     return Review(
         model=model,
         filing=filing,
@@ -202,7 +218,8 @@ def review(registry: Any, name: str, version: str) -> Review:
         previous_verdict=previous_verdict,
         verdict=current.verdict if current else "none",
         rules=rows,
-        events=model_events(registry.engine, name),
+        events=events,
+        votes=[e for e in events if e.version == version and e.kind in VOTE_KINDS],
         actions=actions,
         blocking=_blocking(current, audits),
     )

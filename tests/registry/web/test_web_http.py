@@ -158,6 +158,8 @@ def test_the_member_identity_comes_from_the_session_not_the_form(env):
         },
     )
     assert r.status_code == 200 and 'id="outcome"' in r.text
+    votes = r.text[r.text.index('id="votes"') : r.text.index('id="report-h"')]
+    assert "the purpose is not lawful here" in votes and "committee:" in votes
     event = env.registry.events()[-1]
     token_id = env.tokens["committee"].split("_")[1]
     assert event.kind == "reject" and event.actor == f"committee:{token_id}"
