@@ -91,6 +91,9 @@ class AuditResult:
     parameters : dict
         The run's keyword arguments that change its numbers (``sample_size``,
         ``explain_size``): the notebook passes them again to reproduce the audit.
+    oversight : dict or None
+        How many decisions of the sample the policy's oversight rules would send to people,
+        per group (``None`` without an oversight section; see ``audit.pipeline.oversight``).
     """
 
     schema_version: str
@@ -107,6 +110,7 @@ class AuditResult:
     verdict: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
     parameters: dict[str, Any] = field(default_factory=dict)
+    oversight: dict[str, Any] | None = None
 
     @property
     def outcome(self) -> str:

@@ -15,6 +15,8 @@ from fairgate.registry.monitor.observations import (
     parse_batch,
     parse_batch_dict,
 )
+from fairgate.registry.monitor.oversight import AutomationShares, automation_shares
+from fairgate.registry.monitor.reviews import Reviews
 from fairgate.registry.monitor.windows import (
     NCELLS,
     Window,
@@ -27,11 +29,14 @@ __all__ = [
     "MISSING",
     "NCELLS",
     "REPLAY_FACTOR",
+    "AutomationShares",
     "Batch",
     "Breaker",
     "Evaluation",
     "ObservationStore",
+    "Reviews",
     "Window",
+    "automation_shares",
     "batch_cells",
     "batches_table",
     "cells_for",

@@ -13,6 +13,10 @@ A fairness rule **trips** only when all three hold, so noise does not trip it:
 3. the rate of the worst group differs from the best group's at significance level ``alpha``
    (chi-square with Yates' correction, or Fisher's exact test for small expected counts).
 
+The policy's human-oversight limits (review share, automated adverse share, override rate and
+its gap between groups) keep review counts per group in windows of their own and trip the same
+way (:mod:`.oversight`); a model with such limits refuses a batch that does not report reviews.
+
 A drift rule compares the sensitive-group composition of the last ``window`` observations with a
 baseline, by the population stability index (PSI); the baseline is the composition of the first
 full window after the model became ACTIVE (after a restart: of the replayed observations). It trips
@@ -44,6 +48,7 @@ import sqlalchemy as sa
 from fairgate.audit.core.vocabulary import compared_rates, needs_outcome
 from fairgate.errors import ConflictError, ValidationError
 from fairgate.registry.monitor.observations import Batch, ObservationStore
+from fairgate.registry.monitor.oversight import evaluate_limit, review_cells
 from fairgate.registry.monitor.windows import Window, batch_cells, cells_for, combined_groups
 
 __all__ = [
@@ -253,17 +258,20 @@ def evaluate_drift(rule: Any, window: Window, baseline: np.ndarray | None) -> Ev
 class _ModelState:
     """Windows of one model version."""
 
-    def __init__(self, rules: list[Any], drift: list[Any]) -> None:
+    def __init__(self, rules: list[Any], drift: list[Any], oversight: Any = None) -> None:
         self.lock = threading.Lock()
         self.rules = rules
         self.drift = drift
         self.windows = [Window(*_window_of(r)) for r in rules]
         self.drift_windows = [Window(*_window_of(r)) for r in drift]
         self.baselines: list[np.ndarray | None] = [None for _ in drift]
+        self.oversight = oversight
+        self.limits = [] if oversight is None else oversight.bound_limits()
+        self.limit_windows = [Window(*_window_of(r)) for r in self.limits]
         self.tripped = False
 
     def attributes(self) -> set[str]:
-        need = {a for r in self.rules for a in getattr(r, "attributes", [])}
+        need = {a for r in [*self.rules, *self.limits] for a in getattr(r, "attributes", [])}
         return need | {r.attribute for r in self.drift}
 
 
@@ -335,7 +343,7 @@ class Breaker:
                 policy = self.policy_for(name, version)
                 rules = list(getattr(policy, "breaker", None) or [])
                 drift = list(getattr(policy, "drift", None) or [])
-                state = _ModelState(rules, drift)
+                state = _ModelState(rules, drift, getattr(policy, "oversight", None))
                 self._rebuild(name, version, state)
                 self._models[key] = state
         return state
@@ -353,6 +361,8 @@ class Breaker:
         ValidationError
         """
         state = self.state_for(batch.model, batch.version)
+        if state.limits:
+            review_cells(batch, state.oversight)  # refuses a batch that does not report reviews
         missing = sorted(state.attributes() - set(batch.codes))
         if missing:
             raise ValidationError(
@@ -363,7 +373,7 @@ class Breaker:
         return state
 
     def _rebuild(self, name: str, version: str, state: _ModelState) -> None:
-        sizes = [w.size for w in state.windows + state.drift_windows]
+        sizes = [w.size for w in state.windows + state.drift_windows + state.limit_windows]
         if not sizes:
             return
         try:
@@ -397,6 +407,15 @@ class Breaker:
                 state.baselines[i] = window.counts.sum(axis=1).copy()
                 continue
             results.append(evaluate_drift(rule, window, state.baselines[i]))
+        if state.limits and batch.reviews is not None:
+            reviews = review_cells(batch, state.oversight)
+            for limit, window in zip(state.limits, state.limit_windows, strict=True):
+                local, keys = combined_groups(batch, list(limit.attributes))
+                for closed in window.add(local, keys, reviews, batch.id):
+                    results.append(Evaluation(limit.id, *evaluate_limit(limit, window, closed)))
+                if window.total:
+                    counts = window.counts
+                    results.append(Evaluation(limit.id, *evaluate_limit(limit, window, counts)))
         return results
 
     def record(self, batch: Batch) -> Recorded:

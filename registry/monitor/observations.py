@@ -14,16 +14,12 @@ sensitive values strings, integers, booleans or ``null`` (the explicit ``"(missi
 column the same length, every row the same attributes, no NaN or Infinity anywhere. Any error
 rejects the whole batch with a :class:`~fairgate.errors.ValidationError` and nothing is stored.
 
-Each accepted batch is stored as **one row** of ``observation_batches`` (append-only, never
-updated): the model, the version, when it was received, the row count, the attribute levels as
-JSON and the columns as a zlib-compressed binary blob (predictions and outcomes as int8 with -1
-for an unknown outcome, sensitive values as int32 codes into the levels, timestamps as float64).
-:meth:`ObservationStore.batches` decodes them again, so the breaker's evidence can be
-re-examined and its windows rebuilt after a restart.
-
-A batch may carry ``"client_batch_id"`` (the sender's id, e.g. a UUID): a batch is stored at most
-once per id and model version, so a sender that retries after a lost answer does not count the
-same decisions twice. Event times (``ts``) must lie between 0 and :data:`MAX_TIMESTAMP`.
+Each batch is **one row** of ``observation_batches`` (append-only): model, version, time received,
+row count, attribute levels (JSON), the columns as a zlib blob (predictions and outcomes int8, -1
+for an unknown outcome; sensitive codes int32; times float64) and what people did (:mod:`.reviews`);
+:meth:`ObservationStore.batches` decodes them to rebuild the breaker's windows. A batch may carry
+``"client_batch_id"`` (e.g. a UUID): it is stored once per id and model version, so a retry after
+a lost answer does not count its decisions twice. Event times (``ts``) lie in 0..``MAX_TIMESTAMP``.
 """
 
 from __future__ import annotations
@@ -42,6 +38,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from fairgate.errors import LengthMismatchError, MissingValueError, ValidationError
+from fairgate.registry.monitor.reviews import Reviews, decode_reviews, encode_reviews, parse_reviews
 from fairgate.registry.store.tables import observation_batches as batches_table
 
 __all__ = [
@@ -86,6 +83,7 @@ class Batch:
     received_at : float or None
     client_batch_id : str or None
         The sender's id of the batch: a retry with the same id is stored once.
+    reviews : Reviews or None
     """
 
     model: str
@@ -98,6 +96,7 @@ class Batch:
     id: int | None = None
     received_at: float | None = None
     client_batch_id: str | None = None
+    reviews: Reviews | None = None
 
     @property
     def n(self) -> int:
@@ -187,7 +186,8 @@ def parse_batch_dict(data: Any) -> Batch:
         pred, out, sens = data["prediction"], data.get("outcome"), data.get("sensitive")
         ts = data.get("ts")
     batch = _columns(model, version, pred, out, sens, ts)
-    return dataclasses.replace(batch, client_batch_id=client_id)
+    found = parse_reviews(data, batch.prediction)  # reviewed, overridden, final_decision
+    return dataclasses.replace(batch, client_batch_id=client_id, reviews=found)
 
 
 def _rows_to_columns(rows: list[Any]) -> tuple[list[Any], list[Any], dict[str, list[Any]], Any]:
@@ -368,6 +368,7 @@ def _decode(row: Any) -> Batch:
         row["id"],
         row["received_at"],
         row["client_batch_id"],
+        decode_reviews(row["review"], n),
     )
 
 
@@ -408,6 +409,7 @@ class ObservationStore:
             "levels": json.dumps(batch.levels, sort_keys=True),
             "payload": _encode(batch),
             "client_batch_id": batch.client_batch_id,
+            "review": encode_reviews(batch.reviews),
         }
         if conn is None:
             with self.engine.begin() as own:

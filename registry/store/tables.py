@@ -116,6 +116,7 @@ observation_batches = sa.Table(
     sa.Column("levels", sa.Text, nullable=False),
     sa.Column("payload", sa.LargeBinary, nullable=False),
     sa.Column("client_batch_id", sa.String(64), nullable=True),
+    sa.Column("review", sa.LargeBinary, nullable=True),  # issue 16: reviewed/overridden/final
     sa.Index("ix_observation_batches_model_version", "model", "version", "id"),
     sa.Index(
         "uq_observation_batches_client_id", "model", "version", "client_batch_id", unique=True

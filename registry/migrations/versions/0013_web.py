@@ -1,7 +1,7 @@
 """Web page sign-in sessions (committee and vendor pages).
 
 Revision ID: 0013
-Revises: 0005
+Revises: 0011 (chained after main's 0011_oversight; originally 0005)
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0005"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
