@@ -20,6 +20,9 @@ variable                           meaning (default)
                                    (``FAIRGATE_HOME/checkpoint-key.pem``, created on first use)
 ``FAIRGATE_WEBHOOK_ATTEMPTS``      delivery attempts per webhook event before it is failed (8)
 ``FAIRGATE_WEBHOOK_BACKOFF``       seconds before the first retry; doubled at each retry (2.0)
+``FAIRGATE_WEB_IDLE_MINUTES``      a web page session ends after this many idle minutes (30)
+``FAIRGATE_TRUSTED_PROXIES``       comma-separated proxy addresses whose ``X-Forwarded-Proto``
+                                   is believed (none)
 =================================  ===============================================================
 """
 
@@ -86,6 +89,11 @@ def _env_path(name: str) -> Path | None:
     return Path(raw).expanduser() if raw and raw.strip() else None
 
 
+def _env_list(name: str) -> tuple[str, ...]:
+    raw = os.environ.get(name) or ""
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
 def _default_home() -> Path:
     raw = os.environ.get("FAIRGATE_HOME")
     return Path(raw).expanduser() if raw else Path.home() / ".fairgate"
@@ -120,6 +128,11 @@ class Settings:
         Delivery attempts of one webhook event before it is marked failed.
     webhook_backoff : float
         Seconds before the first retry of a webhook delivery; each retry doubles it.
+    web_idle_minutes : int
+        A web page session (committee or vendor) ends after this many minutes without a request.
+    trusted_proxies : tuple of str
+        Addresses of TLS-terminating proxies whose ``X-Forwarded-Proto`` header is believed
+        (the session cookie is then marked ``Secure``); none by default.
     """
 
     home: Path = field(default_factory=_default_home)
@@ -144,6 +157,12 @@ class Settings:
     )
     webhook_backoff: float = field(
         default_factory=lambda: _env_float("FAIRGATE_WEBHOOK_BACKOFF", 2.0, 0.0)
+    )
+    web_idle_minutes: int = field(
+        default_factory=lambda: _env_int("FAIRGATE_WEB_IDLE_MINUTES", 30, 1)
+    )
+    trusted_proxies: tuple[str, ...] = field(
+        default_factory=lambda: _env_list("FAIRGATE_TRUSTED_PROXIES")
     )
 
     def __post_init__(self) -> None:

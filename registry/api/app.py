@@ -34,6 +34,8 @@ from fairgate.registry.api.routers import votes as routes_votes
 from fairgate.registry.api.routers import webhooks as routes_webhooks
 from fairgate.registry.api.service import POLICY_ENV, PolicySource, Service
 from fairgate.registry.api.webhook_worker import WebhookWorker
+from fairgate.registry.web import PUBLIC_PATHS as WEB_PUBLIC_PATHS
+from fairgate.registry.web import web_router
 from fairgate.settings import Settings
 
 __all__ = ["PUBLIC_PATHS", "create_app"]
@@ -50,6 +52,7 @@ PUBLIC_PATHS: frozenset[str] = frozenset(
         "/openapi.json",
         "/redoc",
     }
+    | WEB_PUBLIC_PATHS
 )
 """Paths that need no token."""
 
@@ -113,6 +116,7 @@ def create_app(
     app.include_router(routes_checkpoints.router)
     app.include_router(routes_webhooks.router)
     app.include_router(routes_votes.router)
+    app.include_router(web_router())
     app.add_middleware(StatusFastPath)
     app.add_middleware(BodyLimits, max_body_bytes=settings.max_body_bytes)
     fast = _find_fast_path(app)

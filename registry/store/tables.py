@@ -16,6 +16,7 @@ __all__ = [
     "policy_assignments",
     "service_tokens",
     "votes",
+    "web_sessions",
     "webhook_deliveries",
     "webhooks",
 ]
@@ -219,3 +220,16 @@ webhook_deliveries = sa.Table(
 )
 """One row per (subscription, ledger event): pending, delivered or failed, with its attempts and
 last error (migration ``0010``)."""
+web_sessions = sa.Table(
+    "web_sessions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("token_id", sa.String(32), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("vendor", sa.String(200), nullable=True),
+    sa.Column("member", sa.String(500), nullable=False),
+    sa.Column("csrf", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("last_seen", sa.Float, nullable=False),
+)
+"""Web page sign-in sessions: the SHA-256 of the cookie's secret, never the secret (``0013``)."""

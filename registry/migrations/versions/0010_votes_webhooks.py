@@ -1,7 +1,7 @@
 """Quorum votes, webhook subscriptions and deliveries, and the committee member of a token.
 
 Revision ID: 0010
-Revises: 0011 (chained after the oversight migration on main)
+Revises: 0013 (chained after the oversight and web-session migrations on main)
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0011"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
