@@ -363,9 +363,9 @@ class StatusClient:
         self,
         name: str,
         version: str,
-        prediction: int | bool,
+        prediction: int | bool | float | str,
         sensitive: dict[str, Any],
-        outcome: int | bool | None = None,
+        outcome: int | bool | float | str | None = None,
     ) -> None:
         """Queue one live decision (sent in the background).
 
@@ -373,12 +373,21 @@ class StatusClient:
         ----------
         name, version : str
             The model version.
-        prediction : int or bool
-            The decision, 0/1.
+        prediction : int, bool, float or str
+            What the model decided, as its filing declares: the decision 0/1 (a classifier),
+            a raw score or probability (a ranking model, decided at the filing's threshold), a
+            class label (a classifier with more than two classes) or a number (regression).
         sensitive : dict
             Sensitive attribute values of the person, e.g. ``{"sex": "F"}``.
-        outcome : int or bool, optional
-            The true outcome when known.
+        outcome : int, bool, float, str, optional
+            The true outcome when known, of the same kind (0/1 for a ranking model).
+
+        Raises
+        ------
+        ValidationError
+            For a missing prediction, NaN or infinity, or a value that is neither a number nor
+            a string; the service refuses values its filing does not declare (the batch is
+            dropped and counted in ``dropped``, the message in ``last_error``).
         """
         self._batcher.add(name, version, prediction, sensitive, outcome)
 

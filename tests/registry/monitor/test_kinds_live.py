@@ -283,3 +283,26 @@ def test_stored_batches_of_every_kind_decode_to_what_was_sent(tmp_path):
         np.testing.assert_array_equal(back.outcome, sent.outcome)
         assert back.known_outcome.tolist() == [True, False, True]
         assert back.values("district").tolist() == ["x", "y", "(missing)"]
+
+
+def test_status_client_sends_labels_and_numbers_and_refuses_nan_at_the_call(kenv):
+    from fairgate.errors import ValidationError
+    from fairgate.registry.client import StatusClient
+
+    _activate(kenv, "mode-client", target={"name": "mode", "classes": CLASSES})
+    _activate(kenv, "minutes-client", algorithm_type="regression", target={"name": "minutes"})
+    with StatusClient(kenv.url, kenv.tokens["operations"], flush_interval=60) as client:
+        client.observe("mode-client", "1", "bus", {"district": "east"}, outcome="car")
+        client.observe("mode-client", "1", np.str_("walk"), {"district": "west"})
+        client.observe("minutes-client", "1", np.float64(31.5), {"district": "east"}, 29.0)
+        client.observe("minutes-client", "1", 12, {"district": "north"})
+        with pytest.raises(ValidationError, match="prediction"):
+            client.observe("minutes-client", "1", float("nan"), {"district": "east"})
+        with pytest.raises(ValidationError, match="outcome"):
+            client.observe("minutes-client", "1", 3.0, {"district": "east"}, [1])
+        assert client.flush() == 4 and client.dropped == 0
+        client.observe("mode-client", "1", "plane", {"district": "east"})  # not a filed class
+        client.flush()
+        assert client.sent == 4 and client.dropped == 1  # refused by the service: dropped
+        assert "plane" in str(client.last_error)
+    assert _stored(kenv, "mode-client") == 1 and _stored(kenv, "minutes-client") == 1
