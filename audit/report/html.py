@@ -172,6 +172,7 @@ def _comparison(
 
 def _context(result: AuditResult, lang: str, previous: AuditResult | None) -> dict[str, Any]:
     from fairgate.audit.report.figures import disparity_figures, heatmap_figure, shap_figures
+    from fairgate.audit.report.kind_figures import kind_section
     from fairgate.audit.report.tables import DISPARITY_BAND, group_tables
 
     t = Text(lang)
@@ -197,6 +198,7 @@ def _context(result: AuditResult, lang: str, previous: AuditResult | None) -> di
         "tables": group_tables(result, t),
         "charts": disparity_figures(result, t),
         "heat": heatmap_figure(result, t),
+        "kind": kind_section(result, t),
         "shap": shap_figures(result, t),
         "det": _detectors(result, t),
         "rows": t.num(int(result.data.get("rows") or 0)),
