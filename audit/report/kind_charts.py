@@ -16,6 +16,7 @@ from fairgate.audit.report.charts import figure_uri, pyplot
 __all__ = ["error_distribution_chart", "reliability_chart", "threshold_sweep_chart"]
 
 _STYLES = ("-", "--", ":", "-.")
+_LINEAR_BINS = 40
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 
@@ -40,8 +41,8 @@ def error_distribution_chart(
 ) -> str:
     """Each group's density of prediction errors (prediction minus outcome), linear scale.
 
-    The share of a group's predictions in each histogram bin divided by the bin's width, over
-    the range that holds 99% of all errors.
+    The counts' fine bins are spread evenly over equal-width bins across the range that holds
+    99% of all errors; each point is the group's share in a bin divided by the bin's width.
 
     Parameters
     ----------
@@ -60,16 +61,23 @@ def error_distribution_chart(
     plt = pyplot()
     e = np.asarray(edges, dtype=np.float64)
     hists = np.asarray([h for _, h in groups], dtype=np.float64)[:, 1:-1]  # inside the edges
-    widths = np.diff(e)
     total = hists.sum(axis=0)
     cum = np.cumsum(total) / max(total.sum(), 1.0)
     lo = int(np.searchsorted(cum, 0.005))
     hi = int(np.searchsorted(cum, 0.995)) + 1
-    centres = (e[lo:hi] + e[lo + 1 : hi + 1]) / 2
+    hi = min(hi, len(e) - 1)
+    # the fine (logarithmic) bins spread evenly over equal-width bins across the range
+    grid = np.linspace(e[lo], e[hi], _LINEAR_BINS + 1)
+    b_lo, b_hi = e[lo:hi, None], e[lo + 1 : hi + 1, None]
+    overlap = np.minimum(b_hi, grid[None, 1:]) - np.maximum(b_lo, grid[None, :-1])
+    share = np.clip(overlap, 0.0, None) / (b_hi - b_lo)
+    mids = (grid[:-1] + grid[1:]) / 2
+    width = grid[1] - grid[0]
     fig, ax = plt.subplots(figsize=(6.4, 3.4))
     for i, (label, _) in enumerate(groups):
-        density = hists[i, lo:hi] / max(hists[i].sum(), 1.0) / widths[lo:hi]
-        ax.plot(centres, density, label=str(label), **_style(i) | {"markevery": 3})
+        counts = hists[i, lo:hi] @ share
+        density = counts / max(hists[i].sum(), 1.0) / width
+        ax.plot(mids, density, label=str(label), **_style(i) | {"markevery": 4})
     ax.axvline(0.0, color="#555555", linewidth=0.8)
     ax.set_xlabel(words["x"])
     ax.set_ylabel(words["y"])
