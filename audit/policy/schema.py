@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
+from fairgate.audit.policy.oversight import Oversight
 from fairgate.audit.policy.rules import (
     BreakerRule,
     DriftRule,
@@ -52,6 +53,11 @@ class Policy(StrictModel):
     explainability: ExplainRule | None = ExplainRule()
     breaker: list[BreakerRule] = Field(default_factory=list)
     drift: list[DriftRule] = Field(default_factory=list)
+    oversight: Oversight | None = Field(
+        None,
+        description="Human oversight: which decisions go to a person, and the review and "
+        "override limits the breaker watches (see fairgate.audit.policy.oversight).",
+    )
 
     @field_validator("sensitive", "prohibited")
     @classmethod
@@ -85,6 +91,10 @@ class Policy(StrictModel):
         """
         body = self.model_dump(mode="json")
         body["rules"] = [{k: v for k, v in r.items() if v is not None} for r in body["rules"]]
+        if self.oversight is None:
+            body.pop("oversight")
+        else:
+            body["oversight"] = self.oversight.to_rules()
         return body
 
     def bind(self, sensitive: list[str]) -> Policy:
@@ -110,4 +120,7 @@ class Policy(StrictModel):
                 continue
             for attr in sensitive:
                 drift.append(d.model_copy(update={"id": f"{d.id}.{attr}", "attribute": attr}))
-        return self.model_copy(update={"breaker": rules, "drift": drift})
+        update: dict[str, Any] = {"breaker": rules, "drift": drift}
+        if self.oversight is not None:
+            update["oversight"] = self.oversight.bind(sensitive)
+        return self.model_copy(update=update)

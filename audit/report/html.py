@@ -173,6 +173,7 @@ def _comparison(
 def _context(result: AuditResult, lang: str, previous: AuditResult | None) -> dict[str, Any]:
     from fairgate.audit.report.figures import disparity_figures, heatmap_figure, shap_figures
     from fairgate.audit.report.kind_figures import kind_section
+    from fairgate.audit.report.oversight_section import oversight_section
     from fairgate.audit.report.tables import DISPARITY_BAND, group_tables
 
     t = Text(lang)
@@ -201,6 +202,7 @@ def _context(result: AuditResult, lang: str, previous: AuditResult | None) -> di
         "kind": kind_section(result, t),
         "shap": shap_figures(result, t),
         "det": _detectors(result, t),
+        "ov": oversight_section(result, t),
         "rows": t.num(int(result.data.get("rows") or 0)),
         "created": t.date(result.created_at),
         "fingerprint": result.fingerprint(),

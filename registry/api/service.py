@@ -72,7 +72,7 @@ class Service:
         self.breaker = Breaker(
             registry, self.observations, self.policy_for, describe_policy=self.policy_summary
         )
-        self.hub = StatusHub(registry, on_state_change=self._state_changed)
+        self.hub = StatusHub(registry, on_state_change=self._state_changed, extra=self.status_extra)
 
     def _state_changed(self, name: str, version: str, old: str | None, new: str) -> None:
         self.breaker.forget(name, version)
@@ -110,6 +110,16 @@ class Service:
     def policy_summary(self, name: str, version: str) -> dict[str, Any]:
         """Name, version and SHA-256 of the policy governing a model version's breaker."""
         return dict(self._governing(name, version)[1])
+
+    def status_extra(self, name: str, version: str) -> dict[str, Any]:
+        """What the status answer adds: the governing policy's oversight rules (or null).
+
+        Read afresh (not from the cache) so a re-assigned policy's rules reach the serving side
+        with the next status answer.
+        """
+        self._policies.pop((name, version), None)
+        oversight = self._governing(name, version)[0].oversight
+        return {"oversight": None if oversight is None else oversight.to_rules()}
 
     def policy_changed(self, name: str, version: str) -> None:
         """Forget a model version's cached policy and windows (its policy was re-assigned)."""

@@ -17,6 +17,8 @@ from fairgate.registry.monitor.observations import (
     parse_batch,
     parse_batch_dict,
 )
+from fairgate.registry.monitor.oversight import AutomationShares, automation_shares
+from fairgate.registry.monitor.reviews import Reviews
 from fairgate.registry.monitor.windows import (
     NCELLS,
     Window,
@@ -30,14 +32,17 @@ __all__ = [
     "MISSING",
     "NCELLS",
     "REPLAY_FACTOR",
+    "AutomationShares",
     "Batch",
     "Breaker",
     "Evaluation",
     "KindWindow",
     "LiveKind",
     "ObservationStore",
+    "Reviews",
     "SumWindow",
     "Window",
+    "automation_shares",
     "batch_cells",
     "batches_table",
     "cells_for",

@@ -13,6 +13,10 @@ A fairness rule **trips** only when all three hold, so noise does not trip it:
 3. the rate of the worst group differs from the best group's at significance level ``alpha``
    (chi-square with Yates' correction, or Fisher's exact test for small expected counts).
 
+The policy's human-oversight limits (review share, automated adverse share, override rate and
+its gap between groups) keep review counts per group in windows of their own and trip the same
+way (:mod:`.oversight`); a model with such limits refuses a batch that does not report reviews.
+
 A drift rule compares the sensitive-group composition of the last ``window`` observations with a
 baseline, by the population stability index (PSI); the baseline is the composition of the first
 full window after the model became ACTIVE (after a restart: of the replayed observations). It trips
@@ -48,6 +52,7 @@ from fairgate.registry.monitor.kind_rules import applies, evaluate_counts
 from fairgate.registry.monitor.kind_windows import KindWindow, empty_counts
 from fairgate.registry.monitor.live_kind import BINARY, LiveKind, live_kind
 from fairgate.registry.monitor.observations import Batch, ObservationStore
+from fairgate.registry.monitor.oversight import evaluate_limit, review_cells
 from fairgate.registry.monitor.windows import Window, batch_cells, cells_for, combined_groups
 
 __all__ = [
@@ -177,7 +182,9 @@ def _legacy(rule: Any, live: LiveKind) -> bool:
 class _ModelState:
     """Windows of one model version (rules whose metric the model's kind lacks are left out)."""
 
-    def __init__(self, rules: list[Any], drift: list[Any], live: LiveKind = BINARY) -> None:
+    def __init__(
+        self, rules: list[Any], drift: list[Any], live: LiveKind = BINARY, oversight: Any = None
+    ) -> None:
         self.lock = threading.Lock()
         self.live = live
         probe = empty_counts(live)
@@ -192,10 +199,13 @@ class _ModelState:
         ]
         self.drift_windows = [Window(*_window_of(r)) for r in drift]
         self.baselines: list[np.ndarray | None] = [None for _ in drift]
+        self.oversight = oversight
+        self.limits = [] if oversight is None else oversight.bound_limits()
+        self.limit_windows = [Window(*_window_of(r)) for r in self.limits]
         self.tripped = False
 
     def attributes(self) -> set[str]:
-        need = {a for r in self.rules for a in getattr(r, "attributes", [])}
+        need = {a for r in [*self.rules, *self.limits] for a in getattr(r, "attributes", [])}
         return need | {r.attribute for r in self.drift}
 
 
@@ -295,7 +305,7 @@ class Breaker:
                     live = self.live_kind(name, version)
                 except NotFoundError:
                     live = BINARY
-                state = _ModelState(rules, drift, live)
+                state = _ModelState(rules, drift, live, getattr(policy, "oversight", None))
                 self._rebuild(name, version, state)
                 self._models[key] = state
         return state
@@ -320,6 +330,8 @@ class Breaker:
                 "(0/1 decisions, scores, class labels or numeric predictions).",
                 details={"expected": state.live.kind, "received": batch.kind},
             )
+        if state.limits:
+            review_cells(batch, state.oversight)  # refuses a batch that does not report reviews
         missing = sorted(state.attributes() - set(batch.codes))
         if missing:
             raise ValidationError(
@@ -330,7 +342,7 @@ class Breaker:
         return state
 
     def _rebuild(self, name: str, version: str, state: _ModelState) -> None:
-        sizes = [w.size for w in state.windows + state.drift_windows]
+        sizes = [w.size for w in state.windows + state.drift_windows + state.limit_windows]
         if not sizes:
             return
         try:
@@ -372,6 +384,15 @@ class Breaker:
                 state.baselines[i] = window.counts.sum(axis=1).copy()
                 continue
             results.append(evaluate_drift(rule, window, state.baselines[i]))
+        if state.limits and batch.reviews is not None:
+            reviews = review_cells(batch, state.oversight)
+            for limit, window in zip(state.limits, state.limit_windows, strict=True):
+                local, keys = combined_groups(batch, list(limit.attributes))
+                for closed in window.add(local, keys, reviews, batch.id):
+                    results.append(Evaluation(limit.id, *evaluate_limit(limit, window, closed)))
+                if window.total:
+                    counts = window.counts
+                    results.append(Evaluation(limit.id, *evaluate_limit(limit, window, counts)))
         return results
 
     def record(self, batch: Batch) -> Recorded:

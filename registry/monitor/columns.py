@@ -17,6 +17,7 @@ __all__ = [
     "MISSING",
     "binary_column",
     "check01",
+    "rows_to_columns",
     "sensitive_column",
     "timestamps_column",
 ]
@@ -119,3 +120,35 @@ def timestamps_column(ts: Any, n: int) -> np.ndarray | None:
             details={"field": "ts"},
         )
     return arr
+
+
+def rows_to_columns(rows: list[Any]) -> tuple[list[Any], list[Any], dict[str, list[Any]], Any]:
+    """The row form's observations as columns: predictions, outcomes, sensitive values, times."""
+    first = rows[0]
+    if not isinstance(first, dict) or not isinstance(first.get("sensitive"), dict):
+        raise ValidationError(
+            "observations[0]: expected an object with 'prediction' and 'sensitive' (an object)."
+        )
+    attrs = sorted(first["sensitive"])
+    pred: list[Any] = []
+    out: list[Any] = []
+    ts: list[Any] = []
+    any_ts = False
+    sens: dict[str, list[Any]] = {a: [] for a in attrs}
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict) or "prediction" not in row:
+            raise ValidationError(f"observations[{i}]: expected an object with 'prediction'.")
+        s = row.get("sensitive")
+        if not isinstance(s, dict) or sorted(s) != attrs:
+            raise ValidationError(
+                f"observations[{i}].sensitive: expected the attributes {attrs} like the first "
+                f"row, received {sorted(s) if isinstance(s, dict) else s!r}."
+            )
+        pred.append(row["prediction"])
+        out.append(row.get("outcome"))
+        t = row.get("ts")
+        any_ts = any_ts or t is not None
+        ts.append(t)
+        for a in attrs:
+            sens[a].append(s[a])
+    return pred, out, sens, (ts if any_ts else None)

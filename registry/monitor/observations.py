@@ -16,17 +16,13 @@ sensitive values strings, integers, booleans or ``null`` (the explicit ``"(missi
 column the same length, every row the same attributes, no NaN or Infinity anywhere. Any error
 rejects the whole batch with a :class:`~fairgate.errors.ValidationError` and nothing is stored.
 
-Each accepted batch is stored as **one row** of ``observation_batches`` (append-only, never
-updated): the model, the version, when it was received, the row count, the attribute levels as
-JSON, the kind (and a multiclass model's classes) and the columns as a zlib-compressed binary blob
-(predictions and outcomes as int8 with -1 for an unknown outcome, or float64 / int32 per kind,
-sensitive values as int32 codes into the levels, timestamps as float64).
-:meth:`ObservationStore.batches` decodes them again, so the breaker's evidence can be
-re-examined and its windows rebuilt after a restart.
-
-A batch may carry ``"client_batch_id"`` (the sender's id, e.g. a UUID): a batch is stored at most
-once per id and model version, so a sender that retries after a lost answer does not count the
-same decisions twice. Event times (``ts``) must lie between 0 and :data:`MAX_TIMESTAMP`.
+Each batch is **one row** of ``observation_batches`` (append-only): model, version, time received,
+row count, attribute levels (JSON), the kind (and a multiclass model's classes), the columns as a
+zlib blob (predictions and outcomes int8, -1 for an unknown outcome, or float64 / int32 per kind;
+sensitive codes int32; times float64) and what people did (:mod:`.reviews`);
+:meth:`ObservationStore.batches` decodes them to rebuild the breaker's windows. A batch may carry
+``"client_batch_id"`` (e.g. a UUID): it is stored once per id and model version, so a retry after
+a lost answer does not count its decisions twice. Event times (``ts``) lie in 0..``MAX_TIMESTAMP``.
 """
 
 from __future__ import annotations
@@ -48,10 +44,18 @@ from fairgate.registry.monitor.columns import (
     MAX_TIMESTAMP,
     MISSING,
     binary_column,
+    rows_to_columns,
     sensitive_column,
     timestamps_column,
 )
 from fairgate.registry.monitor.live_kind import BINARY, LiveKind, kind_columns
+from fairgate.registry.monitor.reviews import (
+    REVIEW_FIELDS,
+    Reviews,
+    decode_reviews,
+    encode_reviews,
+    parse_reviews,
+)
 from fairgate.registry.store.tables import observation_batches as batches_table
 
 __all__ = [
@@ -97,6 +101,7 @@ class Batch:
         What ``prediction`` holds (see :mod:`.live_kind`).
     classes : tuple of str or None
         A multiclass batch's classes (the codes index them).
+    reviews : Reviews or None
     """
 
     model: str
@@ -111,6 +116,7 @@ class Batch:
     client_batch_id: str | None = None
     kind: str = "binary"
     classes: tuple[str, ...] | None = None
+    reviews: Reviews | None = None
 
     @property
     def n(self) -> int:
@@ -221,7 +227,7 @@ def parse_batch_dict(data: Any, live: LiveKind = BINARY) -> Batch:
         rows = data["observations"]
         if not isinstance(rows, list) or not rows:
             raise ValidationError("'observations': expected a non-empty list of objects.")
-        pred, out, sens, ts = _rows_to_columns(rows)
+        pred, out, sens, ts = rows_to_columns(rows)
     else:
         if "prediction" not in data:
             raise ValidationError(
@@ -231,38 +237,23 @@ def parse_batch_dict(data: Any, live: LiveKind = BINARY) -> Batch:
         pred, out, sens = data["prediction"], data.get("outcome"), data.get("sensitive")
         ts = data.get("ts")
     batch = _columns(model, version, pred, out, sens, ts, live)
-    return dataclasses.replace(batch, client_batch_id=client_id)
+    found = _reviews(data, batch, live)  # reviewed, overridden, final_decision
+    return dataclasses.replace(batch, client_batch_id=client_id, reviews=found)
 
 
-def _rows_to_columns(rows: list[Any]) -> tuple[list[Any], list[Any], dict[str, list[Any]], Any]:
-    first = rows[0]
-    if not isinstance(first, dict) or not isinstance(first.get("sensitive"), dict):
+def _reviews(data: dict[str, Any], batch: Batch, live: LiveKind) -> Reviews | None:
+    if live.kind == "binary":
+        return parse_reviews(data, batch.prediction)
+    rows = data.get("observations")
+    keys = set(data) if not isinstance(rows, list) else {k for r in rows for k in r}
+    sent = sorted(keys & set(REVIEW_FIELDS))
+    if sent:
         raise ValidationError(
-            "observations[0]: expected an object with 'prediction' and 'sensitive' (an object)."
+            f"{sent}: reviews and overrides are recorded for 0/1 decisions; "
+            f"{batch.model}:{batch.version} reports {live.kind} observations, send them without.",
+            details={"fields": sent},
         )
-    attrs = sorted(first["sensitive"])
-    pred: list[Any] = []
-    out: list[Any] = []
-    ts: list[Any] = []
-    any_ts = False
-    sens: dict[str, list[Any]] = {a: [] for a in attrs}
-    for i, row in enumerate(rows):
-        if not isinstance(row, dict) or "prediction" not in row:
-            raise ValidationError(f"observations[{i}]: expected an object with 'prediction'.")
-        s = row.get("sensitive")
-        if not isinstance(s, dict) or sorted(s) != attrs:
-            raise ValidationError(
-                f"observations[{i}].sensitive: expected the attributes {attrs} like the first "
-                f"row, received {sorted(s) if isinstance(s, dict) else s!r}."
-            )
-        pred.append(row["prediction"])
-        out.append(row.get("outcome"))
-        t = row.get("ts")
-        any_ts = any_ts or t is not None
-        ts.append(t)
-        for a in attrs:
-            sens[a].append(s[a])
-    return pred, out, sens, (ts if any_ts else None)
+    return None
 
 
 def _columns(
@@ -357,6 +348,7 @@ def _decode(row: Any) -> Batch:
         row["client_batch_id"],
         kind,
         classes,
+        decode_reviews(row["review"], n),
     )
 
 
@@ -399,6 +391,7 @@ class ObservationStore:
             "client_batch_id": batch.client_batch_id,
             "kind": batch.kind,
             "classes": None if batch.classes is None else json.dumps(list(batch.classes)),
+            "review": encode_reviews(batch.reviews),
         }
         if conn is None:
             with self.engine.begin() as own:

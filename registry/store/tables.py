@@ -115,6 +115,7 @@ observation_batches = sa.Table(
     sa.Column("levels", sa.Text, nullable=False),
     sa.Column("payload", sa.LargeBinary, nullable=False),
     sa.Column("client_batch_id", sa.String(64), nullable=True),
+    sa.Column("review", sa.LargeBinary, nullable=True),  # issue 16: reviewed/overridden/final
     # issue 13, model kinds live (migration 0012): what the payload's columns hold
     sa.Column("kind", sa.String(16), nullable=False, server_default="binary"),
     sa.Column("classes", sa.Text, nullable=True),

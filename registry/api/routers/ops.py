@@ -225,10 +225,12 @@ async def observations(request: Request, principal: ObserverP) -> JSONResponse:
     """Store a batch (all or nothing) and evaluate the breaker rules on it, in one commit.
 
     Body: ``{"model", "version", "observations": [...]}`` or the columnar form
-    ``{"model", "version", "prediction": [...], "outcome": [...], "sensitive": {attr: [...]}}``.
-    Predictions are what the filing declares: 0/1 decisions, scores (a ranking model, decided
-    at the filing's threshold), class labels (a classifier with more than two classes) or
-    numbers (a regression model); outcomes likewise, ``null`` until known.
+    ``{"model", "version", "prediction": [...], "outcome": [...], "sensitive": {attr: [...]}}``,
+    optionally with what people did: ``reviewed``, ``overridden``, ``final_decision`` (required
+    for a model whose policy has oversight limits; 0/1 decisions only). Predictions are what the
+    filing declares: 0/1 decisions, scores (a ranking model, decided at the filing's threshold),
+    class labels (a classifier with more than two classes) or numbers (a regression model);
+    outcomes likewise, ``null`` until known.
     Answers 201 only after the batch is committed; ``tripped`` tells whether it suspended the
     model (the suspension is committed with the batch). With ``client_batch_id`` a retried batch
     is stored once: the retry answers 200 with ``duplicate: true`` and the first batch's id.
