@@ -429,13 +429,11 @@ class StatusClient:
         name, version : str
             The model version.
         prediction : int, bool, float or str
-            What the model decided, as its filing declares: the decision 0/1 (a classifier),
-            a raw score or probability (a ranking model, decided at the filing's threshold), a
-            class label (a classifier with more than two classes) or a number (regression).
+            As filed: 0/1, a score (ranking), a class label or a number.
         sensitive : dict
             Sensitive attribute values of the person, e.g. ``{"sex": "F"}``.
         outcome : int, bool, float, str, optional
-            The true outcome when known, of the same kind (0/1 for a ranking model).
+            The true outcome when known (0/1 for a ranking model), of the same kind.
         reviewed, overridden, final_decision : optional
             Whether a person reviewed the decision (needed by a model with oversight limits),
             overrode it (default: whether ``final_decision`` differs from ``prediction``), and
@@ -444,10 +442,8 @@ class StatusClient:
         Raises
         ------
         ValidationError
-            For a missing prediction, NaN or infinity, or a value that is neither a number nor
-            a string; the service refuses values its filing does not declare (the batch is
-            dropped and counted in ``dropped``, the message in ``last_error``).
-            ``overridden`` or ``final_decision`` without ``reviewed``, or contradicting it.
+            A missing prediction, NaN or infinity, neither a number nor a string; ``overridden``
+            or ``final_decision`` without ``reviewed``, or contradicting it.
         """
         review = review_of(prediction, reviewed, overridden, final_decision)
         self._batcher.add(name, version, prediction, sensitive, outcome, review)
