@@ -14,6 +14,9 @@ variable                           meaning (default)
 ``FAIRGATE_MAX_BODY_BYTES``        largest JSON body the service accepts (16 MiB)
 ``FAIRGATE_MIN_GROUP_SIZE``        groups smaller than this are flagged insufficient (30)
 ``FAIRGATE_SEED``                  seed for bootstrap, sampling and SHAP (0)
+``FAIRGATE_WEB_IDLE_MINUTES``      a web page session ends after this many idle minutes (30)
+``FAIRGATE_TRUSTED_PROXIES``       comma-separated proxy addresses whose ``X-Forwarded-Proto``
+                                   is believed (none)
 =================================  ===============================================================
 """
 
@@ -60,6 +63,11 @@ def _env_int(name: str, default: int, minimum: int = 0) -> int:
     return value
 
 
+def _env_list(name: str) -> tuple[str, ...]:
+    raw = os.environ.get(name) or ""
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
 def _default_home() -> Path:
     raw = os.environ.get("FAIRGATE_HOME")
     return Path(raw).expanduser() if raw else Path.home() / ".fairgate"
@@ -84,6 +92,11 @@ class Settings:
         Default minimum group size below which a group is flagged ``insufficient``.
     seed : int
         Default random seed.
+    web_idle_minutes : int
+        A web page session (committee or vendor) ends after this many minutes without a request.
+    trusted_proxies : tuple of str
+        Addresses of TLS-terminating proxies whose ``X-Forwarded-Proto`` header is believed
+        (the session cookie is then marked ``Secure``); none by default.
     """
 
     home: Path = field(default_factory=_default_home)
@@ -99,6 +112,12 @@ class Settings:
     )
     min_group_size: int = field(default_factory=lambda: _env_int("FAIRGATE_MIN_GROUP_SIZE", 30, 1))
     seed: int = field(default_factory=lambda: _env_int("FAIRGATE_SEED", 0))
+    web_idle_minutes: int = field(
+        default_factory=lambda: _env_int("FAIRGATE_WEB_IDLE_MINUTES", 30, 1)
+    )
+    trusted_proxies: tuple[str, ...] = field(
+        default_factory=lambda: _env_list("FAIRGATE_TRUSTED_PROXIES")
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "home", Path(self.home).expanduser())

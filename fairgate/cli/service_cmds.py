@@ -32,6 +32,8 @@ def serve(host: str, port: int, log_level: str, access_log: bool) -> None:
     """
     import uvicorn
 
+    from fairgate.settings import Settings
+
     uvicorn.run(
         "fairgate.registry.api.app:create_app",
         factory=True,
@@ -39,6 +41,9 @@ def serve(host: str, port: int, log_level: str, access_log: bool) -> None:
         port=port,
         log_level=log_level,
         access_log=access_log,
+        # X-Forwarded-Proto/-For are believed from FAIRGATE_TRUSTED_PROXIES only (none by default)
+        proxy_headers=True,
+        forwarded_allow_ips=list(Settings().trusted_proxies),
         timeout_graceful_shutdown=3,  # push-stream connections never end on their own
     )
 

@@ -30,6 +30,8 @@ from fairgate.registry.api.routers import names as routes_names
 from fairgate.registry.api.routers import ops as routes_ops
 from fairgate.registry.api.routers import policies as routes_policies
 from fairgate.registry.api.service import POLICY_ENV, PolicySource, Service
+from fairgate.registry.web import PUBLIC_PATHS as WEB_PUBLIC_PATHS
+from fairgate.registry.web import web_router
 from fairgate.settings import Settings
 
 __all__ = ["PUBLIC_PATHS", "create_app"]
@@ -44,6 +46,7 @@ PUBLIC_PATHS: frozenset[str] = frozenset(
         "/openapi.json",
         "/redoc",
     }
+    | WEB_PUBLIC_PATHS
 )
 """Paths that need no token."""
 
@@ -101,6 +104,7 @@ def create_app(
     app.include_router(routes_names.router)
     app.include_router(routes_ops.router)
     app.include_router(routes_policies.router)
+    app.include_router(web_router())
     app.add_middleware(StatusFastPath)
     app.add_middleware(BodyLimits, max_body_bytes=settings.max_body_bytes)
     fast = _find_fast_path(app)

@@ -15,6 +15,7 @@ __all__ = [
     "policies",
     "policy_assignments",
     "service_tokens",
+    "web_sessions",
 ]
 
 metadata = sa.MetaData()
@@ -164,3 +165,17 @@ model_names = sa.Table(
     sa.Column("updated_at", sa.Float, nullable=False),
 )
 """Who owns each model name: the first vendor to file it, until an admin transfers it."""
+
+web_sessions = sa.Table(
+    "web_sessions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("token_id", sa.String(32), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("vendor", sa.String(200), nullable=True),
+    sa.Column("member", sa.String(500), nullable=False),
+    sa.Column("csrf", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("last_seen", sa.Float, nullable=False),
+)
+"""Web page sign-in sessions: the SHA-256 of the cookie's secret, never the secret (``0013``)."""

@@ -37,6 +37,8 @@ VENDORS = frozenset({"acme", "other"})
 # (method, path) -> (roles allowed besides admin, statuses they may get)
 EXPECT: dict[tuple[str, str], tuple[frozenset[str], frozenset[int]]] = {
     ("GET", "/v1/public/models"): (EVERYONE, frozenset({200})),
+    ("GET", "/public/register.json"): (EVERYONE, frozenset({200})),
+    ("GET", "/public/feed.atom"): (EVERYONE, frozenset({200})),
     ("GET", "/health"): (EVERYONE, frozenset({200})),
     ("GET", "/ready"): (EVERYONE, frozenset({200})),
     ("POST", "/v1/artifacts"): (VENDORS, frozenset({201})),
