@@ -126,7 +126,7 @@ observation_batches = sa.Table(
     ),
 )
 """The ``observation_batches`` table (migration ``0002_service``; ``client_batch_id``: ``0005``;
-``kind`` and ``classes``: ``0012``)."""
+``kind`` and ``classes``: ``0012``, after ``0013``)."""
 
 policies = sa.Table(
     "policies",

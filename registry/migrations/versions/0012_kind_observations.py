@@ -1,7 +1,7 @@
 """Observations of every model kind: what a batch's columns hold, and a multiclass model's classes.
 
 Revision ID: 0012
-Revises: 0011
+Revises: 0013
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0011"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
