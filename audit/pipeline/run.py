@@ -305,6 +305,7 @@ def run_audit(
                 explanation=steps.explanation_dict(explanation),
                 verdict=verdict.to_dict(),
                 parameters={"sample_size": sample_size, "explain_size": explain_size},
+                kinds=scored.detail,
                 oversight=routed,
             )
             if tmp is not None and final is not None:

@@ -172,6 +172,7 @@ def _comparison(
 
 def _context(result: AuditResult, lang: str, previous: AuditResult | None) -> dict[str, Any]:
     from fairgate.audit.report.figures import disparity_figures, heatmap_figure, shap_figures
+    from fairgate.audit.report.kind_figures import kind_section
     from fairgate.audit.report.oversight_section import oversight_section
     from fairgate.audit.report.tables import DISPARITY_BAND, group_tables
 
@@ -198,6 +199,7 @@ def _context(result: AuditResult, lang: str, previous: AuditResult | None) -> di
         "tables": group_tables(result, t),
         "charts": disparity_figures(result, t),
         "heat": heatmap_figure(result, t),
+        "kind": kind_section(result, t),
         "shap": shap_figures(result, t),
         "det": _detectors(result, t),
         "ov": oversight_section(result, t),

@@ -94,6 +94,10 @@ class AuditResult:
     oversight : dict or None
         How many decisions of the sample the policy's oversight rules would send to people,
         per group (``None`` without an oversight section; see ``audit.pipeline.oversight``).
+    kinds : dict
+        The model kind's detail for its report section: error histograms (regression),
+        confusion matrices (multiclass), AUC, calibration, threshold sweep and the top-k ranking
+        audit (scores); empty for 0/1 decisions.
     """
 
     schema_version: str
@@ -111,6 +115,7 @@ class AuditResult:
     timings: dict[str, float] = field(default_factory=dict)
     parameters: dict[str, Any] = field(default_factory=dict)
     oversight: dict[str, Any] | None = None
+    kinds: dict[str, Any] = field(default_factory=dict)
 
     @property
     def outcome(self) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from fairgate.errors import ValidationError
-from fairgate.registry.client.wire import plain, response_body
+from fairgate.registry.client.wire import observed_value, plain, response_body
 
 __all__ = ["ObservationBatcher", "review_of"]
 
@@ -57,8 +57,8 @@ class _Buffer:
     __slots__ = ("outcome", "prediction", "review", "sensitive")
 
     def __init__(self, attributes: tuple[str, ...]) -> None:
-        self.prediction: list[int] = []
-        self.outcome: list[int | None] = []
+        self.prediction: list[Any] = []
+        self.outcome: list[Any] = []
         self.sensitive: dict[str, list[Any]] = {a: [] for a in attributes}
         self.review: list[Review] = []
 
@@ -124,9 +124,9 @@ class ObservationBatcher:
         self,
         name: str,
         version: str,
-        prediction: int | bool,
+        prediction: Any,
         sensitive: dict[str, Any],
-        outcome: int | bool | None,
+        outcome: Any,
         review: Review | None = None,
     ) -> None:
         """Queue one live decision; wake the sender once ``batch_size`` wait.
@@ -135,24 +135,33 @@ class ObservationBatcher:
         ----------
         name, version : str
             The model version.
-        prediction : int or bool
-            The decision, 0/1.
+        prediction : int, bool, float or str
+            What the model decided, as its filing declares: 0/1, a score, a class label or a
+            numeric prediction.
         sensitive : dict
             Sensitive attribute values of the person.
-        outcome : int or bool or None
+        outcome : int, bool, float, str or None
             The true outcome when known.
         review : tuple, optional
             ``(reviewed, overridden, final_decision)`` (see :func:`review_of`); decisions with
             and without it are sent in separate batches.
+
+        Raises
+        ------
+        ValidationError
+            For a missing prediction, NaN or infinity, or a value that is not a number or a
+            string (nothing is queued).
         """
+        pred = observed_value(prediction, "prediction", nullable=False)
+        out = observed_value(outcome, "outcome", nullable=True)
         attrs = tuple(sorted(sensitive))
         key = (str(name), str(version), attrs, review is not None)
         with self._lock:
             buf = self._buffers.get(key)
             if buf is None:
                 buf = self._buffers[key] = _Buffer(attrs)
-            buf.prediction.append(int(prediction))
-            buf.outcome.append(None if outcome is None else int(outcome))
+            buf.prediction.append(pred)
+            buf.outcome.append(out)
             for a in attrs:
                 buf.sensitive[a].append(plain(sensitive[a]))
             if review is not None:

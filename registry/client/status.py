@@ -414,9 +414,9 @@ class StatusClient:
         self,
         name: str,
         version: str,
-        prediction: int | bool,
+        prediction: int | bool | float | str,
         sensitive: dict[str, Any],
-        outcome: int | bool | None = None,
+        outcome: int | bool | float | str | None = None,
         *,
         reviewed: bool | None = None,
         overridden: bool | None = None,
@@ -428,12 +428,12 @@ class StatusClient:
         ----------
         name, version : str
             The model version.
-        prediction : int or bool
-            The decision, 0/1.
+        prediction : int, bool, float or str
+            As filed: 0/1, a score (ranking), a class label or a number.
         sensitive : dict
             Sensitive attribute values of the person, e.g. ``{"sex": "F"}``.
-        outcome : int or bool, optional
-            The true outcome when known.
+        outcome : int, bool, float, str, optional
+            The true outcome when known (0/1 for a ranking model), of the same kind.
         reviewed, overridden, final_decision : optional
             Whether a person reviewed the decision (needed by a model with oversight limits),
             overrode it (default: whether ``final_decision`` differs from ``prediction``), and
@@ -442,7 +442,8 @@ class StatusClient:
         Raises
         ------
         ValidationError
-            ``overridden`` or ``final_decision`` without ``reviewed``, or contradicting it.
+            A missing prediction, NaN or infinity, neither a number nor a string; ``overridden``
+            or ``final_decision`` without ``reviewed``, or contradicting it.
         """
         review = review_of(prediction, reviewed, overridden, final_decision)
         self._batcher.add(name, version, prediction, sensitive, outcome, review)

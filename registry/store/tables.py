@@ -121,12 +121,16 @@ observation_batches = sa.Table(
     sa.Column("payload", sa.LargeBinary, nullable=False),
     sa.Column("client_batch_id", sa.String(64), nullable=True),
     sa.Column("review", sa.LargeBinary, nullable=True),  # issue 16: reviewed/overridden/final
+    # issue 13, model kinds live (migration 0012): what the payload's columns hold
+    sa.Column("kind", sa.String(16), nullable=False, server_default="binary"),
+    sa.Column("classes", sa.Text, nullable=True),
     sa.Index("ix_observation_batches_model_version", "model", "version", "id"),
     sa.Index(
         "uq_observation_batches_client_id", "model", "version", "client_batch_id", unique=True
     ),
 )
-"""The ``observation_batches`` table (migration ``0002_service``; ``client_batch_id``: ``0005``)."""
+"""The ``observation_batches`` table (migration ``0002_service``; ``client_batch_id``: ``0005``;
+``kind`` and ``classes``: ``0012``, after ``0013``)."""
 
 policies = sa.Table(
     "policies",
