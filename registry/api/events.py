@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import threading
@@ -53,10 +54,21 @@ def _record_dict(record: Any) -> dict[str, Any]:
     }
 
 
-def status_body(record: Any) -> tuple[dict[str, Any], bytes, str]:
-    """The JSON form, the encoded body and the ETag of a status record."""
+def status_body(
+    record: Any, extra: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], bytes, str]:
+    """The JSON form, the encoded body and the ETag of a status record.
+
+    ``extra`` fields (the model's oversight rules) are added to the answer; the ETag then also
+    names their digest, so a changed rule is never answered with 304.
+    """
     data = _record_dict(record)
-    return data, json.dumps(data, separators=(",", ":")).encode(), f'"{record.revision}"'
+    etag = f'"{record.revision}"'
+    if extra:
+        data.update(extra)
+        digest = hashlib.sha256(json.dumps(extra, sort_keys=True).encode()).hexdigest()[:12]
+        etag = f'"{record.revision}-{digest}"'
+    return data, json.dumps(data, separators=(",", ":")).encode(), etag
 
 
 class StatusHub:
@@ -72,6 +84,9 @@ class StatusHub:
     on_revoked : callable, optional
         Called with the ids of revoked tokens when another process revoked one (the service
         evicts them from its token cache).
+    extra : callable, optional
+        ``extra(name, version)`` returns fields added to every status answer of the model
+        version (the service adds its oversight rules).
     """
 
     def __init__(
@@ -79,10 +94,12 @@ class StatusHub:
         registry: Any,
         on_state_change: Callable[[str, str, str | None, str], None] | None = None,
         on_revoked: Callable[[set[str]], None] | None = None,
+        extra: Callable[[str, str], dict[str, Any]] | None = None,
     ) -> None:
         self.registry = registry
         self.on_state_change = on_state_change
         self.on_revoked = on_revoked
+        self.extra = extra
         self._cache: dict[tuple[str, str], tuple[dict[str, Any], bytes, str]] = {}
         self._published: dict[tuple[str, str], Any] = {}
         self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
@@ -97,11 +114,15 @@ class StatusHub:
 
     def load(self, name: str, version: str) -> tuple[dict[str, Any], bytes, str]:
         """Read the status from the registry and cache it (blocking: call from a thread)."""
-        entry = status_body(self.registry.status(name, version))
+        entry = self._entry(name, version)
         with self._lock:
             self._cache[(name, version)] = entry
-            self._published.setdefault((name, version), entry[0]["revision"])
+            self._published.setdefault((name, version), entry[2])
         return entry
+
+    def _entry(self, name: str, version: str) -> tuple[dict[str, Any], bytes, str]:
+        record = self.registry.status(name, version)
+        return status_body(record, self.extra(name, version) if self.extra else None)
 
     # ---------------------------------------------------------------- changes
     def changed(self, name: str, version: str) -> dict[str, Any] | None:
@@ -115,15 +136,15 @@ class StatusHub:
         key = (name, str(version))
         old = self._cache.get(key)
         try:
-            entry = status_body(self.registry.status(*key))
+            entry = self._entry(*key)
         except Exception:
             self._cache.pop(key, None)
             return None
         with self._lock:
             self._cache[key] = entry
-            if self._published.get(key) == entry[0]["revision"]:
+            if self._published.get(key) == entry[2]:
                 return None
-            self._published[key] = entry[0]["revision"]
+            self._published[key] = entry[2]
         old_state = old[0]["state"] if old else None
         if self.on_state_change is not None and old_state != entry[0]["state"]:
             self.on_state_change(key[0], key[1], old_state, entry[0]["state"])
