@@ -22,6 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from fairgate.audit.report.catalog import refusal
 from fairgate.errors import NotFoundError, PolicyError, ValidationError
 from fairgate.registry.store import ledger
 from fairgate.registry.store.db import read_connection
@@ -64,12 +65,12 @@ def parse_policy_ref(ref: str) -> tuple[str, int | None]:
         For anything that is not ``name`` or ``name@version`` (a path, an empty string, ...).
     """
     if not isinstance(ref, str) or not _REF.match(ref):
-        raise ValidationError(
-            f"policy={str(ref)[:80]!r} is not a published policy's name; write NAME or "
-            "NAME@VERSION (lower-case letters, digits, '-' and '_'), e.g. 'default' or "
-            "'city-example@2'. Policies are published by the committee, never read from a file "
-            "a vendor names; list them with GET /v1/policies.",
+        raise refusal(
+            ValidationError,
+            "policy_ref_invalid",
             details={"policy": str(ref)[:200]},
+            given=repr(str(ref)[:80]),
+            example="default, city-example@2",
         )
     name, _, version = ref.partition("@")
     return name, (int(version) if version else None)
@@ -205,19 +206,20 @@ class PolicyStore:
             try:
                 source = yaml.safe_load(source)
             except yaml.YAMLError as exc:
-                raise PolicyError(f"the policy is not valid YAML/JSON: {exc}") from None
+                raise refusal(
+                    PolicyError, "policy_not_yaml", format="YAML/JSON", problem=str(exc)
+                ) from None
         if not isinstance(source, Mapping) and not hasattr(source, "to_dict"):
-            raise PolicyError(
-                f"expected a policy mapping (name, rules, breaker, ...), "
-                f"received {type(source).__name__}."
-            )
-        policy = load_policy(source)
+            raise refusal(PolicyError, "policy_not_mapping", received=type(source).__name__)
         try:
-            name, version = parse_policy_ref(policy.name)
-        except ValidationError as exc:
-            raise PolicyError(f"name: {exc.message}") from None
+            policy = load_policy(source)
+        except PolicyError as exc:
+            raise refusal(
+                PolicyError, "policy_invalid", details=exc.details, problems=exc.message
+            ) from None
+        name, version = parse_policy_ref(policy.name)
         if version is not None:
-            raise PolicyError(f"name={policy.name!r}: publish under a plain name, without '@'.")
+            raise refusal(PolicyError, "policy_name_versioned", name=repr(policy.name))
         body = policy.to_dict()
         text = ledger.canonical_json(body)
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -287,10 +289,12 @@ class PolicyStore:
             ).first()
         if row is None:
             names = sorted(set(conn.execute(sa.select(policies.c.name).distinct()).scalars()))
-            raise NotFoundError(
-                f"policy {ref!r} is not published; name one of {', '.join(names) or '(none)'} "
-                "(optionally NAME@VERSION), or ask the committee to publish it.",
+            raise refusal(
+                NotFoundError,
+                "policy_not_published",
                 details={"policy": ref, "published": names},
+                ref=repr(ref),
+                published=", ".join(names) or "-",
             )
         return row
 
@@ -337,7 +341,7 @@ class PolicyStore:
         ValidationError, NotFoundError
         """
         if not (rationale or "").strip():
-            raise ValidationError("rationale: say why this policy governs the model.")
+            raise refusal(ValidationError, "policy_assign_rationale")
         now = time.time()
         with self.engine.begin() as conn:
             row = self._resolve(conn, ref)
