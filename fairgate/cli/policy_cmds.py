@@ -66,8 +66,10 @@ def publish_cmd(file: Path, actor: str) -> None:
     """Publish the policy in FILE (YAML/JSON) under its 'name'; new content is a new version."""
     _, store = _store()
     record, created = store.publish(file.read_text(encoding="utf-8"), actor=f"committee:{actor}")
-    key = "policy_published" if created else "policy_unchanged"
-    _say(key, ref=record.ref, sha256=record.sha256)
+    if created:
+        _say("policy_published", ref=record.ref, sha256=record.sha256)
+    else:
+        _say("policy_unchanged", ref=record.ref, sha256=record.sha256)
 
 
 @policy_group.command("list")

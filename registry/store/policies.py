@@ -217,7 +217,12 @@ class PolicyStore:
             raise refusal(
                 PolicyError, "policy_invalid", details=exc.details, problems=exc.message
             ) from None
-        name, version = parse_policy_ref(policy.name)
+        try:
+            name, version = parse_policy_ref(policy.name)
+        except ValidationError as exc:  # published under a name an audit can refer to
+            raise PolicyError(
+                exc.message, details=exc.details, message_key=exc.message_key, params=exc.params
+            ) from None
         if version is not None:
             raise refusal(PolicyError, "policy_name_versioned", name=repr(policy.name))
         body = policy.to_dict()
