@@ -45,6 +45,7 @@ __all__ = [
     "decide",
     "file_model",
     "prepare_audit",
+    "previous_audit",
     "run_prepared_audit",
 ]
 
@@ -127,7 +128,9 @@ class PreparedAudit:
     ``policy`` the policy the audit is judged by and ``policy_ref`` where it came from (its
     ``NAME@VERSION`` from the policy store, a local file, or ``"inline"``) and ``governing`` the
     published policy's name, version and SHA-256 (recorded with the audit); ``out_dir``,
-    ``seed`` and ``allow_pickle`` are resolved.
+    ``seed`` and ``allow_pickle`` are resolved. ``previous`` is the latest completed audit of
+    the model's previous version (see :func:`previous_audit`), which the report shows beside
+    this one.
     """
 
     request: AuditRequest
@@ -140,6 +143,7 @@ class PreparedAudit:
     out_dir: Path
     seed: int
     allow_pickle: bool
+    previous: AuditResult | None = None
 
 
 @dataclass(frozen=True)
@@ -322,6 +326,43 @@ def check_auditable(registry: Registry, name: str, version: str) -> ModelVersion
     return record
 
 
+def previous_audit(registry: Registry, name: str, version: str) -> AuditResult | None:
+    """The latest completed audit of the version filed before ``version`` that has one.
+
+    Versions count in filing order; audits that stopped with an error, and audits written in
+    another result schema (which cannot be compared), are passed over.
+
+    Parameters
+    ----------
+    registry : Registry
+        Where the versions are filed.
+    name, version : str
+        The version being audited.
+
+    Returns
+    -------
+    AuditResult or None
+        None when no earlier version has a completed audit.
+    """
+    from fairgate.audit.report.result import SCHEMA_VERSION, AuditResult
+    from fairgate.registry.store.records import AUDIT_COMPLETED
+
+    earlier = []
+    for record in registry.list_versions(name=name):
+        if record.version == version:
+            break
+        earlier.append(record.version)
+    for other in reversed(earlier):
+        done = [
+            a
+            for a in registry.audits(name, other)
+            if a.status == AUDIT_COMPLETED and a.result.get("schema_version") == SCHEMA_VERSION
+        ]
+        if done:
+            return AuditResult.from_dict(done[-1].result)
+    return None
+
+
 def prepare_audit(registry: Registry, request: AuditRequest) -> PreparedAudit:
     """Check everything an audit of a filed version needs before it runs.
 
@@ -378,6 +419,7 @@ def prepare_audit(registry: Registry, request: AuditRequest) -> PreparedAudit:
         out_dir=Path(out_dir),
         seed=settings.seed if request.seed is None else int(request.seed),
         allow_pickle=bool(request.allow_pickle or settings.allow_pickle),
+        previous=previous_audit(registry, record.name, record.version),
     )
 
 
@@ -425,6 +467,7 @@ def run_prepared_audit(registry: Registry, prepared: PreparedAudit) -> AuditOutc
             allow_pickle=prepared.allow_pickle,
             progress=request.progress,
             engine=request.engine,
+            previous=prepared.previous,
         )
         audited = result.model.get("sha256")
         if audited != prepared.artifact_sha256:
