@@ -3,8 +3,8 @@
 A rule result (``AuditResult.verdict["rules"]``) carries its kind, a stable reason ``code`` and
 the code's ``params`` (with clauses under ``notes``); each code has a message in the catalogs
 (``why_<code>``), so a rule is told as one plain sentence in the report's language (who got
-what, against which limit), titled with the policy's own description when it is written in
-that language and with the catalog's description of the rule otherwise. No rule id reaches the
+what, against which limit), titled with the policy's own description in the report's language
+(every rule description holds both) and with the catalog's description of the rule otherwise. No rule id reaches the
 page.
 """
 
@@ -193,8 +193,8 @@ def _reason(t: Text, r: dict[str, Any], title: str) -> str:
 
 
 def _title(t: Text, rule: dict[str, Any]) -> str:
-    own = rule.get("description")
-    if t.in_language(own):
+    own = (rule.get("description") or {}).get(t.lang)
+    if own:
         return str(own)
     kind = rule["kind"]
     if kind == "ratio":
