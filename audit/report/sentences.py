@@ -4,8 +4,8 @@ A rule result (``AuditResult.verdict["rules"]``) carries its kind, a stable reas
 the code's ``params`` (with clauses under ``notes``); each code has a message in the catalogs
 (``why_<code>``), so a rule is told as one plain sentence in the report's language (who got
 what, against which limit), titled with the policy's own description in the report's language
-(every rule description holds both) and with the catalog's description of the rule otherwise. No rule id reaches the
-page.
+(every rule description holds both) and with the catalog's description of the rule otherwise.
+No rule id reaches the page.
 """
 
 from __future__ import annotations
@@ -96,6 +96,8 @@ _LABELS = (
     (re.compile(r"^(?P<feature>.+) \((?P<category>[a-z_ ]+)\)$"), "feature_category"),
 )
 _SHARE = re.compile(r"^(?P<label>.+) (?P<share>[0-9.]+)%$")
+_VERSUS = re.compile(r"^(?P<group>.+) \((?P<share>[0-9.]+)% vs (?P<reference>[0-9.]+)%\)$")
+"""A representation rule's group: its share in the data against the reference share."""
 
 
 @cache
@@ -148,6 +150,14 @@ def _value(t: Text, name: str, value: Any, spec: str) -> str:
         return str(value).split(" ", 1)[0]
     if name in ("top", "inputs"):
         return _label(t, str(value))
+    if name == "groups" and _VERSUS.match(str(value)):
+        match = _VERSUS.match(str(value))
+        return t(
+            "label_share_vs_reference",
+            group=match["group"],
+            share=t.pct(float(match["share"]) / 100),
+            reference=t.pct(float(match["reference"]) / 100),
+        )
     if name == "items":
         match = _SHARE.match(str(value))
         if match:
