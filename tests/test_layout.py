@@ -81,11 +81,6 @@ def test_an_upward_import_or_a_cycle_breaks_the_contracts(tmp_path):
     assert "No cycles between the modules of a package BROKEN" in run.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="registry/store/sql_store.py (529 lines) and registry/client.py (564) grew past 500 "
-    "in the last merges and are to be split; strict: this fails once they are, to drop the mark",
-)
 def test_no_module_is_over_500_lines():
     long = {
         str(p.relative_to(ROOT)): n

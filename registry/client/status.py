@@ -1,35 +1,4 @@
-"""``StatusClient``: what serving code uses to ask fairgate before it serves, and to report.
-
-::
-
-    from fairgate.registry.client import StatusClient
-
-    with StatusClient("http://127.0.0.1:8000", token) as fg:
-        if fg.may_serve("benefits-triage", "1.2"):
-            decision = model.predict(x)
-            fg.observe("benefits-triage", "1.2", decision, {"sex": person.sex})
-
-* **Never blocks the caller.** :meth:`may_serve` answers from memory within ``budget`` seconds
-  (default 50 ms) whatever the server does: a background thread follows the push stream
-  (``/v1/status/stream``), so a suspension reaches the cache within a second, and another
-  refreshes answers (with their ETag) when the stream is down, at most every
-  ``retry_interval`` seconds per model. Only a model asked about for the first time waits, up to
-  ``budget``, for its first answer; if none comes in time the answer is "no" for now.
-* **Fail-closed, exactly at the grace period.** Each cached answer is *fresh* as of the last
-  time the server confirmed it (a status answer, or the live push stream's heartbeat after the
-  answer was current). Once ``grace_period`` seconds pass without a fresh answer,
-  :meth:`may_serve` returns ``False``. Pass ``fail_open=True`` to return ``True`` instead (only
-  where not serving is worse than serving a model that may have been suspended). Unknown
-  models, refused tokens and any other 4xx answer are always "no".
-* **Batched observations, stored once.** :meth:`observe` only appends to a buffer; a background
-  thread posts a columnar batch per model version every ``flush_interval`` seconds or once
-  ``batch_size`` observations are waiting. Every batch carries a ``client_batch_id``; a batch
-  that fails for a transient reason (connection refused, timeout, 5xx) is retried unchanged with
-  the same id, so the server stores it once even when only its answer was lost. A batch the
-  server rejects (4xx, e.g. the model is no longer ACTIVE) is dropped and counted in
-  :attr:`dropped`. At most ``max_buffer`` observations wait; beyond that the oldest are dropped
-  (and counted).
-"""
+"""``StatusClient``: the status cache and push-stream follower that serving code asks."""
 
 from __future__ import annotations
 
@@ -37,38 +6,18 @@ import json
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 
-from fairgate.errors import (
-    AuthenticationError,
-    FairgateError,
-    NotFoundError,
-    PermissionDeniedError,
-    ServiceUnavailableError,
-)
+from fairgate.errors import FairgateError, ServiceUnavailableError
+from fairgate.registry.client.batcher import ObservationBatcher
+from fairgate.registry.client.wire import ERRORS, response_body
 
 __all__ = ["StatusClient"]
 
 _log = logging.getLogger("fairgate.client")
-_ERRORS = {401: AuthenticationError, 403: PermissionDeniedError, 404: NotFoundError}
-
-
-class _Buffer:
-    """Columnar buffer of one model version and attribute set."""
-
-    __slots__ = ("outcome", "prediction", "sensitive")
-
-    def __init__(self, attributes: tuple[str, ...]) -> None:
-        self.prediction: list[int] = []
-        self.outcome: list[int | None] = []
-        self.sensitive: dict[str, list[Any]] = {a: [] for a in attributes}
-
-    def __len__(self) -> int:
-        return len(self.prediction)
 
 
 class StatusClient:
@@ -126,10 +75,7 @@ class StatusClient:
         self._clock = clock
         self.grace_period = float(grace_period)
         self.fail_open = bool(fail_open)
-        self.batch_size = int(batch_size)
-        self.flush_interval = float(flush_interval)
         self.retry_interval = float(retry_interval)
-        self.max_buffer = int(max_buffer)
         self.on_change = on_change
         headers = {"Authorization": f"Bearer {token}"}
         self._http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
@@ -151,18 +97,20 @@ class StatusClient:
         self._stream_live = False
         self._closed = threading.Event()
         self._lock = threading.Lock()
-        self._send_lock = threading.Lock()
-        self._buffers: dict[tuple[str, str, tuple[str, ...]], _Buffer] = {}
-        self._retry: list[tuple[tuple[str, str, tuple[str, ...]], _Buffer, str]] = []
-        self._buffered = 0
-        self._wake = threading.Event()
-        self.sent = 0
-        """Observations acknowledged by the server."""
-        self.dropped = 0
-        """Observations dropped (rejected by the server, or over ``max_buffer``)."""
         self.last_error: str | None = None
+        """The last failure, in one line (``None`` until one happens)."""
+        self._batcher = ObservationBatcher(
+            self._http,
+            batch_size=batch_size,
+            flush_interval=flush_interval,
+            max_buffer=max_buffer,
+            closed=self._closed,
+            on_contact=self._contact,
+            on_error=self._error,
+            on_tripped=self._forget,
+        )
         self._threads = [
-            threading.Thread(target=self._flush_loop, daemon=True, name="fg-flush"),
+            threading.Thread(target=self._batcher.run, daemon=True, name="fg-flush"),
             threading.Thread(target=self._refresh_loop, daemon=True, name="fg-refresh"),
         ]
         if follow:
@@ -185,6 +133,15 @@ class StatusClient:
 
     def _contact(self) -> None:
         self._last_ok = self._clock()
+
+    def _error(self, message: str) -> None:
+        self.last_error = message
+
+    def _forget(self, name: str, version: str) -> None:
+        """Drop a cached answer (the server said it changed), so the next question asks anew."""
+        with self._lock:
+            self._cache.pop((name, version), None)
+            self._fresh.pop((name, version), None)
 
     def freshness(self, name: str, version: str) -> float | None:
         """When (on ``clock``) the server last confirmed the cached answer; ``None``: no answer.
@@ -224,12 +181,12 @@ class StatusClient:
             self._store(key, cached[0], cached[1])
             return cached[0]
         if response.status_code != 200:
-            body = _body(response)
+            body = response_body(response)
             with self._lock:
                 self._refused[key] = str(body.get("message", response.text))[:500]
                 self._cache.pop(key, None)
                 self._fresh.pop(key, None)
-            cls = _ERRORS.get(response.status_code, FairgateError)
+            cls = ERRORS.get(response.status_code, FairgateError)
             raise cls(str(body.get("message", response.text)), details=body)
         data = response.json()
         self._store(key, data, response.headers.get("etag"))
@@ -423,105 +380,34 @@ class StatusClient:
         outcome : int or bool, optional
             The true outcome when known.
         """
-        attrs = tuple(sorted(sensitive))
-        key = (str(name), str(version), attrs)
-        with self._lock:
-            buf = self._buffers.get(key)
-            if buf is None:
-                buf = self._buffers[key] = _Buffer(attrs)
-            buf.prediction.append(int(prediction))
-            buf.outcome.append(None if outcome is None else int(outcome))
-            for a in attrs:
-                buf.sensitive[a].append(_plain(sensitive[a]))
-            self._buffered += 1
-            full = self._buffered >= self.batch_size
-            if self._buffered > self.max_buffer:
-                self._drop_oldest()
-        if full:
-            self._wake.set()
-
-    def _drop_oldest(self) -> None:
-        for buf in self._buffers.values():
-            if len(buf):
-                buf.prediction.pop(0)
-                buf.outcome.pop(0)
-                for col in buf.sensitive.values():
-                    col.pop(0)
-                self._buffered -= 1
-                self.dropped += 1
-                return
+        self._batcher.add(name, version, prediction, sensitive, outcome)
 
     def flush(self) -> int:
         """Send every waiting observation now; return how many the server acknowledged.
 
         Batches that could not be delivered (fairgate unreachable) stay queued, unchanged and
         with their ``client_batch_id``, and are retried first next time.
-        """
-        with self._send_lock:
-            with self._lock:
-                retry, self._retry = self._retry, []
-                fresh, self._buffers, self._buffered = self._buffers, {}, 0
-            batches = retry + [
-                (key, buf, uuid.uuid4().hex) for key, buf in fresh.items() if len(buf)
-            ]
-            acked = 0
-            failed = []
-            for key, buf, batch_id in batches:
-                if failed or not self._post(key, buf, batch_id):
-                    failed.append((key, buf, batch_id))  # keep the order: stop at the first
-                else:
-                    acked += len(buf)
-            if failed:
-                with self._lock:
-                    self._retry = failed + self._retry
-            return acked
 
-    def _post(self, key: tuple[str, str, tuple[str, ...]], buf: _Buffer, batch_id: str) -> bool:
-        body = {
-            "model": key[0],
-            "version": key[1],
-            "client_batch_id": batch_id,
-            "prediction": buf.prediction,
-            "outcome": buf.outcome,
-            "sensitive": buf.sensitive,
-        }
-        try:
-            response = self._http.post("/v1/observations", json=body)
-        except httpx.TransportError as exc:
-            self.last_error = f"observations: {exc}"
-            return False
-        if response.status_code >= 500:
-            self.last_error = f"observations: server answered {response.status_code}"
-            return False
-        self._contact()
-        if response.status_code >= 400:
-            self.dropped += len(buf)
-            self.last_error = f"observations rejected: {_body(response).get('message')}"
-            return True
-        self.sent += len(buf)
-        data = response.json()
-        if data.get("tripped"):
-            with self._lock:
-                self._cache.pop((key[0], key[1]), None)
-                self._fresh.pop((key[0], key[1]), None)
-        return True
+        Returns
+        -------
+        int
+        """
+        return self._batcher.flush()
 
     @property
     def pending(self) -> int:
         """Observations waiting to be sent (new ones and batches waiting for a retry)."""
-        return self._buffered + sum(len(buf) for _, buf, _ in list(self._retry))
+        return self._batcher.pending
 
-    def _flush_loop(self) -> None:
-        while not self._closed.is_set():
-            self._wake.wait(self.flush_interval)
-            self._wake.clear()
-            if self.pending:
-                try:
-                    self.flush()
-                except Exception as exc:
-                    self.last_error = f"flush: {exc}"
-                if self._retry:  # undelivered: back off before retrying
-                    self._closed.wait(min(self.flush_interval, 0.5))
+    @property
+    def sent(self) -> int:
+        """Observations acknowledged by the server."""
+        return self._batcher.sent
+
+    @property
+    def dropped(self) -> int:
+        """Observations dropped (rejected by the server, or over ``max_buffer``)."""
+        return self._batcher.dropped
 
     # ------------------------------------------------------------------ lifecycle
     def close(self, *, flush: bool = True) -> None:
@@ -534,7 +420,7 @@ class StatusClient:
             except Exception as exc:
                 self.last_error = f"flush: {exc}"
         self._closed.set()
-        self._wake.set()
+        self._batcher.wake()
         self._refresh_wake.set()
         self._stream_http.close()
         for thread in self._threads:
@@ -546,19 +432,3 @@ class StatusClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _plain(value: Any) -> Any:
-    """Numpy scalars and other odd values to JSON-friendly ones."""
-    if value is None or isinstance(value, str | int | float):
-        return value
-    item = getattr(value, "item", None)
-    return item() if callable(item) else str(value)
-
-
-def _body(response: httpx.Response) -> dict[str, Any]:
-    try:
-        data = response.json()
-    except ValueError:
-        return {"message": response.text[:200]}
-    return data if isinstance(data, dict) else {"message": str(data)}
