@@ -23,8 +23,6 @@ from fairgate.errors import (
     ArtifactIntegrityError,
     ConflictError,
     FairgateError,
-    FilingError,
-    NotFoundError,
     PolicyError,
 )
 from fairgate.registry.store.lifecycle import check_transition
@@ -48,9 +46,6 @@ __all__ = [
     "previous_audit",
     "run_prepared_audit",
 ]
-
-DEFAULT_POLICY = "default"
-"""The policy of a filing that names none."""
 
 
 @dataclass(frozen=True)
@@ -198,7 +193,8 @@ def file_model(registry: Registry, request: FileRequest) -> ModelVersion:
     Returns
     -------
     ModelVersion
-        In state FILED; ``findings`` names declared inputs the policy prohibits.
+        In state FILED; ``findings`` names declared inputs that the published policy the
+        version is assigned (the one its audits apply) prohibits.
 
     The filing's ``policy`` must name a policy the committee published (``NAME`` or
     ``NAME@VERSION``; ``default`` when it names none); it is checked before anything is stored,
@@ -220,13 +216,10 @@ def file_model(registry: Registry, request: FileRequest) -> ModelVersion:
 
     parsed = parse_filing(request.filing)
     policies = PolicyStore(registry.engine)
-    policies.publish_builtins()
-    ref = parsed.policy or DEFAULT_POLICY
-    try:
-        policy = policies.get(ref)
-    except NotFoundError as exc:
-        raise FilingError(f"policy: {exc.message}", details=exc.details) from None
-    record = registry.file(parsed, request.artifact, actor=request.actor, vendor=request.vendor)
+    policy = policies.for_filing(parsed.policy)
+    record = registry.file(
+        parsed, request.artifact, actor=request.actor, vendor=request.vendor, policy=policy
+    )
     why = "the policy the filing names" if parsed.policy else "no policy named: the default"
     policies.assign(record.name, record.version, policy.ref, actor=request.actor, rationale=why)
     return record

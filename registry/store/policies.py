@@ -23,12 +23,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from fairgate.audit.report.catalog import refusal
-from fairgate.errors import NotFoundError, PolicyError, ValidationError
+from fairgate.errors import FilingError, NotFoundError, PolicyError, ValidationError
 from fairgate.registry.store import ledger
 from fairgate.registry.store.db import read_connection
 from fairgate.registry.store.tables import policies, policy_assignments
 
 __all__ = [
+    "DEFAULT_POLICY",
     "POLICY_NAME_PATTERN",
     "SYSTEM_ACTOR",
     "PolicyAssignment",
@@ -39,6 +40,9 @@ __all__ = [
 
 POLICY_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,99}(@[1-9][0-9]{0,8})?$"
 """A policy reference: a published name, optionally ``@version`` (e.g. ``default@2``)."""
+
+DEFAULT_POLICY = "default"
+"""The policy of a filing that names none."""
 
 SYSTEM_ACTOR = "fairgate"
 """The actor recorded for what fairgate does on its own (publishing the built-in policies)."""
@@ -316,6 +320,36 @@ class PolicyStore:
         with read_connection(self.engine) as conn:
             return _record(self._resolve(conn, ref))
 
+    def for_filing(self, ref: str | None) -> PolicyRecord:
+        """The published policy a filing names (``default`` when it names none).
+
+        The built-in policies are published first if they are not yet.
+
+        Parameters
+        ----------
+        ref : str or None
+            The filing's ``policy`` field.
+
+        Returns
+        -------
+        PolicyRecord
+
+        Raises
+        ------
+        FilingError
+            Nobody published that policy (the published names are listed).
+        """
+        self.publish_builtins()
+        try:
+            return self.get(ref or DEFAULT_POLICY)
+        except NotFoundError as exc:
+            raise FilingError(
+                f"policy: {exc.message}",
+                details=exc.details,
+                message_key=exc.message_key,
+                params=exc.params,
+            ) from None
+
     def list(self, name: str | None = None) -> list[PolicyRecord]:
         """Every published version (of one name), by name then version."""
         query = sa.select(policies).order_by(policies.c.name, policies.c.version)
@@ -413,7 +447,7 @@ class PolicyStore:
         return self.assign(
             model,
             version,
-            filing_ref or "default",
+            filing_ref or DEFAULT_POLICY,
             actor=SYSTEM_ACTOR,
             rationale="pinned from the filing's policy reference",
         ).policy
