@@ -203,7 +203,11 @@ def _reason(t: Text, r: dict[str, Any], title: str) -> str:
 
 
 def _title(t: Text, rule: dict[str, Any]) -> str:
-    own = (rule.get("description") or {}).get(t.lang)
+    own = rule.get("description")
+    if isinstance(own, dict):
+        own = own.get(t.lang)
+    elif not t.in_language(own):  # an audit recorded before descriptions had two languages
+        own = None
     if own:
         return str(own)
     kind = rule["kind"]
@@ -235,6 +239,7 @@ def rule_lines(result: Any, t: Text) -> list[RuleLine]:
     for r in result.verdict.get("rules", []):
         rule = {**kinds.get(str(r["rule_id"]), {}), "kind": r["kind"]}
         title = _title(t, rule)
+        title = title[:1].upper() + title[1:]  # a policy's description may start in lower case
         lines.append(
             RuleLine(
                 kind=rule["kind"],
