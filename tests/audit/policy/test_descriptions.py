@@ -60,3 +60,20 @@ def test_the_report_titles_a_rule_with_its_description_in_the_reports_language()
     result = SimpleNamespace(policy=policy.to_dict(), verdict=verdict.to_dict())
     titles = {lang: rule_lines(result, Text(lang))[0].title for lang in ("en", "zh")}
     assert titles == {"en": "four in five", "zh": "五分之四"}
+
+
+def test_an_audit_recorded_with_a_one_language_description_still_reads():
+    """Audits recorded before descriptions had two languages keep rendering: the English text
+    titles the English report, the catalog's description the Chinese one."""
+    from fairgate.audit.policy import AuditEvidence, evaluate
+    from fairgate.audit.report.catalog import Text
+    from fairgate.audit.report.sentences import rule_lines
+
+    policy = load_policy({"name": "x", "rules": [_RULE], "explainability": None})
+    verdict = evaluate(policy, AuditEvidence(reports=reports({"A": (50, 100), "B": (45, 100)})))
+    body = policy.to_dict()
+    body["rules"][0]["description"] = "four in five, as recorded then"
+    result = SimpleNamespace(policy=body, verdict=verdict.to_dict())
+    assert rule_lines(result, Text("en"))[0].title == "Four in five, as recorded then"
+    zh = rule_lines(result, Text("zh"))[0].title
+    assert re.search(r"[\u3400-\u9fff]", zh) and "recorded" not in zh
