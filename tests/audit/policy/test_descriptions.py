@@ -59,7 +59,7 @@ def test_the_report_titles_a_rule_with_its_description_in_the_reports_language()
 
     result = SimpleNamespace(policy=policy.to_dict(), verdict=verdict.to_dict())
     titles = {lang: rule_lines(result, Text(lang))[0].title for lang in ("en", "zh")}
-    assert titles == {"en": "four in five", "zh": "五分之四"}
+    assert titles == {"en": "Four in five", "zh": "五分之四"}
 
 
 def test_an_audit_recorded_with_a_one_language_description_still_reads():
