@@ -74,6 +74,8 @@ def _families() -> set[str]:
     keys |= {f"denominator_{d}" for d in DENOMINATORS}
     keys |= {f"strength_{s}" for s in ("strong", "moderate", "weak")}
     keys |= {"bound_at_least", "bound_at_most"}
+    keys |= {f"demo_why_{o}" for o in ("pass", "warn", "fail")}
+    keys |= {f"demo_phase_{p}" for p in ("fair", "faulty")}
     evidence = ["name", "description", "values", "dictionary", "combined_values", "declared"]
     evidence += ["ethnicity_values", "resident_id", "single_letters_weak", "single_letters_name"]
     keys |= {f"evidence_{e}" for e in (*evidence, "single_letters_column")}
