@@ -19,12 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from fairgate.errors import (
-    ArtifactIntegrityError,
-    ConflictError,
-    FairgateError,
-    PolicyError,
-)
+from fairgate.errors import ArtifactIntegrityError, ConflictError, FairgateError, PolicyError
 from fairgate.registry.store.lifecycle import check_transition
 
 if TYPE_CHECKING:
@@ -320,40 +315,14 @@ def check_auditable(registry: Registry, name: str, version: str) -> ModelVersion
 
 
 def previous_audit(registry: Registry, name: str, version: str) -> AuditResult | None:
-    """The latest completed audit of the version filed before ``version`` that has one.
+    """The previous version's latest completed audit (None when there is none).
 
-    Versions count in filing order; audits that stopped with an error, and audits written in
-    another result schema (which cannot be compared), are passed over.
-
-    Parameters
-    ----------
-    registry : Registry
-        Where the versions are filed.
-    name, version : str
-        The version being audited.
-
-    Returns
-    -------
-    AuditResult or None
-        None when no earlier version has a completed audit.
+    See :meth:`~fairgate.registry.store.reader.RegistryReader.previous_audit`.
     """
     from fairgate.audit.report.result import SCHEMA_VERSION, AuditResult
-    from fairgate.registry.store.records import AUDIT_COMPLETED
 
-    earlier = []
-    for record in registry.list_versions(name=name):
-        if record.version == version:
-            break
-        earlier.append(record.version)
-    for other in reversed(earlier):
-        done = [
-            a
-            for a in registry.audits(name, other)
-            if a.status == AUDIT_COMPLETED and a.result.get("schema_version") == SCHEMA_VERSION
-        ]
-        if done:
-            return AuditResult.from_dict(done[-1].result)
-    return None
+    record = registry.previous_audit(name, version, SCHEMA_VERSION)
+    return None if record is None else AuditResult.from_dict(record.result)
 
 
 def prepare_audit(registry: Registry, request: AuditRequest) -> PreparedAudit:

@@ -11,7 +11,6 @@ import sys
 import pytest
 import sqlalchemy as sa
 
-
 BUILTINS = 2
 """Events 1 and 2: the built-in policies, published at the first filing."""
 
