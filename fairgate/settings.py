@@ -20,6 +20,15 @@ variable                           meaning (default)
 ``FAIRGATE_SANDBOX_LOAD_SECONDS``  wall time to start a worker and load the model (120)
 ``FAIRGATE_SANDBOX_CALL_SECONDS``  wall time of one scoring call (600)
 ``FAIRGATE_SANDBOX_OUTPUT_BYTES``  largest answer of one scoring call (1 GiB)
+``FAIRGATE_QUORUM``                distinct committee members who must approve or reinstate, when
+                                   the governing policy sets no ``quorum`` (1)
+``FAIRGATE_CHECKPOINT_KEY``        PEM file of the Ed25519 key that signs ledger checkpoints
+                                   (``FAIRGATE_HOME/checkpoint-key.pem``, created on first use)
+``FAIRGATE_WEBHOOK_ATTEMPTS``      delivery attempts per webhook event before it is failed (8)
+``FAIRGATE_WEBHOOK_BACKOFF``       seconds before the first retry; doubled at each retry (2.0)
+``FAIRGATE_WEB_IDLE_MINUTES``      a web page session ends after this many idle minutes (30)
+``FAIRGATE_TRUSTED_PROXIES``       comma-separated proxy addresses whose ``X-Forwarded-Proto``
+                                   is believed (none)
 =================================  ===============================================================
 """
 
@@ -66,6 +75,31 @@ def _env_int(name: str, default: int, minimum: int = 0) -> int:
     return value
 
 
+def _env_float(name: str, default: float, minimum: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValidationError(
+            f"{name}={raw!r} is not a number; set it to e.g. {default}."
+        ) from None
+    if not value >= minimum:
+        raise ValidationError(f"{name}={value} is below {minimum}; set it to at least {minimum}.")
+    return value
+
+
+def _env_path(name: str) -> Path | None:
+    raw = os.environ.get(name)
+    return Path(raw).expanduser() if raw and raw.strip() else None
+
+
+def _env_list(name: str) -> tuple[str, ...]:
+    raw = os.environ.get(name) or ""
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
 def _default_home() -> Path:
     raw = os.environ.get("FAIRGATE_HOME")
     return Path(raw).expanduser() if raw else Path.home() / ".fairgate"
@@ -96,6 +130,21 @@ class Settings:
         Wall-time deadlines of the worker's start (with the model's load) and of one call.
     sandbox_output_bytes : int
         Largest answer (the scores of one call) the worker may send back.
+    quorum : int
+        How many distinct committee members must approve or reinstate a model version when its
+        governing policy sets no ``quorum`` (1: one member decides, as before quorums existed).
+    checkpoint_key : Path or None
+        PEM file of the deployment's Ed25519 checkpoint key; ``None`` means
+        ``home / "checkpoint-key.pem"``, created (0600) on first use.
+    webhook_attempts : int
+        Delivery attempts of one webhook event before it is marked failed.
+    webhook_backoff : float
+        Seconds before the first retry of a webhook delivery; each retry doubles it.
+    web_idle_minutes : int
+        A web page session (committee or vendor) ends after this many minutes without a request.
+    trusted_proxies : tuple of str
+        Addresses of TLS-terminating proxies whose ``X-Forwarded-Proto`` header is believed
+        (the session cookie is then marked ``Secure``); none by default.
     """
 
     home: Path = field(default_factory=_default_home)
@@ -131,6 +180,22 @@ class Settings:
     sandbox_output_bytes: int = field(
         default_factory=lambda: _env_int("FAIRGATE_SANDBOX_OUTPUT_BYTES", 1024**3, 1024)
     )
+    quorum: int = field(default_factory=lambda: _env_int("FAIRGATE_QUORUM", 1, 1))
+    checkpoint_key: Path | None = field(
+        default_factory=lambda: _env_path("FAIRGATE_CHECKPOINT_KEY")
+    )
+    webhook_attempts: int = field(
+        default_factory=lambda: _env_int("FAIRGATE_WEBHOOK_ATTEMPTS", 8, 1)
+    )
+    webhook_backoff: float = field(
+        default_factory=lambda: _env_float("FAIRGATE_WEBHOOK_BACKOFF", 2.0, 0.0)
+    )
+    web_idle_minutes: int = field(
+        default_factory=lambda: _env_int("FAIRGATE_WEB_IDLE_MINUTES", 30, 1)
+    )
+    trusted_proxies: tuple[str, ...] = field(
+        default_factory=lambda: _env_list("FAIRGATE_TRUSTED_PROXIES")
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "home", Path(self.home).expanduser())
@@ -141,6 +206,11 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.home / 'fairgate.db'}"
+
+    @property
+    def checkpoint_key_path(self) -> Path:
+        """The PEM file of the Ed25519 key that signs ledger checkpoints."""
+        return self.checkpoint_key or self.home / "checkpoint-key.pem"
 
     @property
     def artifacts_dir(self) -> Path:

@@ -153,16 +153,16 @@ class AuditOutcome:
 
 @dataclass(frozen=True)
 class DecisionRequest:
-    """A committee decision.
+    """A committee decision, or a member's vote (approve, reinstate, dissent: see ``votes``).
 
     Attributes
     ----------
     name, version : str
-    action : {"approve", "reject", "suspend", "reinstate", "withdraw"}
+    action : {"approve", "reject", "suspend", "reinstate", "withdraw", "dissent"}
     rationale : str
         Why (recorded in the ledger).
     actor : str
-        The committee member deciding.
+        The committee member deciding (from the token or session, never a free-text field).
     evidence : mapping, optional
         Anything the decision rests on, recorded with it.
     """
@@ -221,7 +221,11 @@ def file_model(registry: Registry, request: FileRequest) -> ModelVersion:
 
 
 def decide(registry: Registry, request: DecisionRequest) -> ModelVersion:
-    """Apply a committee decision (approval needs a passing audit of the artifact on file).
+    """Apply a committee decision or vote (approval needs a passing audit of the artifact).
+
+    Approval and reinstatement take effect at the quorum of distinct members (the assigned
+    policy's ``quorum``, else ``FAIRGATE_QUORUM``); each vote is a ledger event, and
+    ``registry.votes(name, version)`` tells the pending question and the votes so far.
 
     Parameters
     ----------
@@ -233,7 +237,7 @@ def decide(registry: Registry, request: DecisionRequest) -> ModelVersion:
     Returns
     -------
     ModelVersion
-        In its new state.
+        In its new state (unchanged while the quorum is not met).
 
     Raises
     ------
@@ -361,15 +365,9 @@ def prepare_audit(registry: Registry, request: AuditRequest) -> PreparedAudit:
     filing = registry.filing_object(record.name, record.version)
     policy, policy_ref, governing = _policy_of(registry, request, filing)
     settings = registry.settings
-    out_dir = request.out_dir
-    if out_dir is None:
-        stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%S")
-        out_dir = (
-            settings.reports_dir
-            / record.name
-            / record.version
-            / (f"{stamp}-{secrets.token_hex(3)}")
-        )
+    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%S")
+    folder = settings.reports_dir / record.name / record.version
+    out_dir = request.out_dir or folder / f"{stamp}-{secrets.token_hex(3)}"
     return PreparedAudit(
         request=request,
         model_path=Path(model_path),

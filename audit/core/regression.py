@@ -53,8 +53,32 @@ ERROR_EDGES: tuple[float, ...] = tuple(np.concatenate([-_POS[::-1], [0.0], _POS]
 
 
 def error_bins(errors: np.ndarray, edges: tuple[float, ...]) -> np.ndarray:
-    """Histogram bin of each error: 0 below the first edge, ``len(edges)`` from the last one."""
+    """Histogram bin of each error: 0 below the first edge, ``len(edges)`` from the last one.
+
+    Equal to ``np.searchsorted(edges, errors, side="right")``; for the default edges the bin is
+    computed from ``log10 |error|`` and corrected against the edges themselves, several times
+    faster than a binary search over 145 edges.
+    """
+    if edges is ERROR_EDGES or tuple(edges) == ERROR_EDGES:
+        return _default_bins(np.asarray(errors, dtype=np.float64))
     return np.searchsorted(np.asarray(edges), errors, side="right")
+
+
+def _default_bins(errors: np.ndarray) -> np.ndarray:
+    # log10 in float32 is twice as fast; rows within 1e-4 of an edge (float32 rounding is about
+    # 1e-5 here), and non-finite ones, are decided exactly by a binary search
+    m = len(_POS)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        t = np.log10(np.abs(errors).astype(np.float32))
+        t -= np.float32(_LOW)
+        t *= np.float32(_DECADE_STEPS)
+        k = np.floor(t)
+        np.clip(k, -1, m - 1, out=k)
+        near = ~(np.abs(t - np.rint(t)) >= 1e-4)
+        bins = np.where(errors < 0, (m - 1) - k, k + (m + 2)).astype(np.int64)
+    if near.any():
+        bins[near] = np.searchsorted(np.asarray(ERROR_EDGES), errors[near], side="right")
+    return bins
 
 
 @dataclass(frozen=True, eq=False)

@@ -25,6 +25,7 @@ import pandas as pd
 
 from fairgate.audit.pipeline import score as scoring
 from fairgate.audit.pipeline import steps
+from fairgate.audit.pipeline.oversight import oversight_counts
 from fairgate.audit.report.result import SCHEMA_VERSION, AuditResult, library_versions
 from fairgate.errors import ValidationError
 
@@ -292,6 +293,8 @@ def run_audit(
                 explanation = steps.explain(loaded, scored, spec, seed, explain_size, proxies)
             with timer.step("policy"):
                 verdict = steps.judge(pol, reports, scored, detections, explanation, spec)
+            with timer.step("oversight"):
+                routed = oversight_counts(loaded, scored, spec, pol, seed)
             result = AuditResult(
                 schema_version=SCHEMA_VERSION,
                 created_at=_dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat(),
@@ -306,6 +309,8 @@ def run_audit(
                 explanation=steps.explanation_dict(explanation),
                 verdict=verdict.to_dict(),
                 parameters={"sample_size": sample_size, "explain_size": explain_size},
+                kinds=scored.detail,
+                oversight=routed,
             )
             if tmp is not None and final is not None:
                 with timer.step("report and notebook"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ __all__ = [
     "Scored",
     "describe_data",
     "kind_arguments",
+    "kind_detail",
     "load",
     "materialize",
     "score",
@@ -41,6 +42,7 @@ class Scored:
     counts: Any
     sample: pd.DataFrame
     n_rows: int
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
 def materialize(model: Any, data: Any, tmp: Path | None, final: Path | None) -> tuple[Any, Any]:
@@ -202,7 +204,10 @@ def score(
                 )
         finally:
             out.unlink(missing_ok=True)
-        return Scored(counts, sample, n)
+        detail = kind_detail(spec, counts, sample, sample[PRED_COLUMN].to_numpy())
+        if detail.get("kind") == "scores":
+            detail["sample"] = len(sample) < n  # the scores' detail comes from the sample
+        return Scored(counts, sample, n, detail)
     with timer.step("read data"):
         frame = _read(data, data_path)
         features = list(spec.features or [c for c in frame.columns if c != spec.target])
@@ -220,7 +225,23 @@ def score(
     rng = np.random.default_rng(seed)
     rows = np.sort(rng.choice(n, size=min(sample_size, n), replace=False))
     sample = frame.iloc[rows].reset_index(drop=True).assign(**{PRED_COLUMN: pred[rows]})
-    return Scored(counts, sample, n)
+    return Scored(counts, sample, n, kind_detail(spec, counts, frame, pred))
+
+
+def kind_detail(spec: Any, counts: Any, frame: pd.DataFrame, pred: np.ndarray) -> dict[str, Any]:
+    """The kind's report detail (see :mod:`.kind_detail`) from the scored rows."""
+    from fairgate.audit.pipeline.kind_detail import counts_detail, score_detail
+
+    if getattr(spec, "kind", "binary") != "scores":
+        return counts_detail(counts)
+    return score_detail(
+        frame[spec.target],
+        np.asarray(pred, dtype=np.float64),
+        frame[list(spec.sensitive)],
+        pos_label=spec.pos_label,
+        threshold=float(spec.threshold),
+        top_k=spec.extra.get("top_k"),
+    )
 
 
 def kind_arguments(spec: Any) -> dict[str, Any]:

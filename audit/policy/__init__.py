@@ -7,6 +7,7 @@ from fairgate.audit.policy.load import (
     load_policy,
     policy_json_schema,
 )
+from fairgate.audit.policy.oversight import Oversight, OversightLimit, RouteCondition
 from fairgate.audit.policy.rules import (
     DERIVED_METRICS,
     RULE_KINDS,
@@ -30,7 +31,10 @@ __all__ = [
     "DriftRule",
     "ExplainRule",
     "MetricRule",
+    "Oversight",
+    "OversightLimit",
     "Policy",
+    "RouteCondition",
     "RuleResult",
     "Verdict",
     "WindowSpec",

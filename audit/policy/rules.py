@@ -288,13 +288,17 @@ class BreakerRule(StrictModel):
     """A live rule of the circuit breaker: trips when the disparity passes ``threshold``.
 
     A difference rule trips above ``threshold``, a ratio rule below it, and only when a test of
-    the groups is significant at ``alpha`` with at least ``min_samples`` in two groups.
+    the groups is significant at ``alpha`` with at least ``min_samples`` in two groups. A
+    ``minimum`` (``maximum``) rule trips when a group with at least ``min_samples`` is below
+    (above) ``threshold`` and a one-sided test of that group against it is significant: a live
+    per-district accuracy floor, a mean absolute error ceiling. Thresholds of rates and ratios
+    lie in [0, 1]; those of a regression metric are in the metric's own unit.
     """
 
     id: str = Field(min_length=1, max_length=100, pattern=ID_PATTERN)
     metric: str
-    kind: Literal["ratio", "difference"] = "difference"
-    threshold: float = Field(ge=0.0, le=1.0)
+    kind: Literal["ratio", "difference", "minimum", "maximum"] = "difference"
+    threshold: float
     attributes: list[str] = Field(
         default_factory=list,
         description="Attributes whose intersection forms the groups; empty: each of the "
@@ -308,6 +312,26 @@ class BreakerRule(StrictModel):
     @classmethod
     def _metric(cls, value: str) -> str:
         return canonical_metric(value)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> BreakerRule:
+        value = self.threshold
+        if not math.isfinite(value):
+            raise ValueError("threshold: expected a finite number")
+        if self.kind in _ABSOLUTE and self.metric in DERIVED_METRICS:
+            raise ValueError(
+                f"threshold: {self.metric} compares groups; a {self.kind} rule needs one metric "
+                "of each group (e.g. accuracy, mean_absolute_error)"
+            )
+        in_units = self.metric in _IN_UNITS and self.kind != "ratio"
+        if not in_units and not 0.0 <= value <= 1.0:
+            raise ValueError(
+                f"threshold: {value!r} is not in [0, 1] (a rate, a share or a ratio); only "
+                "regression metrics take thresholds in their own unit"
+            )
+        if in_units and self.kind == "difference" and value < 0:
+            raise ValueError("threshold: a difference is at least 0")
+        return self
 
     @property
     def needs_outcome(self) -> bool:

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
+from fairgate.audit.policy.oversight import Oversight
 from fairgate.audit.policy.rules import (
     BreakerRule,
     DriftRule,
@@ -52,6 +53,18 @@ class Policy(StrictModel):
     explainability: ExplainRule | None = ExplainRule()
     breaker: list[BreakerRule] = Field(default_factory=list)
     drift: list[DriftRule] = Field(default_factory=list)
+    quorum: int | None = Field(
+        None,
+        ge=1,
+        le=100,
+        description="Distinct committee members who must approve or reinstate a model version "
+        "this policy governs; empty: the deployment's FAIRGATE_QUORUM (default 1).",
+    )
+    oversight: Oversight | None = Field(
+        None,
+        description="Human oversight: which decisions go to a person, and the review and "
+        "override limits the breaker watches (see fairgate.audit.policy.oversight).",
+    )
 
     @field_validator("sensitive", "prohibited")
     @classmethod
@@ -81,10 +94,17 @@ class Policy(StrictModel):
         """A JSON-ready dict that :func:`load_policy` reads back to an equal policy.
 
         ``model_dump(mode="json")``, except that a rule's unset optional fields (``metric``,
-        ``min``, ``max``, ``attributes``), whose default is ``None``, are left out.
+        ``min``, ``max``, ``attributes``), whose default is ``None``, and an unset ``quorum`` are
+        left out.
         """
         body = self.model_dump(mode="json")
         body["rules"] = [{k: v for k, v in r.items() if v is not None} for r in body["rules"]]
+        if body.get("quorum") is None:  # unset: the policy's text (and hash) as before quorums
+            body.pop("quorum", None)
+        if self.oversight is None:
+            body.pop("oversight")
+        else:
+            body["oversight"] = self.oversight.to_rules()
         return body
 
     def bind(self, sensitive: list[str]) -> Policy:
@@ -110,4 +130,7 @@ class Policy(StrictModel):
                 continue
             for attr in sensitive:
                 drift.append(d.model_copy(update={"id": f"{d.id}.{attr}", "attribute": attr}))
-        return self.model_copy(update={"breaker": rules, "drift": drift})
+        update: dict[str, Any] = {"breaker": rules, "drift": drift}
+        if self.oversight is not None:
+            update["oversight"] = self.oversight.bind(sensitive)
+        return self.model_copy(update=update)

@@ -23,7 +23,9 @@ __all__ = [
     "cell_text_colour",
     "contrast_ratio",
     "disparity_chart",
+    "figure_uri",
     "heatmap",
+    "pyplot",
     "scale_range",
 ]
 
@@ -69,6 +71,16 @@ def _to_uri(fig: Any) -> str:
     fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
     return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def pyplot() -> Any:
+    """``matplotlib.pyplot`` set up like every report chart (Agg, embedded font, SVG paths)."""
+    return _plt()
+
+
+def figure_uri(fig: Any) -> str:
+    """A figure as a ``data:image/svg+xml;base64,...`` URI (the figure is closed)."""
+    return _to_uri(fig)
 
 
 def _luminance(rgb: Sequence[float]) -> float:

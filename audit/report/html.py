@@ -116,7 +116,7 @@ def _decisions(result: AuditResult, lines: list[RuleLine], t: Text) -> list[dict
             "open": result.outcome != "fail",
             "status": t("decision_open" if result.outcome != "fail" else "decision_closed"),
             "text": t(f"decision_approve_{result.outcome}"),
-            "command": f'fairgate approve {name} --rationale "…" --by "…"',
+            "command": f'fairgate approve {name} --rationale "…"',
         },
         {
             "id": "reject",
@@ -124,7 +124,7 @@ def _decisions(result: AuditResult, lines: list[RuleLine], t: Text) -> list[dict
             "open": True,
             "status": t("decision_open"),
             "text": t("decision_reject_text"),
-            "command": f'fairgate reject {name} --rationale "…" --by "…"',
+            "command": f'fairgate reject {name} --rationale "…"',
         },
         {
             "id": "new_version",
@@ -173,6 +173,8 @@ def _comparison(
 
 def _context(result: AuditResult, lang: str, previous: AuditResult | None) -> dict[str, Any]:
     from fairgate.audit.report.figures import disparity_figures, heatmap_figure, shap_figures
+    from fairgate.audit.report.kind_figures import kind_section
+    from fairgate.audit.report.oversight_section import oversight_section
     from fairgate.audit.report.tables import DISPARITY_BAND, group_tables
 
     t = Text(lang)
@@ -198,8 +200,10 @@ def _context(result: AuditResult, lang: str, previous: AuditResult | None) -> di
         "tables": group_tables(result, t),
         "charts": disparity_figures(result, t),
         "heat": heatmap_figure(result, t),
+        "kind": kind_section(result, t),
         "shap": shap_figures(result, t),
         "det": _detectors(result, t),
+        "ov": oversight_section(result, t),
         "rows": t.num(int(result.data.get("rows") or 0)),
         "created": t.date(result.created_at),
         "fingerprint": result.fingerprint(),

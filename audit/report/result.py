@@ -91,6 +91,13 @@ class AuditResult:
     parameters : dict
         The run's keyword arguments that change its numbers (``sample_size``,
         ``explain_size``): the notebook passes them again to reproduce the audit.
+    oversight : dict or None
+        How many decisions of the sample the policy's oversight rules would send to people,
+        per group (``None`` without an oversight section; see ``audit.pipeline.oversight``).
+    kinds : dict
+        The model kind's detail for its report section: error histograms (regression),
+        confusion matrices (multiclass), AUC, calibration, threshold sweep and the top-k ranking
+        audit (scores); empty for 0/1 decisions.
     """
 
     schema_version: str
@@ -107,6 +114,8 @@ class AuditResult:
     verdict: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
     parameters: dict[str, Any] = field(default_factory=dict)
+    oversight: dict[str, Any] | None = None
+    kinds: dict[str, Any] = field(default_factory=dict)
 
     @property
     def outcome(self) -> str:

@@ -152,17 +152,28 @@ def show_cmd(ref: str, as_json: bool) -> None:
 
 
 def _decision(action: str, help_text: str) -> click.Command:
-    @click.command(action, help=help_text)
+    @click.command(action, help=help_text + " Acts as the committee member of FAIRGATE_TOKEN.")
     @click.argument("ref")
     @click.option("--rationale", required=True, help="Why (recorded in the ledger).")
-    @click.option("--by", "by", required=True, help="The committee member deciding.")
-    def command(ref: str, rationale: str, by: str) -> None:
+    @click.option(
+        "--by",
+        "by",
+        default=None,
+        help="Only with an admin token: the committee member whose vote is recorded.",
+    )
+    def command(ref: str, rationale: str, by: str | None) -> None:
+        from fairgate.cli.identity import committee_actor
         from fairgate.registry.usecases import DecisionRequest, decide
 
         name, version = _ref(ref)
-        request = DecisionRequest(name, version, action, rationale=rationale, actor=by)
-        record = decide(_registry(), request)
+        reg = _registry()
+        actor, evidence = committee_actor(reg.engine, by)
+        request = DecisionRequest(
+            name, version, action, rationale=rationale, actor=actor, evidence=evidence
+        )
+        record = decide(reg, request)
         click.echo(f"{record.name}@{record.version}: {record.state} ({record.reason})")
+        click.echo(reg.votes(name, version).summary())
 
     return command
 
@@ -179,8 +190,24 @@ def ledger_group() -> None:
     default=None,
     help="An earlier export; its head must still be in the chain (catches deleted tails).",
 )
-def ledger_verify(anchor: Path | None) -> None:
+@click.option(
+    "--checkpoint",
+    default=None,
+    help="A signed checkpoint (file or http(s) URL): every event up to it must be intact.",
+)
+@click.option(
+    "--key",
+    default=None,
+    help="With --checkpoint: the signer's public key (PEM file or the URL of /v1/public/key); "
+    "default: this deployment's key.",
+)
+def ledger_verify(anchor: Path | None, checkpoint: str | None, key: str | None) -> None:
     """Check every event's hash and link; exit 1 naming the first bad event."""
+    if checkpoint is not None:
+        from fairgate.cli.checkpoint_cmds import verify_against_checkpoint
+
+        verify_against_checkpoint(_registry().engine, checkpoint, key)
+        return
     head = None
     if anchor is not None:
         lines = anchor.read_text(encoding="utf-8").strip().splitlines()
@@ -221,6 +248,9 @@ def filing_schema_cmd() -> None:
 
 def register(group: click.Group) -> None:
     """Add the registry commands to the ``fairgate`` group."""
+    from fairgate.cli.checkpoint_cmds import checkpoint_cmd
+
+    ledger_group.add_command(checkpoint_cmd)
     for command in (file_cmd, models_cmd, show_cmd, ledger_group, filing_schema_cmd):
         group.add_command(command)
     for action, text in (
@@ -229,5 +259,6 @@ def register(group: click.Group) -> None:
         ("suspend", "Suspend NAME@VERSION at once."),
         ("reinstate", "Reinstate NAME@VERSION (needs a passing audit after the suspension)."),
         ("withdraw", "Withdraw NAME@VERSION for good."),
+        ("dissent", "Vote against the pending approval or reinstatement of NAME@VERSION."),
     ):
         group.add_command(_decision(action, text))

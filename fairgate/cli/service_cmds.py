@@ -32,6 +32,8 @@ def serve(host: str, port: int, log_level: str, access_log: bool) -> None:
     """
     import uvicorn
 
+    from fairgate.settings import Settings
+
     uvicorn.run(
         "fairgate.registry.api.app:create_app",
         factory=True,
@@ -39,6 +41,9 @@ def serve(host: str, port: int, log_level: str, access_log: bool) -> None:
         port=port,
         log_level=log_level,
         access_log=access_log,
+        # X-Forwarded-Proto/-For are believed from FAIRGATE_TRUSTED_PROXIES only (none by default)
+        proxy_headers=True,
+        forwarded_allow_ips=list(Settings().trusted_proxies),
         timeout_graceful_shutdown=3,  # push-stream connections never end on their own
     )
 
@@ -57,15 +62,21 @@ def token() -> None:
 @click.option("--vendor", default=None, help="Required with --role vendor.")
 @click.option("--expires-days", default=None, type=float, help="Lifetime in days.")
 @click.option("--label", default=None, help="Who holds it (a note).")
+@click.option(
+    "--member", default=None, help="With --role committee: the committee member who holds it."
+)
 def token_create(
-    role: str, vendor: str | None, expires_days: float | None, label: str | None
+    role: str, vendor: str | None, expires_days: float | None, label: str | None, member: str | None
 ) -> None:
     """Print a new token once; store only its hash."""
-    secret, info = _tokens().create(role, vendor=vendor, expires_days=expires_days, label=label)
+    secret, info = _tokens().create(
+        role, vendor=vendor, expires_days=expires_days, label=label, member=member
+    )
     click.echo(secret)
     click.echo(
         f"id {info.id}, role {info.role}"
         + (f", vendor {info.vendor}" if info.vendor else "")
+        + (f", member {info.member}" if info.member else "")
         + (f", expires {info.expires_at.isoformat()}" if info.expires_at else "")
         + ". Keep it now: it is not shown again.",
         err=True,

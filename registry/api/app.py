@@ -25,11 +25,17 @@ from fastapi import FastAPI
 from fairgate.registry.api.fast_path import StatusFastPath
 from fairgate.registry.api.handlers import install_error_handlers
 from fairgate.registry.api.limits import BodyLimits
+from fairgate.registry.api.routers import checkpoints as routes_checkpoints
 from fairgate.registry.api.routers import models as routes_models
 from fairgate.registry.api.routers import names as routes_names
 from fairgate.registry.api.routers import ops as routes_ops
 from fairgate.registry.api.routers import policies as routes_policies
+from fairgate.registry.api.routers import votes as routes_votes
+from fairgate.registry.api.routers import webhooks as routes_webhooks
 from fairgate.registry.api.service import POLICY_ENV, PolicySource, Service
+from fairgate.registry.api.webhook_worker import WebhookWorker
+from fairgate.registry.web import PUBLIC_PATHS as WEB_PUBLIC_PATHS
+from fairgate.registry.web import web_router
 from fairgate.settings import Settings
 
 __all__ = ["PUBLIC_PATHS", "create_app"]
@@ -37,6 +43,8 @@ __all__ = ["PUBLIC_PATHS", "create_app"]
 PUBLIC_PATHS: frozenset[str] = frozenset(
     {
         "/v1/public/models",
+        "/v1/public/checkpoint",
+        "/v1/public/key",
         "/health",
         "/ready",
         "/docs",
@@ -44,6 +52,7 @@ PUBLIC_PATHS: frozenset[str] = frozenset(
         "/openapi.json",
         "/redoc",
     }
+    | WEB_PUBLIC_PATHS
 )
 """Paths that need no token."""
 
@@ -79,11 +88,14 @@ def create_app(
         service.hub.attach(asyncio.get_running_loop())
         await asyncio.to_thread(service.hub.skip_history)
         poller = asyncio.create_task(service.hub.poll_ledger())
+        webhooks = WebhookWorker(service.webhooks)
+        webhooks.start()
         app.state.ready = True
         try:
             yield
         finally:
             app.state.ready = False
+            await asyncio.to_thread(webhooks.stop)
             poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await poller
@@ -101,6 +113,10 @@ def create_app(
     app.include_router(routes_names.router)
     app.include_router(routes_ops.router)
     app.include_router(routes_policies.router)
+    app.include_router(routes_checkpoints.router)
+    app.include_router(routes_webhooks.router)
+    app.include_router(routes_votes.router)
+    app.include_router(web_router())
     app.add_middleware(StatusFastPath)
     app.add_middleware(BodyLimits, max_body_bytes=settings.max_body_bytes)
     fast = _find_fast_path(app)

@@ -16,7 +16,8 @@ Roles
 -----
 ``admin``      everything, including token management.
 ``vendor``     files models and uploads artifacts; reads its own filings, audits and reports.
-``committee``  reads everything, starts audits, decides (approve, reject, reinstate, withdraw).
+``committee``  reads everything, starts audits, decides (approve, reject, reinstate, withdraw);
+               a committee token names its member (``--member``), the voter a quorum counts.
 ``operations`` asks for status, follows the push stream, posts observations.
 ``public``     the public listing needs no token; a ``public`` token can read nothing more.
 """
@@ -84,11 +85,16 @@ class Principal:
     token_id: str | None
     role: str
     vendor: str | None = None
+    member: str | None = None
 
     @property
     def actor(self) -> str:
-        """A name for the ledger: ``role:vendor`` or ``role:token-id``."""
-        return f"{self.role}:{self.vendor or self.token_id or 'anonymous'}"
+        """A name for the ledger: ``role:vendor``, ``role:member`` or ``role:token-id``.
+
+        A committee token created with a member name acts as that member (two tokens of one
+        member are one voter); one without acts under its token id.
+        """
+        return f"{self.role}:{self.vendor or self.member or self.token_id or 'anonymous'}"
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,7 @@ class TokenInfo:
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
+    member: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form."""
@@ -109,6 +116,7 @@ class TokenInfo:
             "id": self.id,
             "role": self.role,
             "vendor": self.vendor,
+            "member": self.member,
             "label": self.label,
             "created_at": self.created_at.isoformat(),
             "expires_at": self.expires_at.isoformat() if self.expires_at else None,
@@ -175,6 +183,7 @@ class TokenStore:
         vendor: str | None = None,
         expires_days: float | None = None,
         label: str | None = None,
+        member: str | None = None,
     ) -> tuple[str, TokenInfo]:
         """Create a token; the returned string is the only copy of the secret.
 
@@ -188,6 +197,9 @@ class TokenStore:
             Lifetime in days; ``None`` never expires.
         label : str, optional
             A note for humans (who holds it).
+        member : str, optional
+            Only with the ``committee`` role: the committee member who holds it; the member is
+            the voter a quorum counts and the name the ledger records.
 
         Returns
         -------
@@ -199,6 +211,14 @@ class TokenStore:
             raise ValidationError("role='vendor' needs --vendor NAME: whose filings it may touch.")
         if role != "vendor" and vendor:
             raise ValidationError(f"vendor={vendor!r} is only meaningful with role='vendor'.")
+        member = (member or "").strip() or None
+        if member is not None and role != "committee":
+            raise ValidationError(f"member={member!r} is only meaningful with role='committee'.")
+        if member is not None and (len(member) > 200 or ":" in member):
+            raise ValidationError(
+                f"member={member!r}: give the committee member's name, at most 200 characters "
+                "and without ':'."
+            )
         if expires_days is not None and not 0 < expires_days <= MAX_EXPIRES_DAYS:
             raise ValidationError(
                 f"expires_days={expires_days!r}: give a number of days above 0 and at most "
@@ -214,6 +234,7 @@ class TokenStore:
             "role": role,
             "vendor": vendor,
             "label": label,
+            "member": member,
             "salt": base64.b64encode(salt).decode(),
             "hash": hash_secret(secret, salt),
             "iterations": PBKDF2_ITERATIONS,
@@ -223,7 +244,7 @@ class TokenStore:
         }
         with self.engine.begin() as conn:
             conn.execute(tokens_table.insert().values(**row))
-        info = TokenInfo(token_id, role, vendor, label, now, expires, None)
+        info = TokenInfo(token_id, role, vendor, label, now, expires, None, member)
         return f"fg_{token_id}_{secret}", info
 
     def cached(self, token: str) -> Principal | None:
@@ -285,7 +306,7 @@ class TokenStore:
             )
         expires = _utc(row["expires_at"])
         self._check_expiry(token_id, expires)
-        principal = Principal(token_id, row["role"], row["vendor"])
+        principal = Principal(token_id, row["role"], row["vendor"], row["member"])
         with self._lock:
             self._cache[token_id] = (digest, principal, now_mono + self.cache_seconds, expires)
         return principal
@@ -318,6 +339,20 @@ class TokenStore:
         del result
         return _info(row)
 
+    def committee_members(self) -> list[str]:
+        """The members named on committee tokens that are neither revoked nor expired, sorted."""
+        now = datetime.now(UTC)
+        return sorted(
+            {
+                t.member
+                for t in self.list()
+                if t.role == "committee"
+                and t.member
+                and t.revoked_at is None
+                and (t.expires_at is None or t.expires_at > now)
+            }
+        )
+
     def list(self) -> list[TokenInfo]:
         """Every token (without secrets), oldest first."""
         with self.engine.connect() as conn:
@@ -338,6 +373,7 @@ def _info(row: Any) -> TokenInfo:
         created_at=_utc(row["created_at"]),  # type: ignore[arg-type]
         expires_at=_utc(row["expires_at"]),
         revoked_at=_utc(row["revoked_at"]),
+        member=row["member"],
     )
 
 

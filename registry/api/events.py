@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import threading
@@ -50,10 +51,21 @@ def _record_dict(record: Any) -> dict[str, Any]:
     }
 
 
-def status_body(record: Any) -> tuple[dict[str, Any], bytes, str]:
-    """The JSON form, the encoded body and the ETag of a status record."""
+def status_body(
+    record: Any, extra: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], bytes, str]:
+    """The JSON form, the encoded body and the ETag of a status record.
+
+    ``extra`` fields (the model's oversight rules) are added to the answer; the ETag then also
+    names their digest, so a changed rule is never answered with 304.
+    """
     data = _record_dict(record)
-    return data, json.dumps(data, separators=(",", ":")).encode(), f'"{record.revision}"'
+    etag = f'"{record.revision}"'
+    if extra:
+        data.update(extra)
+        digest = hashlib.sha256(json.dumps(extra, sort_keys=True).encode()).hexdigest()[:12]
+        etag = f'"{record.revision}-{digest}"'
+    return data, json.dumps(data, separators=(",", ":")).encode(), etag
 
 
 class StatusHub:
@@ -66,15 +78,20 @@ class StatusHub:
     on_state_change : callable, optional
         Called with ``(name, version, old_state, new_state)`` when a cached state changes (the
         service uses it to reset the breaker's windows).
+    extra : callable, optional
+        ``extra(name, version)`` returns fields added to every status answer of the model
+        version (the service adds its oversight rules).
     """
 
     def __init__(
         self,
         registry: Any,
         on_state_change: Callable[[str, str, str | None, str], None] | None = None,
+        extra: Callable[[str, str], dict[str, Any]] | None = None,
     ) -> None:
         self.registry = registry
         self.on_state_change = on_state_change
+        self.extra = extra
         self._cache: dict[tuple[str, str], tuple[dict[str, Any], bytes, str]] = {}
         self._published: dict[tuple[str, str], Any] = {}
         self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
@@ -89,11 +106,15 @@ class StatusHub:
 
     def load(self, name: str, version: str) -> tuple[dict[str, Any], bytes, str]:
         """Read the status from the registry and cache it (blocking: call from a thread)."""
-        entry = status_body(self.registry.status(name, version))
+        entry = self._entry(name, version)
         with self._lock:
             self._cache[(name, version)] = entry
-            self._published.setdefault((name, version), entry[0]["revision"])
+            self._published.setdefault((name, version), entry[2])
         return entry
+
+    def _entry(self, name: str, version: str) -> tuple[dict[str, Any], bytes, str]:
+        record = self.registry.status(name, version)
+        return status_body(record, self.extra(name, version) if self.extra else None)
 
     # ---------------------------------------------------------------- changes
     def changed(self, name: str, version: str) -> dict[str, Any] | None:
@@ -107,15 +128,15 @@ class StatusHub:
         key = (name, str(version))
         old = self._cache.get(key)
         try:
-            entry = status_body(self.registry.status(*key))
+            entry = self._entry(*key)
         except Exception:
             self._cache.pop(key, None)
             return None
         with self._lock:
             self._cache[key] = entry
-            if self._published.get(key) == entry[0]["revision"]:
+            if self._published.get(key) == entry[2]:
                 return None
-            self._published[key] = entry[0]["revision"]
+            self._published[key] = entry[2]
         old_state = old[0]["state"] if old else None
         if self.on_state_change is not None and old_state != entry[0]["state"]:
             self.on_state_change(key[0], key[1], old_state, entry[0]["state"])

@@ -21,7 +21,9 @@ from fairgate.registry.api.auth import Principal, TokenStore
 from fairgate.registry.api.events import StatusHub
 from fairgate.registry.monitor.breaker import Breaker
 from fairgate.registry.monitor.observations import ObservationStore
+from fairgate.registry.store.checkpoints import CheckpointKey, load_key
 from fairgate.registry.store.policies import PolicyStore
+from fairgate.registry.store.webhooks import WebhookStore
 from fairgate.settings import Settings
 
 __all__ = ["POLICY_ENV", "Service"]
@@ -72,7 +74,13 @@ class Service:
         self.breaker = Breaker(
             registry, self.observations, self.policy_for, describe_policy=self.policy_summary
         )
-        self.hub = StatusHub(registry, on_state_change=self._state_changed)
+        self.hub = StatusHub(registry, on_state_change=self._state_changed, extra=self.status_extra)
+        self._checkpoint_key: CheckpointKey | None = None
+        self.webhooks = WebhookStore(
+            registry.engine,
+            max_attempts=settings.webhook_attempts,
+            backoff=settings.webhook_backoff,
+        )
 
     def _state_changed(self, name: str, version: str, old: str | None, new: str) -> None:
         self.breaker.forget(name, version)
@@ -111,9 +119,25 @@ class Service:
         """Name, version and SHA-256 of the policy governing a model version's breaker."""
         return dict(self._governing(name, version)[1])
 
+    def status_extra(self, name: str, version: str) -> dict[str, Any]:
+        """What the status answer adds: the governing policy's oversight rules (or null).
+
+        Read afresh (not from the cache) so a re-assigned policy's rules reach the serving side
+        with the next status answer.
+        """
+        self._policies.pop((name, version), None)
+        oversight = self._governing(name, version)[0].oversight
+        return {"oversight": None if oversight is None else oversight.to_rules()}
+
     def policy_changed(self, name: str, version: str) -> None:
         """Forget a model version's cached policy and windows (its policy was re-assigned)."""
         self._state_changed(name, version, None, "")
+
+    def checkpoint_key(self) -> CheckpointKey:
+        """The deployment's checkpoint signing key (loaded, or created, on first use)."""
+        if self._checkpoint_key is None:
+            self._checkpoint_key = load_key(self.settings.checkpoint_key_path)
+        return self._checkpoint_key
 
     def principal(self, authorization: str | None) -> Principal:
         """Verify an ``Authorization`` header value.

@@ -9,22 +9,58 @@ from typing import Any
 
 import httpx
 
-from fairgate.registry.client.wire import plain, response_body
+from fairgate.errors import ValidationError
+from fairgate.registry.client.wire import observed_value, plain, response_body
 
-__all__ = ["ObservationBatcher"]
+__all__ = ["ObservationBatcher", "review_of"]
 
-BufferKey = tuple[str, str, tuple[str, ...]]
+BufferKey = tuple[str, str, tuple[str, ...], bool]
+Review = tuple[bool, bool, int | None]
+
+
+def review_of(
+    prediction: int | bool,
+    reviewed: bool | None,
+    overridden: bool | None,
+    final_decision: int | bool | None,
+) -> Review | None:
+    """One decision's ``(reviewed, overridden, final_decision)``, checked (``None``: not sent).
+
+    Raises
+    ------
+    ValidationError
+        ``overridden`` or ``final_decision`` without ``reviewed``, or a contradiction.
+    """
+    if reviewed is None:
+        if overridden is not None or final_decision is not None:
+            raise ValidationError(
+                "observe(): overridden/final_decision given without reviewed; pass reviewed=True "
+                "when a person looked at the decision."
+            )
+        return None
+    final = None if final_decision is None else int(final_decision)
+    changed = final is not None and final != int(prediction)
+    over = changed if overridden is None else bool(overridden)
+    if over and not reviewed:
+        raise ValidationError("observe(): overridden=True needs reviewed=True.")
+    if final is not None and over != changed:
+        raise ValidationError(
+            f"observe(): overridden={over} contradicts final_decision={final} for "
+            f"prediction={int(prediction)}; an override changes the decision."
+        )
+    return bool(reviewed), over, final
 
 
 class _Buffer:
     """Columnar buffer of one model version and attribute set."""
 
-    __slots__ = ("outcome", "prediction", "sensitive")
+    __slots__ = ("outcome", "prediction", "review", "sensitive")
 
     def __init__(self, attributes: tuple[str, ...]) -> None:
-        self.prediction: list[int] = []
-        self.outcome: list[int | None] = []
+        self.prediction: list[Any] = []
+        self.outcome: list[Any] = []
         self.sensitive: dict[str, list[Any]] = {a: [] for a in attributes}
+        self.review: list[Review] = []
 
     def __len__(self) -> int:
         return len(self.prediction)
@@ -88,9 +124,10 @@ class ObservationBatcher:
         self,
         name: str,
         version: str,
-        prediction: int | bool,
+        prediction: Any,
         sensitive: dict[str, Any],
-        outcome: int | bool | None,
+        outcome: Any,
+        review: Review | None = None,
     ) -> None:
         """Queue one live decision; wake the sender once ``batch_size`` wait.
 
@@ -98,23 +135,37 @@ class ObservationBatcher:
         ----------
         name, version : str
             The model version.
-        prediction : int or bool
-            The decision, 0/1.
+        prediction : int, bool, float or str
+            What the model decided, as its filing declares: 0/1, a score, a class label or a
+            numeric prediction.
         sensitive : dict
             Sensitive attribute values of the person.
-        outcome : int or bool or None
+        outcome : int, bool, float, str or None
             The true outcome when known.
+        review : tuple, optional
+            ``(reviewed, overridden, final_decision)`` (see :func:`review_of`); decisions with
+            and without it are sent in separate batches.
+
+        Raises
+        ------
+        ValidationError
+            For a missing prediction, NaN or infinity, or a value that is not a number or a
+            string (nothing is queued).
         """
+        pred = observed_value(prediction, "prediction", nullable=False)
+        out = observed_value(outcome, "outcome", nullable=True)
         attrs = tuple(sorted(sensitive))
-        key = (str(name), str(version), attrs)
+        key = (str(name), str(version), attrs, review is not None)
         with self._lock:
             buf = self._buffers.get(key)
             if buf is None:
                 buf = self._buffers[key] = _Buffer(attrs)
-            buf.prediction.append(int(prediction))
-            buf.outcome.append(None if outcome is None else int(outcome))
+            buf.prediction.append(pred)
+            buf.outcome.append(out)
             for a in attrs:
                 buf.sensitive[a].append(plain(sensitive[a]))
+            if review is not None:
+                buf.review.append(review)
             self._buffered += 1
             full = self._buffered >= self.batch_size
             if self._buffered > self.max_buffer:
@@ -129,6 +180,8 @@ class ObservationBatcher:
                 buf.outcome.pop(0)
                 for col in buf.sensitive.values():
                     col.pop(0)
+                if buf.review:
+                    buf.review.pop(0)
                 self._buffered -= 1
                 self.dropped += 1
                 return
@@ -171,6 +224,9 @@ class ObservationBatcher:
             "outcome": buf.outcome,
             "sensitive": buf.sensitive,
         }
+        if key[3]:
+            reviewed, overridden, final = zip(*buf.review, strict=True)
+            body.update(reviewed=reviewed, overridden=overridden, final_decision=final)
         try:
             response = self._http.post("/v1/observations", json=body)
         except httpx.TransportError as exc:

@@ -12,7 +12,8 @@ from typing import Any
 import httpx
 
 from fairgate.errors import FairgateError, ServiceUnavailableError
-from fairgate.registry.client.batcher import ObservationBatcher
+from fairgate.registry.client.batcher import ObservationBatcher, review_of
+from fairgate.registry.client.oversight import Routes
 from fairgate.registry.client.wire import ERRORS, response_body
 
 __all__ = ["StatusClient"]
@@ -51,6 +52,9 @@ class StatusClient:
         Longest time (seconds) :meth:`may_serve` waits, only for a model it has no answer for.
     clock : callable, default time.monotonic
         The clock freshness is measured with (seconds).
+    oversight_seed : int, optional
+        Seed of the random audit sample of :meth:`route`; default: unpredictable draws
+        (:class:`random.SystemRandom`), so a vendor cannot tell which decisions will be sampled.
     """
 
     def __init__(
@@ -69,6 +73,7 @@ class StatusClient:
         on_change: Callable[[dict[str, Any]], None] | None = None,
         budget: float = 0.05,
         clock: Callable[[], float] = time.monotonic,
+        oversight_seed: int | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.budget = float(budget)
@@ -99,6 +104,7 @@ class StatusClient:
         self._lock = threading.Lock()
         self.last_error: str | None = None
         """The last failure, in one line (``None`` until one happens)."""
+        self._routes = Routes(oversight_seed)
         self._batcher = ObservationBatcher(
             self._http,
             batch_size=batch_size,
@@ -267,6 +273,51 @@ class StatusClient:
             return bool(entry[0]["may_serve"])
         return self.fail_open
 
+    def route(
+        self,
+        name: str,
+        version: str,
+        *,
+        score: float | None = None,
+        decision: Any = None,
+        probabilities: Any = None,
+        groups: dict[str, Any] | None = None,
+    ) -> str:
+        """``"human"`` when the policy's oversight sends this decision to a person, else ``"auto"``.
+
+        Decided locally from the ``oversight`` rules of the last status answer (no network call;
+        see :mod:`fairgate.registry.client.oversight`); with no rules known, a person decides.
+
+        Parameters
+        ----------
+        name, version : str
+            The model version.
+        score, decision, probabilities, groups
+            The model's score (or numeric prediction), its decision, its class probabilities
+            and the person's sensitive attributes; each rule says which it needs.
+
+        Returns
+        -------
+        str
+
+        Raises
+        ------
+        ValidationError
+            A rule needs an input that was not passed; the message names it.
+        """
+        key = (str(name), str(version))
+        entry = self._cache.get(key)
+        if entry is None:
+            self.may_serve(*key)  # asks the server, waiting up to budget
+            entry = self._cache.get(key)
+            if entry is None:
+                return "human"  # no rules known: not answered yet, or refused
+        held = self._routes.held.get(key)  # compiled once per status answer
+        rules = held[1] if held and held[0] is entry[0] else self._routes.router(key, entry[0])
+        return rules.route(
+            score=score, decision=decision, probabilities=probabilities, groups=groups
+        )
+
     def _request(self, key: tuple[str, str]) -> threading.Event:
         """Ask the refresh thread for a fresh answer (at most every ``retry_interval``)."""
         with self._lock:
@@ -363,9 +414,13 @@ class StatusClient:
         self,
         name: str,
         version: str,
-        prediction: int | bool,
+        prediction: int | bool | float | str,
         sensitive: dict[str, Any],
-        outcome: int | bool | None = None,
+        outcome: int | bool | float | str | None = None,
+        *,
+        reviewed: bool | None = None,
+        overridden: bool | None = None,
+        final_decision: int | bool | None = None,
     ) -> None:
         """Queue one live decision (sent in the background).
 
@@ -373,14 +428,25 @@ class StatusClient:
         ----------
         name, version : str
             The model version.
-        prediction : int or bool
-            The decision, 0/1.
+        prediction : int, bool, float or str
+            As filed: 0/1, a score (ranking), a class label or a number.
         sensitive : dict
             Sensitive attribute values of the person, e.g. ``{"sex": "F"}``.
-        outcome : int or bool, optional
-            The true outcome when known.
+        outcome : int, bool, float, str, optional
+            The true outcome when known (0/1 for a ranking model), of the same kind.
+        reviewed, overridden, final_decision : optional
+            Whether a person reviewed the decision (needed by a model with oversight limits),
+            overrode it (default: whether ``final_decision`` differs from ``prediction``), and
+            the decision that took effect.
+
+        Raises
+        ------
+        ValidationError
+            A missing prediction, NaN or infinity, neither a number nor a string; ``overridden``
+            or ``final_decision`` without ``reviewed``, or contradicting it.
         """
-        self._batcher.add(name, version, prediction, sensitive, outcome)
+        review = review_of(prediction, reviewed, overridden, final_decision)
+        self._batcher.add(name, version, prediction, sensitive, outcome, review)
 
     def flush(self) -> int:
         """Send every waiting observation now; return how many the server acknowledged.

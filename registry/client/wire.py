@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import httpx
@@ -11,9 +12,10 @@ from fairgate.errors import (
     FairgateError,
     NotFoundError,
     PermissionDeniedError,
+    ValidationError,
 )
 
-__all__ = ["ERRORS", "plain", "response_body"]
+__all__ = ["ERRORS", "observed_value", "plain", "response_body"]
 
 ERRORS: dict[int, type[FairgateError]] = {
     401: AuthenticationError,
@@ -40,6 +42,35 @@ def plain(value: Any) -> Any:
         return value
     item = getattr(value, "item", None)
     return item() if callable(item) else str(value)
+
+
+def observed_value(value: Any, name: str, *, nullable: bool) -> Any:
+    """A prediction or outcome as sent: 0/1, a class label, a score or a number.
+
+    Booleans become 0/1 and whole floats integers (so ``1.0`` is the decision 1); which values
+    a model may send is the service's to check against its filing.
+
+    Raises
+    ------
+    ValidationError
+        For ``None`` where a value is required, NaN or infinity, or anything but a number or a
+        string.
+    """
+    item = getattr(value, "item", None)
+    if callable(item) and getattr(value, "shape", None) == ():  # a numpy scalar
+        value = item()
+    if value is None and nullable:
+        return None
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return int(value) if value.is_integer() and abs(value) < 2**53 else value
+    if isinstance(value, int | str):
+        return value
+    raise ValidationError(
+        f"{name}={value!r}: expected 0/1, a class label, a score or a finite number"
+        f"{' (or None when not known)' if nullable else ''}."
+    )
 
 
 def response_body(response: httpx.Response) -> dict[str, Any]:

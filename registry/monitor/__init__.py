@@ -7,6 +7,8 @@ from fairgate.registry.monitor.breaker import (
     psi,
     rule_metrics,
 )
+from fairgate.registry.monitor.kind_windows import KindWindow, SumWindow
+from fairgate.registry.monitor.live_kind import LIVE_KINDS, LiveKind, live_kind
 from fairgate.registry.monitor.observations import (
     MISSING,
     Batch,
@@ -15,6 +17,8 @@ from fairgate.registry.monitor.observations import (
     parse_batch,
     parse_batch_dict,
 )
+from fairgate.registry.monitor.oversight import AutomationShares, automation_shares
+from fairgate.registry.monitor.reviews import Reviews
 from fairgate.registry.monitor.windows import (
     NCELLS,
     Window,
@@ -24,18 +28,26 @@ from fairgate.registry.monitor.windows import (
 )
 
 __all__ = [
+    "LIVE_KINDS",
     "MISSING",
     "NCELLS",
     "REPLAY_FACTOR",
+    "AutomationShares",
     "Batch",
     "Breaker",
     "Evaluation",
+    "KindWindow",
+    "LiveKind",
     "ObservationStore",
+    "Reviews",
+    "SumWindow",
     "Window",
+    "automation_shares",
     "batch_cells",
     "batches_table",
     "cells_for",
     "combined_groups",
+    "live_kind",
     "parse_batch",
     "parse_batch_dict",
     "psi",

@@ -13,6 +13,10 @@ A fairness rule **trips** only when all three hold, so noise does not trip it:
 3. the rate of the worst group differs from the best group's at significance level ``alpha``
    (chi-square with Yates' correction, or Fisher's exact test for small expected counts).
 
+The policy's human-oversight limits (review share, automated adverse share, override rate and
+its gap between groups) keep review counts per group in windows of their own and trip the same
+way (:mod:`.oversight`); a model with such limits refuses a batch that does not report reviews.
+
 A drift rule compares the sensitive-group composition of the last ``window`` observations with a
 baseline, by the population stability index (PSI); the baseline is the composition of the first
 full window after the model became ACTIVE (after a restart: of the replayed observations). It trips
@@ -32,18 +36,23 @@ newest first until ``REPLAY_FACTOR`` times the largest window is covered.
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
 
 from fairgate.audit.core.vocabulary import compared_rates, needs_outcome
-from fairgate.errors import ConflictError, ValidationError
+from fairgate.errors import ConflictError, NotFoundError, ValidationError
+from fairgate.registry.monitor.drift import evaluate_drift, psi
+from fairgate.registry.monitor.evaluation import Evaluation, finite
+from fairgate.registry.monitor.kind_rules import applies, evaluate_counts
+from fairgate.registry.monitor.kind_windows import KindWindow, empty_counts
+from fairgate.registry.monitor.live_kind import BINARY, LiveKind, live_kind
 from fairgate.registry.monitor.observations import Batch, ObservationStore
+from fairgate.registry.monitor.oversight import evaluate_limit, review_cells
 from fairgate.registry.monitor.windows import Window, batch_cells, cells_for, combined_groups
 
 __all__ = [
@@ -91,61 +100,6 @@ def _window_of(rule: Any) -> tuple[str, int]:
     return str(getattr(window, "kind", "sliding")), int(getattr(window, "size", 1000))
 
 
-def psi(expected: np.ndarray, actual: np.ndarray, eps: float = 1e-4) -> float:
-    """Population stability index between two count (or share) vectors over the same levels.
-
-    Parameters
-    ----------
-    expected, actual : numpy.ndarray
-        Counts or shares per level; empty levels are smoothed with ``eps``.
-    eps : float
-        Floor of a share, so empty levels do not give infinite terms.
-
-    Returns
-    -------
-    float
-    """
-    e = np.asarray(expected, dtype=np.float64)
-    a = np.asarray(actual, dtype=np.float64)
-    e = np.maximum(e / max(e.sum(), 1e-300), eps)
-    a = np.maximum(a / max(a.sum(), 1e-300), eps)
-    return float(np.sum((a - e) * np.log(a / e)))
-
-
-def _num(value: Any) -> float | None:
-    value = float(value)
-    return None if math.isnan(value) or math.isinf(value) else value
-
-
-@dataclass
-class Evaluation:
-    """The outcome of one rule on one window.
-
-    Attributes
-    ----------
-    rule : str
-    status : {"ok", "breach", "trip", "insufficient"}
-    statistic : float or None
-    p_value : float or None
-    evidence : dict
-    """
-
-    rule: str
-    status: str
-    statistic: float | None = None
-    p_value: float | None = None
-    evidence: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly summary."""
-        return {
-            "rule": self.rule,
-            "status": self.status,
-            "statistic": self.statistic,
-            "p_value": self.p_value,
-        }
-
-
 def evaluate_fairness(rule: Any, window: Window, counts: np.ndarray) -> Evaluation:
     """Evaluate one fairness breaker rule on window counts of shape ``(G, 6)``.
 
@@ -188,7 +142,7 @@ def evaluate_fairness(rule: Any, window: Window, counts: np.ndarray) -> Evaluati
             "batches": [window.first_batch, window.last_batch],
             "groups": [list(k) for k in keys],
             "counts": {"TP_FP_TN_FN": cells.tolist(), "raw_TP_FP_TN_FN_PU_NU": counts.tolist()},
-            "values": [_num(v) for v in np.atleast_1d(values)],
+            "values": [finite(v) for v in np.atleast_1d(values)],
             "eligible": eligible.tolist(),
         }
         if eligible.sum() < 2:
@@ -204,12 +158,12 @@ def evaluate_fairness(rule: Any, window: Window, counts: np.ndarray) -> Evaluati
             p = float(sig.p_values[0])
             status = "trip" if breach and p < alpha else ("breach" if breach else "ok")
             base.update(
-                statistic=_num(stat),
-                p_value=_num(p),
+                statistic=finite(stat),
+                p_value=finite(p),
                 test=str(sig.tests[0]),
                 compared=[list(keys[lo]), list(keys[hi])],
             )
-            ev = Evaluation(rule.id, status, _num(stat), _num(p), base)
+            ev = Evaluation(rule.id, status, finite(stat), finite(p), base)
         if worst is None or _rank(ev) > _rank(worst):
             worst = ev
     assert worst is not None
@@ -220,51 +174,46 @@ def _rank(ev: Evaluation) -> int:
     return {"insufficient": 0, "ok": 1, "breach": 2, "trip": 3}[ev.status]
 
 
-def evaluate_drift(rule: Any, window: Window, baseline: np.ndarray | None) -> Evaluation:
-    """Evaluate a drift rule: PSI of the window's composition against the baseline."""
-    from scipy import stats
-
-    current = window.counts.sum(axis=1).astype(np.float64)
-    keys = window.key_list()
-    base = {
-        "rule": rule.id,
-        "attribute": rule.attribute,
-        "psi_threshold": float(rule.psi_threshold),
-        "groups": [list(k) for k in keys],
-        "current": current.astype(np.int64).tolist(),
-        "window": {"kind": window.kind, "size": window.size, "observations": window.total},
-        "batches": [window.first_batch, window.last_batch],
-    }
-    if baseline is None or window.total < window.size:
-        return Evaluation(rule.id, "insufficient", evidence=base)
-    ref = np.zeros_like(current)
-    ref[: baseline.shape[0]] = baseline
-    value = psi(ref, current)
-    alpha = float(getattr(rule, "alpha", 0.01) or 0.01)
-    expected = np.maximum(ref / ref.sum(), 1e-4)
-    expected = expected / expected.sum() * current.sum()
-    p = float(stats.chisquare(current, expected).pvalue) if len(current) > 1 else 1.0
-    breach = value > rule.psi_threshold
-    status = "trip" if breach and p < alpha else ("breach" if breach else "ok")
-    base.update(baseline=ref.astype(np.int64).tolist(), psi=value, p_value=_num(p), alpha=alpha)
-    return Evaluation(rule.id, status, value, _num(p), base)
+def _legacy(rule: Any, live: LiveKind) -> bool:
+    """A gap rule on 0/1 decisions: judged by :func:`evaluate_fairness` (its evidence format)."""
+    return live.kind == "binary" and getattr(rule, "kind", "difference") in ("difference", "ratio")
 
 
 class _ModelState:
-    """Windows of one model version."""
+    """Windows of one model version (rules whose metric the model's kind lacks are left out)."""
 
-    def __init__(self, rules: list[Any], drift: list[Any]) -> None:
+    def __init__(
+        self, rules: list[Any], drift: list[Any], live: LiveKind = BINARY, oversight: Any = None
+    ) -> None:
         self.lock = threading.Lock()
-        self.rules = rules
+        self.live = live
+        probe = empty_counts(live)
+        self.skipped = [r.id for r in rules if not applies(r.metric, probe)]
+        self.rules = [r for r in rules if r.id not in self.skipped]
         self.drift = drift
-        self.windows = [Window(*_window_of(r)) for r in rules]
+        self.windows: list[Window | KindWindow] = [
+            Window(*_window_of(r))
+            if _legacy(r, live)
+            else KindWindow(live, *_window_of(r), list(r.attributes), r.metric)
+            for r in self.rules
+        ]
         self.drift_windows = [Window(*_window_of(r)) for r in drift]
         self.baselines: list[np.ndarray | None] = [None for _ in drift]
+        self.oversight = oversight
+        self.limits = [] if oversight is None else oversight.bound_limits()
+        self.limit_windows = [Window(*_window_of(r)) for r in self.limits]
         self.tripped = False
 
     def attributes(self) -> set[str]:
-        need = {a for r in self.rules for a in getattr(r, "attributes", [])}
+        need = {a for r in [*self.rules, *self.limits] for a in getattr(r, "attributes", [])}
         return need | {r.attribute for r in self.drift}
+
+
+def evaluate_kind(rule: Any, window: KindWindow, counts: Any) -> Evaluation:
+    """Evaluate a breaker rule on a window of any kind (see :mod:`.kind_rules`)."""
+    status, stat, p, evidence = evaluate_counts(rule, counts, window.describe())
+    evidence["batches"] = [window.first_batch, window.last_batch]
+    return Evaluation(rule.id, status, stat, p, evidence)
 
 
 PolicyLookup = Callable[[str, str], Any]
@@ -321,7 +270,24 @@ class Breaker:
         self.policy_for = policy_for
         self.describe_policy = describe_policy
         self._models: dict[tuple[str, str], _ModelState] = {}
+        self._kinds: dict[tuple[str, str], LiveKind] = {}
         self._lock = threading.Lock()
+
+    def live_kind(self, name: str, version: str) -> LiveKind:
+        """What a model version reports live, from its filing (cached; binary without a filing).
+
+        Raises
+        ------
+        NotFoundError
+            For a model version that was never filed.
+        """
+        key = (name, version)
+        known = self._kinds.get(key)
+        if known is None:
+            reader = getattr(self.registry, "filing_object", None)
+            known = BINARY if reader is None else live_kind(reader(name, version))
+            self._kinds[key] = known
+        return known
 
     def state_for(self, name: str, version: str) -> _ModelState:
         """The windows of a model version, created (and rebuilt from storage) on first use."""
@@ -335,7 +301,11 @@ class Breaker:
                 policy = self.policy_for(name, version)
                 rules = list(getattr(policy, "breaker", None) or [])
                 drift = list(getattr(policy, "drift", None) or [])
-                state = _ModelState(rules, drift)
+                try:
+                    live = self.live_kind(name, version)
+                except NotFoundError:
+                    live = BINARY
+                state = _ModelState(rules, drift, live, getattr(policy, "oversight", None))
                 self._rebuild(name, version, state)
                 self._models[key] = state
         return state
@@ -353,6 +323,15 @@ class Breaker:
         ValidationError
         """
         state = self.state_for(batch.model, batch.version)
+        if batch.kind != state.live.kind:
+            raise ValidationError(
+                f"{batch.model}:{batch.version} is filed as a {state.live.kind} model, but the "
+                f"batch holds {batch.kind} observations; send what the filing declares "
+                "(0/1 decisions, scores, class labels or numeric predictions).",
+                details={"expected": state.live.kind, "received": batch.kind},
+            )
+        if state.limits:
+            review_cells(batch, state.oversight)  # refuses a batch that does not report reviews
         missing = sorted(state.attributes() - set(batch.codes))
         if missing:
             raise ValidationError(
@@ -363,7 +342,7 @@ class Breaker:
         return state
 
     def _rebuild(self, name: str, version: str, state: _ModelState) -> None:
-        sizes = [w.size for w in state.windows + state.drift_windows]
+        sizes = [w.size for w in state.windows + state.drift_windows + state.limit_windows]
         if not sizes:
             return
         try:
@@ -382,9 +361,17 @@ class Breaker:
             self._apply(state, batch)
 
     def _apply(self, state: _ModelState, batch: Batch) -> list[Evaluation]:
-        cells = batch_cells(batch)
+        if batch.kind != state.live.kind:  # stored before the filing's kind was checked
+            return []
+        cells = batch_cells(batch) if batch.kind == "binary" else None
         results: list[Evaluation] = []
         for rule, window in zip(state.rules, state.windows, strict=True):
+            if isinstance(window, KindWindow):
+                for closed in window.add(batch):
+                    results.append(evaluate_kind(rule, window, closed))
+                if window.total:
+                    results.append(evaluate_kind(rule, window, window.counts()))
+                continue
             local, keys = combined_groups(batch, list(rule.attributes))
             for closed in window.add(local, keys, cells, batch.id):
                 results.append(evaluate_fairness(rule, window, closed))
@@ -397,6 +384,15 @@ class Breaker:
                 state.baselines[i] = window.counts.sum(axis=1).copy()
                 continue
             results.append(evaluate_drift(rule, window, state.baselines[i]))
+        if state.limits and batch.reviews is not None:
+            reviews = review_cells(batch, state.oversight)
+            for limit, window in zip(state.limits, state.limit_windows, strict=True):
+                local, keys = combined_groups(batch, list(limit.attributes))
+                for closed in window.add(local, keys, reviews, batch.id):
+                    results.append(Evaluation(limit.id, *evaluate_limit(limit, window, closed)))
+                if window.total:
+                    counts = window.counts
+                    results.append(Evaluation(limit.id, *evaluate_limit(limit, window, counts)))
         return results
 
     def record(self, batch: Batch) -> Recorded:

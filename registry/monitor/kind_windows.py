@@ -7,6 +7,8 @@ keeps them with ``ncells=K * (K + 1)``. A regression observation adds its row of
 :class:`SumWindow` keeps those per group, sliding (a ring of the last ``size`` rows) or tumbling.
 Either window turns into the audit's counts (:func:`multiclass_window_counts`,
 :meth:`SumWindow.counts`), so the breaker judges live traffic with the very functions of the audit.
+:class:`KindWindow` is what the breaker keeps per rule: the window of the model's kind (a scores
+model's observations are decided at the filing's threshold first) and its counts.
 """
 
 from __future__ import annotations
@@ -16,11 +18,26 @@ from typing import Any
 
 import numpy as np
 
+from fairgate.audit.core.counts import GroupCounts
+from fairgate.audit.core.grouped import GroupedCounts
 from fairgate.audit.core.multiclass import MulticlassCounts
 from fairgate.audit.core.regression import ERROR_EDGES, STATS, RegressionCounts, error_bins
+from fairgate.audit.core.vocabulary import needs_outcome
+from fairgate.registry.monitor.live_kind import LiveKind
+from fairgate.registry.monitor.observations import Batch
+from fairgate.registry.monitor.windows import (
+    NCELLS,
+    Window,
+    batch_cells,
+    cells_for,
+    combined_groups,
+    decision_cells,
+)
 
 __all__ = [
+    "KindWindow",
     "SumWindow",
+    "empty_counts",
     "multiclass_cells",
     "multiclass_window_counts",
     "regression_rows",
@@ -189,3 +206,108 @@ class SumWindow:
         levels, stats = _grid(keys, self.attributes, self.stats)
         _, hist = _grid(keys, self.attributes, self.hist)
         return RegressionCounts(self.attributes, levels, stats, hist, self.edges)
+
+
+def empty_counts(live: LiveKind) -> GroupedCounts:
+    """Counts of the kind with one empty group (to ask which metrics the kind has)."""
+    attrs, levels = ("group",), (("-",),)
+    if live.kind == "regression":
+        return RegressionCounts(
+            attrs, levels, np.zeros((1, len(STATS))), np.zeros((1, len(ERROR_EDGES) + 1), int)
+        )
+    if live.kind == "multiclass":
+        k = len(live.classes or ())
+        return MulticlassCounts(attrs, levels, np.zeros((1, k, k), int), classes=live.classes)
+    return GroupCounts(attrs, levels, np.zeros((1, 4), dtype=np.int64))
+
+
+class KindWindow:
+    """One breaker rule's window over a model's live observations, of the model's kind.
+
+    Parameters
+    ----------
+    live : LiveKind
+        The model's kind (classes, threshold).
+    kind : {"tumbling", "sliding"}
+    size : int
+    attributes : sequence of str
+        The rule's attributes (their intersection forms the groups).
+    metric : str
+        The rule's metric: whether observations without an outcome count.
+    """
+
+    def __init__(
+        self, live: LiveKind, kind: str, size: int, attributes: Sequence[str], metric: str
+    ) -> None:
+        self.live = live
+        self.attributes = tuple(attributes)
+        self.needs_outcome = needs_outcome(metric)
+        self.first_batch: int | None = None
+        self.last_batch: int | None = None
+        k = len(live.classes or ())
+        self.sums: SumWindow | None = None
+        self.cells: Window | None = None
+        if live.kind == "regression":
+            self.sums = SumWindow(kind, size, self.attributes)
+        else:
+            ncells = k * (k + 1) if live.kind == "multiclass" else NCELLS
+            self.cells = Window(kind, size, ncells)
+        self.kind, self.size = kind, int(size)
+
+    @property
+    def total(self) -> int:
+        """Observations the window holds now."""
+        return self.sums.total if self.sums is not None else self.cells.total
+
+    def describe(self) -> dict[str, Any]:
+        """What the window covers, as evidence."""
+        return {
+            "kind": self.kind,
+            "size": self.size,
+            "observations": int(self.total),
+            "batches": [self.first_batch, self.last_batch],
+        }
+
+    def add(self, batch: Batch) -> list[GroupedCounts]:
+        """Add a batch; return the counts of every tumbling window that closed on the way."""
+        if self.first_batch is None or self.total == 0:
+            self.first_batch = batch.id
+        self.last_batch = batch.id
+        local, keys = combined_groups(batch, list(self.attributes))
+        if self.sums is not None:
+            y, p = batch.outcome, batch.prediction
+            if self.needs_outcome:
+                keep = ~np.isnan(y)
+                local, y, p = local[keep], y[keep], p[keep]
+            else:  # a prediction alone: its error counts as 0
+                y = p
+            return self.sums.add(local, keys, y, p)
+        assert self.cells is not None
+        if self.live.kind == "multiclass":
+            codes = multiclass_cells(batch.outcome, batch.prediction, len(self.live.classes or ()))
+        elif self.live.kind == "scores":
+            codes = decision_cells(batch, float(self.live.threshold or 0.0))
+        else:
+            codes = batch_cells(batch)
+        return [self._counts(c) for c in self.cells.add(local, keys, codes, batch.id)]
+
+    def counts(self) -> GroupedCounts:
+        """The open window as the audit's counts of the kind."""
+        if self.sums is not None:
+            return self.sums.counts()
+        assert self.cells is not None
+        return self._counts(self.cells.counts)
+
+    def _counts(self, raw: np.ndarray) -> GroupedCounts:
+        assert self.cells is not None
+        keys = self.cells.key_list()
+        if self.live.kind == "multiclass":
+            return multiclass_window_counts(
+                raw,
+                keys,
+                self.attributes,
+                self.live.classes or (),
+                needs_outcome=self.needs_outcome,
+            )
+        levels, grid = _grid(keys, self.attributes, cells_for(raw, self.needs_outcome))
+        return GroupCounts(self.attributes, levels, grid)

@@ -9,28 +9,26 @@ An operations system posts batches of decisions in one of two JSON forms::
      "sensitive": {"sex": ["F", "M", ...]}, "ts": [...]}
 
 The second (columnar) form is the fast path: every column becomes one numpy array. Validation is
-strict and all-or-nothing: predictions must be 0/1 (or booleans), outcomes 0/1/``null``,
+strict and all-or-nothing: predictions must be 0/1 (or booleans), outcomes 0/1/``null`` (a model
+filed as regression, ranking or multiclass reports numbers, scores or class labels instead; see
+:mod:`.live_kind`),
 sensitive values strings, integers, booleans or ``null`` (the explicit ``"(missing)"`` group), every
 column the same length, every row the same attributes, no NaN or Infinity anywhere. Any error
 rejects the whole batch with a :class:`~fairgate.errors.ValidationError` and nothing is stored.
 
-Each accepted batch is stored as **one row** of ``observation_batches`` (append-only, never
-updated): the model, the version, when it was received, the row count, the attribute levels as
-JSON and the columns as a zlib-compressed binary blob (predictions and outcomes as int8 with -1
-for an unknown outcome, sensitive values as int32 codes into the levels, timestamps as float64).
-:meth:`ObservationStore.batches` decodes them again, so the breaker's evidence can be
-re-examined and its windows rebuilt after a restart.
-
-A batch may carry ``"client_batch_id"`` (the sender's id, e.g. a UUID): a batch is stored at most
-once per id and model version, so a sender that retries after a lost answer does not count the
-same decisions twice. Event times (``ts``) must lie between 0 and :data:`MAX_TIMESTAMP`.
+Each batch is **one row** of ``observation_batches`` (append-only): model, version, time received,
+row count, attribute levels (JSON), the kind (and a multiclass model's classes), the columns as a
+zlib blob (predictions and outcomes int8, -1 for an unknown outcome, or float64 / int32 per kind;
+sensitive codes int32; times float64) and what people did (:mod:`.reviews`);
+:meth:`ObservationStore.batches` decodes them to rebuild the breaker's windows. A batch may carry
+``"client_batch_id"`` (e.g. a UUID): it is stored once per id and model version, so a retry after
+a lost answer does not count its decisions twice. Event times (``ts``) lie in 0..``MAX_TIMESTAMP``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import re
 import time
 import zlib
@@ -41,7 +39,23 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
-from fairgate.errors import LengthMismatchError, MissingValueError, ValidationError
+from fairgate.errors import MissingValueError, ValidationError
+from fairgate.registry.monitor.columns import (
+    MAX_TIMESTAMP,
+    MISSING,
+    binary_column,
+    rows_to_columns,
+    sensitive_column,
+    timestamps_column,
+)
+from fairgate.registry.monitor.live_kind import BINARY, LiveKind, kind_columns
+from fairgate.registry.monitor.reviews import (
+    REVIEW_FIELDS,
+    Reviews,
+    decode_reviews,
+    encode_reviews,
+    parse_reviews,
+)
 from fairgate.registry.store.tables import observation_batches as batches_table
 
 __all__ = [
@@ -50,19 +64,15 @@ __all__ = [
     "MISSING",
     "Batch",
     "ObservationStore",
+    "batch_target",
     "batches_table",
+    "decode_body",
     "parse_batch",
     "parse_batch_dict",
 ]
 
-MISSING = "(missing)"
-"""Level given to a ``null`` sensitive value."""
-
 CLIENT_BATCH_ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
 """A client's batch id: 1 to 64 letters, digits, ``_ . : -`` (a UUID fits)."""
-
-MAX_TIMESTAMP = 253402300799.0
-"""Largest accepted event time (9999-12-31T23:59:59Z, epoch seconds)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,10 +82,11 @@ class Batch:
     Attributes
     ----------
     model, version : str
-    prediction : numpy.ndarray of int8
-        0/1 decisions.
-    outcome : numpy.ndarray of int8
-        0/1 outcomes, -1 where not (yet) known.
+    prediction : numpy.ndarray
+        0/1 decisions (int8); scores or numeric predictions (float64); class codes (int32).
+    outcome : numpy.ndarray
+        0/1 outcomes (int8) or class codes (int32), -1 where not (yet) known; numeric outcomes
+        (float64), NaN where not known.
     codes : dict of str to numpy.ndarray of int32
         Per sensitive attribute, codes into ``levels[attribute]``.
     levels : dict of str to list of str
@@ -86,6 +97,11 @@ class Batch:
     received_at : float or None
     client_batch_id : str or None
         The sender's id of the batch: a retry with the same id is stored once.
+    kind : {"binary", "scores", "multiclass", "regression"}
+        What ``prediction`` holds (see :mod:`.live_kind`).
+    classes : tuple of str or None
+        A multiclass batch's classes (the codes index them).
+    reviews : Reviews or None
     """
 
     model: str
@@ -98,6 +114,9 @@ class Batch:
     id: int | None = None
     received_at: float | None = None
     client_batch_id: str | None = None
+    kind: str = "binary"
+    classes: tuple[str, ...] | None = None
+    reviews: Reviews | None = None
 
     @property
     def n(self) -> int:
@@ -113,6 +132,13 @@ class Batch:
         """The sensitive values of one attribute as an object array of str."""
         return np.asarray(self.levels[attribute], dtype=object)[self.codes[attribute]]
 
+    @property
+    def known_outcome(self) -> np.ndarray:
+        """Boolean mask of the observations whose outcome is known."""
+        if self.kind == "regression":
+            return ~np.isnan(self.outcome)
+        return self.outcome >= 0
+
 
 def _reject_constant(name: str) -> Any:
     raise ValidationError(
@@ -120,13 +146,15 @@ def _reject_constant(name: str) -> Any:
     )
 
 
-def parse_batch(body: bytes) -> Batch:
+def parse_batch(body: bytes, live: LiveKind = BINARY) -> Batch:
     """Parse and validate a JSON batch (either form).
 
     Parameters
     ----------
     body : bytes
         The request body.
+    live : LiveKind, optional
+        The model's kind (default: 0/1 decisions); see :func:`.live_kind.live_kind`.
 
     Returns
     -------
@@ -137,6 +165,17 @@ def parse_batch(body: bytes) -> Batch:
     ValidationError
         On any problem; the message names the field and what to send instead.
     """
+    return parse_batch_dict(decode_body(body), live)
+
+
+def decode_body(body: bytes) -> Any:
+    """The decoded JSON of a request body (finite numbers only).
+
+    Raises
+    ------
+    ValidationError
+        For a body that is not JSON or holds NaN or Infinity.
+    """
     try:
         data = json.loads(body, parse_constant=_reject_constant)
     except ValidationError:
@@ -146,7 +185,20 @@ def parse_batch(body: bytes) -> Batch:
             f"the body is not valid JSON ({type(exc).__name__}: {str(exc)[:120]}); send a JSON "
             "object."
         ) from None
-    return parse_batch_dict(data)
+    return data
+
+
+def batch_target(data: Any) -> tuple[str, str]:
+    """The model and version a decoded batch names (checked).
+
+    Raises
+    ------
+    ValidationError
+        For a body that is not an object or lacks a model or version.
+    """
+    if not isinstance(data, dict):
+        raise ValidationError(f"expected a JSON object, received {type(data).__name__}.")
+    return _name(data, "model"), _name(data, "version")
 
 
 def _name(data: dict[str, Any], key: str) -> str:
@@ -159,11 +211,9 @@ def _name(data: dict[str, Any], key: str) -> str:
     return str(value)
 
 
-def parse_batch_dict(data: Any) -> Batch:
+def parse_batch_dict(data: Any, live: LiveKind = BINARY) -> Batch:
     """Validate an already decoded batch (see :func:`parse_batch`)."""
-    if not isinstance(data, dict):
-        raise ValidationError(f"expected a JSON object, received {type(data).__name__}.")
-    model, version = _name(data, "model"), _name(data, "version")
+    model, version = batch_target(data)
     client_id = data.get("client_batch_id")
     if client_id is not None and (
         not isinstance(client_id, str) or not re.match(CLIENT_BATCH_ID_PATTERN, client_id)
@@ -177,7 +227,7 @@ def parse_batch_dict(data: Any) -> Batch:
         rows = data["observations"]
         if not isinstance(rows, list) or not rows:
             raise ValidationError("'observations': expected a non-empty list of objects.")
-        pred, out, sens, ts = _rows_to_columns(rows)
+        pred, out, sens, ts = rows_to_columns(rows)
     else:
         if "prediction" not in data:
             raise ValidationError(
@@ -186,139 +236,41 @@ def parse_batch_dict(data: Any) -> Batch:
             )
         pred, out, sens = data["prediction"], data.get("outcome"), data.get("sensitive")
         ts = data.get("ts")
-    batch = _columns(model, version, pred, out, sens, ts)
-    return dataclasses.replace(batch, client_batch_id=client_id)
+    batch = _columns(model, version, pred, out, sens, ts, live)
+    found = _reviews(data, batch, live)  # reviewed, overridden, final_decision
+    return dataclasses.replace(batch, client_batch_id=client_id, reviews=found)
 
 
-def _rows_to_columns(rows: list[Any]) -> tuple[list[Any], list[Any], dict[str, list[Any]], Any]:
-    first = rows[0]
-    if not isinstance(first, dict) or not isinstance(first.get("sensitive"), dict):
+def _reviews(data: dict[str, Any], batch: Batch, live: LiveKind) -> Reviews | None:
+    if live.kind == "binary":
+        return parse_reviews(data, batch.prediction)
+    rows = data.get("observations")
+    keys = set(data) if not isinstance(rows, list) else {k for r in rows for k in r}
+    sent = sorted(keys & set(REVIEW_FIELDS))
+    if sent:
         raise ValidationError(
-            "observations[0]: expected an object with 'prediction' and 'sensitive' (an object)."
+            f"{sent}: reviews and overrides are recorded for 0/1 decisions; "
+            f"{batch.model}:{batch.version} reports {live.kind} observations, send them without.",
+            details={"fields": sent},
         )
-    attrs = sorted(first["sensitive"])
-    pred: list[Any] = []
-    out: list[Any] = []
-    ts: list[Any] = []
-    any_ts = False
-    sens: dict[str, list[Any]] = {a: [] for a in attrs}
-    for i, row in enumerate(rows):
-        if not isinstance(row, dict) or "prediction" not in row:
-            raise ValidationError(f"observations[{i}]: expected an object with 'prediction'.")
-        s = row.get("sensitive")
-        if not isinstance(s, dict) or sorted(s) != attrs:
-            raise ValidationError(
-                f"observations[{i}].sensitive: expected the attributes {attrs} like the first "
-                f"row, received {sorted(s) if isinstance(s, dict) else s!r}."
-            )
-        pred.append(row["prediction"])
-        out.append(row.get("outcome"))
-        t = row.get("ts")
-        any_ts = any_ts or t is not None
-        ts.append(t)
-        for a in attrs:
-            sens[a].append(s[a])
-    return pred, out, sens, (ts if any_ts else None)
+    return None
 
 
-def _binary(values: Any, name: str, *, nullable: bool, n: int | None) -> np.ndarray:
-    if not isinstance(values, list):
-        raise ValidationError(f"{name!r}: expected a list, received {type(values).__name__}.")
-    if n is not None and len(values) != n:
-        raise LengthMismatchError(
-            f"{name!r} has {len(values)} values but 'prediction' has {n}; send one per decision.",
-            details={"field": name, "length": len(values), "expected": n},
-        )
-    arr = np.asarray(values) if values else np.zeros(0, dtype=np.int8)
-    if arr.dtype.kind == "O" and nullable:
-        missing = np.equal(arr, None)
-        rest = arr[~missing]
-        known = np.asarray(rest.tolist()) if rest.size else np.zeros(0, dtype=np.int8)
-        out = np.full(arr.shape[0], -1, dtype=np.int8)
-        out[~missing] = _check01(known, name)
-        return out
-    if arr.ndim != 1:
-        raise ValidationError(f"{name!r}: expected a flat list of 0/1 values.")
-    return _check01(arr, name)
-
-
-def _check01(arr: np.ndarray, name: str) -> np.ndarray:
-    if arr.dtype.kind not in "iub" or arr.ndim != 1:
-        sample = [v for v in arr.tolist() if not isinstance(v, bool | int)][:3]
-        raise ValidationError(
-            f"{name!r}: expected 0/1 (or true/false), received values such as {sample!r}.",
-            details={"field": name},
-        )
-    bad = (arr != 0) & (arr != 1)
-    if bad.any():
-        raise ValidationError(
-            f"{name!r}: expected 0/1, received {arr[bad][:3].tolist()}; threshold scores first.",
-            details={"field": name},
-        )
-    return arr.astype(np.int8)
-
-
-_SENSITIVE_TYPES = {str, int, bool, type(None)}
-
-
-def _sensitive(values: Any, name: str, n: int) -> tuple[np.ndarray, list[str]]:
-    import pandas as pd
-
-    if not isinstance(values, list) or len(values) != n:
-        got = len(values) if isinstance(values, list) else type(values).__name__
-        raise LengthMismatchError(
-            f"sensitive[{name!r}]: expected a list of {n} values (one per decision), got {got}.",
-            details={"attribute": name},
-        )
-    types = set(map(type, values))
-    if not types <= _SENSITIVE_TYPES:
-        bad = sorted(t.__name__ for t in types - _SENSITIVE_TYPES)
-        raise ValidationError(
-            f"sensitive[{name!r}]: values must be strings (or integers, booleans, null); "
-            f"received {', '.join(bad)}.",
-            details={"attribute": name},
-        )
-    arr = np.empty(n, dtype=object)
-    arr[:] = values
-    codes, uniques = pd.factorize(arr, use_na_sentinel=True)
-    levels = [str(u) for u in uniques]
-    if len(set(levels)) != len(levels):  # e.g. 1 and "1": merge them as strings
-        codes, uniques = pd.factorize(np.asarray([levels[c] if c >= 0 else None for c in codes]))
-        levels = [str(u) for u in uniques]
-    codes = codes.astype(np.int32, copy=False)
-    if (codes < 0).any():
-        codes = np.where(codes < 0, len(levels), codes).astype(np.int32)
-        levels.append(MISSING)
-    return codes, levels
-
-
-def _timestamps(ts: Any, n: int) -> np.ndarray | None:
-    if ts is None:
-        return None
-    if not isinstance(ts, list) or len(ts) != n:
-        raise LengthMismatchError(f"'ts': expected a list of {n} epoch-second numbers or nulls.")
-    if not all(t is None or (isinstance(t, int | float) and not isinstance(t, bool)) for t in ts):
-        raise ValidationError("'ts': expected epoch seconds (numbers) or null.")
-    arr = np.asarray([math.nan if t is None else t for t in ts], dtype=np.float64)
-    bad = ~np.isnan(arr) & ((arr < 0) | (arr > MAX_TIMESTAMP))
-    if bad.any():
-        raise ValidationError(
-            f"'ts': event times must be epoch seconds between 0 and {MAX_TIMESTAMP:.0f} "
-            f"(year 9999); received {arr[bad][:3].tolist()}.",
-            details={"field": "ts"},
-        )
-    return arr
-
-
-def _columns(model: str, version: str, pred: Any, out: Any, sens: Any, ts: Any) -> Batch:
-    prediction = _binary(pred, "prediction", nullable=False, n=None)
-    n = prediction.shape[0]
-    if n == 0:
-        raise MissingValueError("'prediction' is empty; send at least one decision.")
-    if out is None:
-        outcome = np.full(n, -1, dtype=np.int8)
+def _columns(
+    model: str, version: str, pred: Any, out: Any, sens: Any, ts: Any, live: LiveKind
+) -> Batch:
+    if live.kind != "binary":
+        prediction, outcome = kind_columns(live, pred, out)
+        n = prediction.shape[0]
     else:
-        outcome = _binary(out, "outcome", nullable=True, n=n)
+        prediction = binary_column(pred, "prediction", nullable=False, n=None)
+        n = prediction.shape[0]
+        if n == 0:
+            raise MissingValueError("'prediction' is empty; send at least one decision.")
+        if out is None:
+            outcome = np.full(n, -1, dtype=np.int8)
+        else:
+            outcome = binary_column(out, "outcome", nullable=True, n=n)
     if not isinstance(sens, dict) or not sens:
         raise ValidationError(
             "'sensitive': expected an object mapping each sensitive attribute to its values, "
@@ -329,12 +281,35 @@ def _columns(model: str, version: str, pred: Any, out: Any, sens: Any, ts: Any) 
     for attr in sorted(sens):
         if not isinstance(attr, str) or not attr:
             raise ValidationError("'sensitive': attribute names must be non-empty strings.")
-        codes[attr], levels[attr] = _sensitive(sens[attr], attr, n)
-    return Batch(model, version, prediction, outcome, codes, levels, _timestamps(ts, n))
+        codes[attr], levels[attr] = sensitive_column(sens[attr], attr, n)
+    return Batch(
+        model,
+        version,
+        prediction,
+        outcome,
+        codes,
+        levels,
+        timestamps_column(ts, n),
+        kind=live.kind,
+        classes=live.classes,
+    )
+
+
+_DTYPES = {
+    "binary": ("i1", "i1"),
+    "scores": ("<f8", "i1"),
+    "multiclass": ("<i4", "<i4"),
+    "regression": ("<f8", "<f8"),
+}
+"""Stored dtypes of (prediction, outcome) per kind."""
 
 
 def _encode(batch: Batch) -> bytes:
-    parts = [batch.prediction.tobytes(), batch.outcome.tobytes()]
+    pred_type, out_type = _DTYPES[batch.kind]
+    parts = [
+        batch.prediction.astype(pred_type, copy=False).tobytes(),
+        batch.outcome.astype(out_type, copy=False).tobytes(),
+    ]
     parts += [batch.codes[a].astype("<i4", copy=False).tobytes() for a in batch.attributes]
     if batch.ts is not None:
         parts.append(batch.ts.astype("<f8", copy=False).tobytes())
@@ -354,9 +329,12 @@ def _decode(row: Any) -> Batch:
         pos += size
         return arr
 
-    pred, out = take("i1", n), take("i1", n)
+    kind = row["kind"] or "binary"
+    pred_type, out_type = _DTYPES[kind]
+    pred, out = take(pred_type, n), take(out_type, n)
     codes = {a: take("<i4", n) for a in sorted(levels)}
     ts = take("<f8", n) if row["has_ts"] else None
+    classes = None if row["classes"] is None else tuple(json.loads(row["classes"]))
     return Batch(
         row["model"],
         row["version"],
@@ -368,6 +346,9 @@ def _decode(row: Any) -> Batch:
         row["id"],
         row["received_at"],
         row["client_batch_id"],
+        kind,
+        classes,
+        decode_reviews(row["review"], n),
     )
 
 
@@ -403,11 +384,14 @@ class ObservationStore:
             "version": batch.version,
             "received_at": received,
             "n": batch.n,
-            "n_outcome": int((batch.outcome >= 0).sum()),
+            "n_outcome": int(batch.known_outcome.sum()),
             "has_ts": batch.ts is not None,
             "levels": json.dumps(batch.levels, sort_keys=True),
             "payload": _encode(batch),
             "client_batch_id": batch.client_batch_id,
+            "kind": batch.kind,
+            "classes": None if batch.classes is None else json.dumps(list(batch.classes)),
+            "review": encode_reviews(batch.reviews),
         }
         if conn is None:
             with self.engine.begin() as own:

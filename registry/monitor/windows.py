@@ -25,7 +25,7 @@ import numpy as np
 
 from fairgate.registry.monitor.observations import Batch
 
-__all__ = ["NCELLS", "Window", "batch_cells", "cells_for", "combined_groups"]
+__all__ = ["NCELLS", "Window", "batch_cells", "cells_for", "combined_groups", "decision_cells"]
 
 NCELLS = 6
 _CELL_OF = np.array([2, 1, 3, 0], dtype=np.int64)  # indexed by 2*y_true + y_pred
@@ -34,6 +34,14 @@ _CELL_OF = np.array([2, 1, 3, 0], dtype=np.int64)  # indexed by 2*y_true + y_pre
 def batch_cells(batch: Batch) -> np.ndarray:
     """The cell (0-5) of each observation of a batch."""
     pred = batch.prediction.astype(np.int64)
+    out = batch.outcome.astype(np.int64)
+    known = _CELL_OF[np.clip(2 * out + pred, 0, 3)]
+    return np.where(out >= 0, known, 5 - pred)
+
+
+def decision_cells(batch: Batch, threshold: float) -> np.ndarray:
+    """The cell (0-5) of each observation of a scores batch, decided at ``score >= threshold``."""
+    pred = (batch.prediction >= threshold).astype(np.int64)
     out = batch.outcome.astype(np.int64)
     known = _CELL_OF[np.clip(2 * out + pred, 0, 3)]
     return np.where(out >= 0, known, 5 - pred)

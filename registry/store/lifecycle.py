@@ -9,7 +9,9 @@
 
 ``audit`` records an audit without changing ACTIVE or SUSPENDED (a re-audit). Approval needs a
 passing audit of the very artifact on file; reinstatement needs a passing audit recorded after
-the suspension; every committee decision needs a written rationale.
+the suspension; every committee decision needs a written rationale. Approval and reinstatement
+need the quorum of distinct committee members (:mod:`.votes`); a member may instead record a
+``dissent``, which changes no state.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from fairgate.errors import TransitionError, ValidationError
 __all__ = [
     "ACTIONS",
     "COMMITTEE_ACTIONS",
+    "DISSENT",
     "MIN_RATIONALE",
+    "QUORUM_ACTIONS",
     "State",
     "allowed_actions",
     "check_rationale",
@@ -65,6 +69,10 @@ _TABLE: dict[str, dict[State, State]] = {
 
 ACTIONS: tuple[str, ...] = tuple(_TABLE)
 COMMITTEE_ACTIONS: tuple[str, ...] = ("approve", "reject", "suspend", "reinstate", "withdraw")
+QUORUM_ACTIONS: tuple[str, ...] = ("approve", "reinstate")
+"""Decisions that need the quorum of distinct committee members (see :mod:`.votes`)."""
+DISSENT = "dissent"
+"""A committee member's recorded vote against the pending approval or reinstatement."""
 
 
 def allowed_actions(state: State | str) -> list[str]:

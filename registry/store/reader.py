@@ -24,6 +24,7 @@ from fairgate.registry.store.records import (
     utc,
 )
 from fairgate.registry.store.tables import audits, model_versions
+from fairgate.registry.store.votes import VoteTally, quorum_for, tally
 from fairgate.settings import Settings, get_settings
 
 __all__ = ["RegistryReader"]
@@ -187,6 +188,24 @@ class RegistryReader:
             revision=row.revision,
             updated_at=utc(row.updated_at),
         )
+
+    def quorum(self, name: str, version: str) -> int:
+        """Distinct committee members who must approve or reinstate this version.
+
+        The assigned policy's ``quorum``, else the deployment's ``FAIRGATE_QUORUM``.
+        """
+        return quorum_for(self.engine, self.settings.quorum, name, version)
+
+    def votes(self, name: str, version: str) -> VoteTally:
+        """The version's pending question, its quorum, the open votes and every earlier vote.
+
+        Raises
+        ------
+        NotFoundError
+        """
+        quorum = self.quorum(name, version)
+        with read_connection(self.engine) as conn:
+            return tally(conn, self._row(conn, name, version), quorum)
 
     def events(self, after_id: int = 0, limit: int | None = None) -> list[ledger.LedgerEvent]:
         """Ledger events after ``after_id``, in order."""

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from fairgate.errors import ConflictError, ValidationError
 from fairgate.registry.store import ledger, names
+from fairgate.registry.store import votes as ballots
 from fairgate.registry.store.artifact_checks import (
     FilingCheck,
     check_and_store,
@@ -31,6 +32,8 @@ from fairgate.registry.store.db import read_connection
 from fairgate.registry.store.filing import Filing, parse_filing
 from fairgate.registry.store.lifecycle import (
     COMMITTEE_ACTIONS,
+    DISSENT,
+    QUORUM_ACTIONS,
     State,
     check_rationale,
     check_transition,
@@ -252,7 +255,11 @@ class Registry(AuditWriter):
         actor: str,
         evidence: Mapping[str, Any] | None = None,
     ) -> ModelVersion:
-        """A committee decision: approve, reject, suspend, reinstate or withdraw.
+        """A committee decision (approve, reject, suspend, reinstate, withdraw) or a dissent.
+
+        Approve and reinstate are votes: the state changes at the vote that meets the version's
+        quorum (:meth:`quorum`); before that each vote is a ``vote`` ledger event. A ``dissent``
+        is recorded against the pending question and changes no state (see :mod:`.votes`).
 
         Raises
         ------
@@ -262,18 +269,32 @@ class Registry(AuditWriter):
             The action is not allowed from the current state (the allowed ones are named).
         ConflictError
             Approval without a passing audit of the artifact on file; reinstatement without a
-            passing audit after the suspension.
+            passing audit after the suspension; a member's second vote on a pending question.
         """
-        if action not in COMMITTEE_ACTIONS:
+        if action not in (*COMMITTEE_ACTIONS, DISSENT):
             raise ValidationError(
-                f"action={action!r}: a committee decides one of {', '.join(COMMITTEE_ACTIONS)}."
+                f"action={action!r}: a committee decides one of {', '.join(COMMITTEE_ACTIONS)}, "
+                f"or records a {DISSENT}."
             )
         text, who = check_rationale(rationale, actor)
+        quorum = self.quorum(name, version) if action in QUORUM_ACTIONS else 1
+        extra = dict(evidence) if evidence else None
         now = time.time()
         with self.engine.begin() as conn:
             row = self._row(conn, name, version)
+            if action == DISSENT:
+                ballots.dissent(conn, row, member=who, rationale=text, evidence=extra, now=now)
+                return self._model(row)
             target = check_transition(row.state, action)
             basis = self._check_evidence(conn, row, action)
+            ballot: dict[str, Any] | None = {}
+            if action in QUORUM_ACTIONS:
+                ballot = ballots.vote_for(
+                    conn, row, action=action, member=who, rationale=text, evidence=extra,
+                    basis=basis, quorum=quorum, now=now,
+                )  # fmt: skip
+                if ballot is None:  # recorded; the quorum is not met yet
+                    return self._model(row)
             reason = {
                 "approve": REASONS[State.ACTIVE],
                 "reject": f"rejected by the committee: {text}",
@@ -296,7 +317,7 @@ class Registry(AuditWriter):
                     created_at=now,
                 )
             ).inserted_primary_key[0]
-            ledger.append(
+            event = ledger.append(
                 conn,
                 action,
                 actor=who,
@@ -307,9 +328,13 @@ class Registry(AuditWriter):
                     "from": row.state,
                     "to": target.value,
                     "rationale": text,
-                    "evidence": dict(evidence) if evidence else None,
+                    "evidence": extra,
                     **basis,
+                    **ballot,
                 },
+            )
+            ballots.conclude(
+                conn, row, action=action, member=who, rationale=text, event_id=event.id, now=now
             )
             record = self._model(self._row(conn, name, version))
         self._mirror(record)

@@ -15,6 +15,10 @@ __all__ = [
     "policies",
     "policy_assignments",
     "service_tokens",
+    "votes",
+    "web_sessions",
+    "webhook_deliveries",
+    "webhooks",
 ]
 
 metadata = sa.MetaData()
@@ -99,6 +103,7 @@ service_tokens = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("member", sa.String(200), nullable=True),
 )
 """The ``service_tokens`` table (created by migration ``0002_service``)."""
 
@@ -115,12 +120,17 @@ observation_batches = sa.Table(
     sa.Column("levels", sa.Text, nullable=False),
     sa.Column("payload", sa.LargeBinary, nullable=False),
     sa.Column("client_batch_id", sa.String(64), nullable=True),
+    sa.Column("review", sa.LargeBinary, nullable=True),  # issue 16: reviewed/overridden/final
+    # issue 13, model kinds live (migration 0012): what the payload's columns hold
+    sa.Column("kind", sa.String(16), nullable=False, server_default="binary"),
+    sa.Column("classes", sa.Text, nullable=True),
     sa.Index("ix_observation_batches_model_version", "model", "version", "id"),
     sa.Index(
         "uq_observation_batches_client_id", "model", "version", "client_batch_id", unique=True
     ),
 )
-"""The ``observation_batches`` table (migration ``0002_service``; ``client_batch_id``: ``0005``)."""
+"""The ``observation_batches`` table (migration ``0002_service``; ``client_batch_id``: ``0005``;
+``kind`` and ``classes``: ``0012``, after ``0013``)."""
 
 policies = sa.Table(
     "policies",
@@ -159,3 +169,71 @@ model_names = sa.Table(
     sa.Column("updated_at", sa.Float, nullable=False),
 )
 """Who owns each model name: the first vendor to file it, until an admin transfers it."""
+
+votes = sa.Table(
+    "votes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("model_id", sa.Integer, sa.ForeignKey("model_versions.id"), nullable=False),
+    sa.Column("question", sa.String(16), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("member", sa.String(500), nullable=False),
+    sa.Column("vote", sa.String(16), nullable=False),
+    sa.Column("rationale", sa.Text, nullable=False),
+    sa.Column("event_id", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("closed_at", sa.Float, nullable=True),
+    sa.Index("ix_votes_model_open", "model_id", "closed_at"),
+)
+"""Committee votes on a pending question (approve / reinstate); closed when the state changes
+(migration ``0010``)."""
+
+webhooks = sa.Table(
+    "webhooks",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("model", sa.String(128), nullable=True),
+    sa.Column("secret", sa.String(128), nullable=False),
+    sa.Column("actor", sa.String(500), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("deleted_at", sa.Float, nullable=True),
+    sa.Column("last_event_id", sa.Integer, nullable=False),
+)
+"""Webhook subscriptions of operations systems: one model (``model``) or all (migration
+``0010``); ``last_event_id`` is the newest ledger event already queued for it."""
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("webhook_id", sa.String(32), sa.ForeignKey("webhooks.id"), nullable=False),
+    sa.Column("event_id", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", sa.Float, nullable=False),
+    sa.Column("lease_until", sa.Float, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("last_status", sa.Integer, nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("delivered_at", sa.Float, nullable=True),
+    sa.UniqueConstraint("webhook_id", "event_id", name="uq_webhook_deliveries_event"),
+    sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+)
+"""One row per (subscription, ledger event): pending, delivered or failed, with its attempts and
+last error (migration ``0010``)."""
+web_sessions = sa.Table(
+    "web_sessions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("token_id", sa.String(32), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("vendor", sa.String(200), nullable=True),
+    sa.Column("member", sa.String(500), nullable=False),
+    sa.Column("csrf", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("last_seen", sa.Float, nullable=False),
+)
+"""Web page sign-in sessions: the SHA-256 of the cookie's secret, never the secret (``0013``)."""

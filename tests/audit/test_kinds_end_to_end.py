@@ -1,7 +1,10 @@
-"""Every kind through the loop: filed, audited (report in en and zh), judged, decided.
+"""Every kind through the loop: filed, audited (report in en and zh), judged, decided, monitored.
 
 ``load_abalone`` (regression, sex) and ``load_penguins`` (multiclass species; island as a region,
 sex with 11 missing values) from scikit-lego, real models trained here, a real SQLite registry.
+Each approved model is then served: its real predictions on resampled rows go through the
+breaker (parsed as the service parses them, stored, judged) without a trip, until a constructed
+biased stream trips the kind's breaker rule and suspends the model, with the evidence recorded.
 """
 
 from __future__ import annotations
@@ -52,6 +55,22 @@ def _filing(example, name, algorithm_type, features, target, sensitive):
     return body
 
 
+def _monitor(registry, name, version, policy, stream):
+    """Feed ``stream`` (batch dicts) through a breaker; the index of the tripping batch or None."""
+    from fairgate.audit.policy import load_policy
+    from fairgate.registry.monitor import Breaker, ObservationStore
+    from fairgate.registry.monitor.observations import parse_batch_dict
+
+    bound = load_policy(policy)
+    breaker = Breaker(registry, ObservationStore(registry.engine), lambda n, v: bound)
+    live = breaker.live_kind(name, version)
+    for i, body in enumerate(stream):
+        batch = parse_batch_dict({"model": name, "version": version, **body}, live)
+        if breaker.record(batch).status is not None:
+            return i
+    return None
+
+
 def _audit_and_decide(registry, tmp_path, body, model, data, policy):
     path = tmp_path / f"{body['name']}.skops"
     sio.dump(model, path)
@@ -63,6 +82,7 @@ def _audit_and_decide(registry, tmp_path, body, model, data, policy):
         results[lang] = run_audit(path, data, filing, policy, out_dir=out, lang=lang)
         html = (out / "report.html").read_text(encoding="utf-8")
         assert body["name"] in html and len(html) > 1000
+        assert 'id="kind"' in html  # the section of the model's kind, with its charts
     result = results["en"]
     assert json.loads(json.dumps(result.to_dict()))["verdict"]["outcome"] == results["zh"].outcome
     registry.record_result(mv.name, mv.version, result, report_path=None, actor="auditor")
@@ -160,3 +180,135 @@ def test_penguins_multiclass_with_island_and_missing_sex_filed_audited_and_appro
     failed = {k: r["why"] for k, r in by_id.items() if r["outcome"] == "fail"}
     assert not failed
     assert result.outcome != "fail" and decided.state == "ACTIVE"
+
+
+@pytest.mark.slow
+def test_abalone_approved_then_suspended_by_a_live_mae_gap(registry, tmp_path, example):
+    from sklego.datasets import load_abalone
+
+    df = load_abalone(as_frame=True)
+    features = [c for c in df.columns if c not in ("sex", "rings")]
+    model = make_pipeline(StandardScaler(), LinearRegression()).fit(df[features], df["rings"])
+    body = _filing(
+        example,
+        "abalone-served",
+        "regression",
+        features,
+        {"name": "rings", "favourable_outcome": "an accurate age estimate"},
+        ["sex"],
+    )
+    policy = {
+        "name": "abalone-live",
+        # shell weights carry sex (infants are small): a warning for the committee
+        "explainability": {"severity": "warn"},
+        "rules": [{"id": "mae_ceiling", "kind": "maximum", "metric": "mae", "max": 2.5}],
+        "breaker": [
+            {
+                "id": "live_mae_gap",
+                "metric": "mean_absolute_error",
+                "kind": "difference",
+                "threshold": 1.5,
+                "attributes": ["sex"],
+                "window": {"kind": "sliding", "size": 1500},
+                "min_samples": 100,
+                "alpha": 0.001,
+            }
+        ],
+    }
+    result, decided = _audit_and_decide(registry, tmp_path, body, model, df, policy)
+    assert decided.state == "ACTIVE", result.verdict
+    detail = result.kinds["by_attribute"]["sex"]
+    assert {g["group"] for g in detail["groups"]} == {"F", "I", "M"}
+    assert sum(sum(g["hist"]) for g in detail["groups"]) == len(df)
+
+    rng = np.random.default_rng(0)
+    pred = model.predict(df[features])
+
+    def batch(rows, late):
+        rows = np.asarray(rows)
+        shift = np.where(df["sex"].to_numpy()[rows] == "I", late, 0.0)  # infants aged late
+        return {
+            "prediction": (pred[rows] + shift).round(4).tolist(),
+            "outcome": df["rings"].to_numpy()[rows].astype(float).tolist(),
+            "sensitive": {"sex": df["sex"].to_numpy()[rows].tolist()},
+        }
+
+    fair = [batch(rng.integers(0, len(df), 500), 0.0) for _ in range(4)]
+    assert _monitor(registry, "abalone-served", "1", policy, fair) is None
+    assert registry.status("abalone-served", "1").state == "ACTIVE"
+    biased = [batch(rng.integers(0, len(df), 500), 4.0) for _ in range(4)]
+    tripped = _monitor(registry, "abalone-served", "1", policy, fair[:2] + biased)
+    assert tripped is not None and tripped >= 2  # only once the biased stream arrives
+    assert registry.status("abalone-served", "1").state == "SUSPENDED"
+    trip = [e for e in registry.events() if e.name == "abalone-served"][-1]
+    text = json.dumps(trip.payload, default=str)
+    assert "live_mae_gap" in text and "welch" in text and '"I"' in text
+
+
+@pytest.mark.slow
+def test_penguins_approved_then_suspended_by_a_live_accuracy_floor_on_one_island(
+    registry, tmp_path, example
+):
+    from sklego.datasets import load_penguins
+
+    df = load_penguins(as_frame=True).dropna(subset=PENGUIN_FEATURES).reset_index(drop=True)
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
+    model.fit(df[PENGUIN_FEATURES], df["species"])
+    classes = sorted(df["species"].unique())
+    body = _filing(
+        example,
+        "penguins-served",
+        "classification",
+        PENGUIN_FEATURES,
+        {"name": "species", "favourable_outcome": "the right species", "classes": classes},
+        ["island", "sex"],
+    )
+    policy = {
+        "name": "penguins-live",
+        "min_group_size": 5,
+        "explainability": {"severity": "warn"},
+        "rules": [{"id": "accuracy_floor", "kind": "minimum", "metric": "accuracy", "min": 0.6}],
+        "breaker": [
+            {
+                "id": "live_accuracy_floor",
+                "metric": "accuracy",
+                "kind": "minimum",
+                "threshold": 0.6,
+                "attributes": ["island"],
+                "window": {"kind": "sliding", "size": 600},
+                "min_samples": 50,
+                "alpha": 0.001,
+            }
+        ],
+    }
+    data = df[[*PENGUIN_FEATURES, "species", "island", "sex"]]
+    result, decided = _audit_and_decide(registry, tmp_path, body, model, data, policy)
+    assert decided.state == "ACTIVE", result.verdict
+    detail = result.kinds["by_attribute"]["island"]
+    assert detail["classes"] == classes
+    assert sum(np.asarray(g["matrix"]).sum() for g in detail["groups"]) == len(df)
+
+    rng = np.random.default_rng(1)
+    pred = model.predict(df[PENGUIN_FEATURES])
+    island = df["island"].to_numpy()
+
+    def batch(rows, broken):
+        rows = np.asarray(rows)
+        shown = pred[rows].copy()
+        wrong = (island[rows] == broken) & (rng.random(len(rows)) < 0.8)
+        shown[wrong] = np.where(shown[wrong] == classes[0], classes[1], classes[0])
+        return {
+            "prediction": shown.tolist(),
+            "outcome": df["species"].to_numpy()[rows].tolist(),
+            "sensitive": {"island": island[rows].tolist()},
+        }
+
+    fair = [batch(rng.integers(0, len(df), 200), None) for _ in range(4)]
+    assert _monitor(registry, "penguins-served", "1", policy, fair) is None
+    biased = [batch(rng.integers(0, len(df), 200), "Dream") for _ in range(6)]
+    tripped = _monitor(registry, "penguins-served", "1", policy, fair[:2] + biased)
+    assert tripped is not None and tripped >= 2
+    assert registry.status("penguins-served", "1").state == "SUSPENDED"
+    trip = [e for e in registry.events() if e.name == "penguins-served"][-1]
+    text = json.dumps(trip.payload, default=str)
+    assert "live_accuracy_floor" in text and '"Dream"' in text

@@ -11,8 +11,10 @@ import pytest
 import yaml
 
 
-def _cli(home, *args):
+def _cli(home, *args, token=None):
     env = {**os.environ, "FAIRGATE_HOME": str(home), "COLUMNS": "150"}
+    if token is not None:  # the committee member's token: decisions act as its member
+        env["FAIRGATE_TOKEN"] = token
     cmd = [sys.executable, "-c", "from fairgate.cli import main; main()", *map(str, args)]
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
 
@@ -33,12 +35,14 @@ def test_cli_loop(tmp_path, example_filing):
 
     r = _cli(home, "file", tmp_path / "f.yaml", "--artifact", tmp_path / "m.skops")
     assert r.returncode == 0 and "filed arrests@7: FILED" in r.stdout, r.stderr
-    r = _cli(home, "approve", "arrests@7", "--rationale", "looks fine to me", "--by", "A. Member")
+    r = _cli(home, "token", "create", "--role", "committee", "--member", "A. Member")
+    member = r.stdout.strip()
+    r = _cli(home, "approve", "arrests@7", "--rationale", "looks fine to me", token=member)
     assert r.returncode == 2 and "cannot approve" in r.stderr
     r = _cli(home, "audit", "arrests@7", tmp_path / "audit.parquet", "--quiet")
     assert r.returncode == 0, r.stderr
     assert "recorded: audit 1 of arrests@7" in r.stdout and "verdict: fail" not in r.stdout
-    r = _cli(home, "approve", "arrests@7", "--rationale", "the audit passed", "--by", "A. Member")
+    r = _cli(home, "approve", "arrests@7", "--rationale", "the audit passed", token=member)
     assert r.returncode == 0 and "ACTIVE" in r.stdout, r.stderr
     r = _cli(home, "show", "arrests@7", "--json")
     shown = json.loads(r.stdout)

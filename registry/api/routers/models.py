@@ -381,7 +381,7 @@ def report(
 class DecisionRequest(BaseModel):
     """Body of ``POST /v1/models/{name}/{version}/decisions``."""
 
-    action: Literal["approve", "reject", "suspend", "reinstate", "withdraw"]
+    action: Literal["approve", "reject", "suspend", "reinstate", "withdraw", "dissent"]
     rationale: str = Field(
         min_length=1, max_length=20_000, description="Why; recorded in the ledger."
     )
@@ -391,7 +391,7 @@ class DecisionRequest(BaseModel):
 @router.post(
     "/v1/models/{name}/{version}/decisions",
     tags=["decisions"],
-    summary="A committee decision (approve, reject, suspend, reinstate, withdraw)",
+    summary="A committee decision or vote (approve, reject, suspend, reinstate, withdraw, dissent)",
 )
 def decide(
     principal: CommitteeP,
@@ -400,7 +400,12 @@ def decide(
     body: DecisionRequest,
     service: ServiceDep,
 ) -> JSONResponse:
-    """Apply the decision; illegal transitions answer 409 naming the allowed ones."""
+    """Apply the decision; illegal transitions answer 409 naming the allowed ones.
+
+    Approve and reinstate are votes: the state changes at the quorum of distinct members
+    (``votes`` in the answer says where it stands); a member's second vote on the same pending
+    question answers 409; ``dissent`` records a vote against it with its rationale.
+    """
     decision = usecases.DecisionRequest(
         name,
         version,
@@ -411,7 +416,8 @@ def decide(
     )
     record = usecases.decide(service.registry, decision)
     service.hub.changed(name, version)
-    return _json(service, record)
+    votes = service.registry.votes(name, version).to_dict()
+    return _json(service, {**jsonable_encoder(record), "votes": votes})
 
 
 # ------------------------------------------------------------------------------- ledger
@@ -442,6 +448,9 @@ class TokenRequest(BaseModel):
     vendor: str | None = Field(default=None, min_length=1, max_length=200)
     expires_days: float | None = Field(default=None, gt=0, le=MAX_EXPIRES_DAYS)
     label: str | None = Field(default=None, max_length=200)
+    member: str | None = Field(
+        default=None, min_length=1, max_length=200, description="A committee token's member."
+    )
 
 
 @router.post("/v1/tokens", tags=["tokens"], status_code=201, summary="Create a token (admin)")
@@ -449,7 +458,11 @@ def create_token(body: TokenRequest, service: ServiceDep, principal: AdminP) -> 
     """The token is in this answer only; the server keeps its salted hash."""
     tokens = service.tokens
     token, info = tokens.create(
-        body.role, vendor=body.vendor, expires_days=body.expires_days, label=body.label
+        body.role,
+        vendor=body.vendor,
+        expires_days=body.expires_days,
+        label=body.label,
+        member=body.member,
     )
     return _json(service, {"token": token, **info.to_dict()}, 201)
 

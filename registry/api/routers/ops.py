@@ -164,10 +164,11 @@ def ingest_batch(service: Any, body: bytes) -> tuple[int, dict[str, Any]]:
     (status_code, answer) : tuple of int and dict
         201 for a stored batch, 200 for a retry of a stored ``client_batch_id``.
     """
-    from fairgate.registry.monitor.observations import parse_batch
+    from fairgate.registry.monitor.observations import batch_target, decode_body, parse_batch_dict
 
     started = time.perf_counter()
-    batch = parse_batch(body)
+    data = decode_body(body)
+    batch = parse_batch_dict(data, service.breaker.live_kind(*batch_target(data)))
     if batch.client_batch_id is not None:
         known = service.observations.find(batch.model, batch.version, batch.client_batch_id)
         if known is not None:  # a retry whose first answer was lost
@@ -222,7 +223,12 @@ async def observations(request: Request, service: ServiceDep, principal: Observe
     """Store a batch (all or nothing) and evaluate the breaker rules on it, in one commit.
 
     Body: ``{"model", "version", "observations": [...]}`` or the columnar form
-    ``{"model", "version", "prediction": [...], "outcome": [...], "sensitive": {attr: [...]}}``.
+    ``{"model", "version", "prediction": [...], "outcome": [...], "sensitive": {attr: [...]}}``,
+    optionally with what people did: ``reviewed``, ``overridden``, ``final_decision`` (required
+    for a model whose policy has oversight limits; 0/1 decisions only). Predictions are what the
+    filing declares: 0/1 decisions, scores (a ranking model, decided at the filing's threshold),
+    class labels (a classifier with more than two classes) or numbers (a regression model);
+    outcomes likewise, ``null`` until known.
     Answers 201 only after the batch is committed; ``tripped`` tells whether it suspended the
     model (the suspension is committed with the batch). With ``client_batch_id`` a retried batch
     is stored once: the retry answers 200 with ``duplicate: true`` and the first batch's id.

@@ -121,3 +121,29 @@ def test_duckdb_path_returns_identical_counts(tmp_path, fmt):
     assert from_file.attributes == in_memory.attributes
     assert from_file.levels == in_memory.levels
     np.testing.assert_array_equal(from_file.cells, in_memory.cells)
+
+
+def test_error_bins_of_the_default_edges_equal_a_binary_search_on_and_beside_every_edge():
+    from fairgate.audit.core.regression import ERROR_EDGES, error_bins
+
+    edges = np.asarray(ERROR_EDGES)
+    rng = np.random.default_rng(0)
+    values = np.concatenate(
+        [
+            edges,
+            np.nextafter(edges, np.inf),
+            np.nextafter(edges, -np.inf),
+            edges * (1 + 1e-7),
+            edges * (1 - 1e-7),
+            [0.0, -0.0, 1e300, -1e300, 5e-324, -5e-324, 1e-40, -1e-40, 1e39, -1e39],
+            rng.normal(0, 3, 50_000),
+            rng.standard_cauchy(50_000),
+            rng.normal(0, 1e-4, 5_000),
+        ]
+    )
+    expected = np.searchsorted(edges, values, side="right")
+    np.testing.assert_array_equal(error_bins(values, ERROR_EDGES), expected)
+    custom = (-1.0, 0.0, 2.5)
+    np.testing.assert_array_equal(
+        error_bins(values, custom), np.searchsorted(np.asarray(custom), values, side="right")
+    )

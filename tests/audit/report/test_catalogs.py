@@ -93,7 +93,25 @@ def test_every_key_the_report_uses_is_in_the_catalog(lang):
 
 
 def test_every_catalog_key_is_used():
-    code = "\n".join(p.read_text(encoding="utf-8") for p in REPORT_CODE.glob("*.py"))
+    # the report's code, and the registry and command-line messages (votes, checkpoints, ...)
+    root = REPORT_CODE.parents[1]
+    files = [*REPORT_CODE.glob("*.py"), *(root / "registry").rglob("*.py")]
+    files += [*(root / "fairgate").rglob("*.py")]
+    code = "\n".join(p.read_text(encoding="utf-8") for p in files)
     literals = set(re.findall(r"""["']([a-z_]+)["']""", code))
-    unused = set(load_catalog("en")) - _used_keys() - _families() - literals
+    unused = set(load_catalog("en")) - _used_keys() - _families() - literals - _web_keys()
     assert unused == set(), sorted(unused)
+
+
+def _web_keys() -> set[str]:
+    """Keys the web pages use: literals in their templates and code, and the families they build."""
+    root = REPORT_CODE.parents[1]
+    files = [
+        *(root / "report_templates" / "web").glob("*.j2"),
+        *(root / "registry" / "web").glob("*.py"),
+    ]
+    used = set()
+    for path in files:
+        used |= set(re.findall(r"""["'](web_[a-z0-9_]+)["']""", path.read_text(encoding="utf-8")))
+    families = {u for u in used if u.endswith("_")}
+    return used | {k for k in load_catalog("en") if k.startswith(tuple(families))}

@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from fairgate.registry.api.auth import TokenStore, tokens_table
+from fairgate.registry.store.webhooks import WebhookStore
 
 CALLERS = (
     "none",
@@ -37,6 +38,8 @@ VENDORS = frozenset({"acme", "other"})
 # (method, path) -> (roles allowed besides admin, statuses they may get)
 EXPECT: dict[tuple[str, str], tuple[frozenset[str], frozenset[int]]] = {
     ("GET", "/v1/public/models"): (EVERYONE, frozenset({200})),
+    ("GET", "/public/register.json"): (EVERYONE, frozenset({200})),
+    ("GET", "/public/feed.atom"): (EVERYONE, frozenset({200})),
     ("GET", "/health"): (EVERYONE, frozenset({200})),
     ("GET", "/ready"): (EVERYONE, frozenset({200})),
     ("POST", "/v1/artifacts"): (VENDORS, frozenset({201})),
@@ -83,6 +86,16 @@ EXPECT: dict[tuple[str, str], tuple[frozenset[str], frozenset[int]]] = {
         frozenset({200}),
     ),
     ("POST", "/v1/names/{name}/owner"): (frozenset(), frozenset({200})),
+    ("GET", "/v1/public/checkpoint"): (EVERYONE, frozenset({200})),
+    ("GET", "/v1/public/key"): (EVERYONE, frozenset({200})),
+    ("GET", "/v1/models/{name}/{version}/votes"): (
+        frozenset({"acme", "committee"}),
+        frozenset({200}),
+    ),
+    ("POST", "/v1/webhooks"): (frozenset(), frozenset({201})),
+    ("GET", "/v1/webhooks"): (frozenset(), frozenset({200})),
+    ("DELETE", "/v1/webhooks/{hook_id}"): (frozenset(), frozenset({200})),
+    ("GET", "/v1/webhooks/{hook_id}/deliveries"): (frozenset(), frozenset({200})),
 }
 
 _counter = itertools.count()
@@ -120,6 +133,9 @@ def _request(env, route: tuple[str, str], upload_id: str, store: TokenStore) -> 
     content: bytes | None = None
     fill = {"name": "vendor-a-model", "version": "1", "policy": "default"}
     fill["audit_id"] = str(env.registry.audits("vendor-a-model", "1")[-1].id)
+    if "{hook_id}" in path:  # a receiver that is never there: nothing leaves this machine
+        hooks = WebhookStore(env.registry.engine)
+        fill["hook_id"] = hooks.create("http://127.0.0.1:9/h", model="none", actor="t")[0].id
     if route == ("DELETE", "/v1/tokens/{token_id}"):
         fill["token_id"] = store.create("public", label="to revoke")[1].id
     if route in (
@@ -151,6 +167,8 @@ def _request(env, route: tuple[str, str], upload_id: str, store: TokenStore) -> 
         body = {"policy": "city-example", "rationale": "checking every role of the API"}
     elif route == ("POST", "/v1/names/{name}/owner"):
         body = {"vendor": "other", "rationale": "checking every role of the API"}
+    elif route == ("POST", "/v1/webhooks"):
+        body = {"url": "http://127.0.0.1:9/h", "model": "none"}
     elif route == ("GET", "/v1/ledger"):
         params = {"limit": 5}
     return {"method": method, "url": url, "params": params, "json": body, "content": content}
@@ -166,6 +184,9 @@ def _snapshot(env) -> tuple[Any, ...]:
         "observation_batches",
         "policies",
         "policy_assignments",
+        "votes",
+        "webhooks",
+        "webhook_deliveries",
     )
     with env.registry.engine.connect() as conn:
         counts = tuple(

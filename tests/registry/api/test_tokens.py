@@ -88,3 +88,19 @@ def test_require_role(store):
     admin = store.verify(store.create("admin")[0])
     assert require_role(admin, "committee") is admin
     assert [t.role for t in store.list()] == ["operations", "admin"]
+
+
+def test_a_committee_token_names_its_member_and_acts_as_it(store):
+    ann, info = store.create("committee", member="  Ann Li ")
+    assert info.member == "Ann Li" and info.to_dict()["member"] == "Ann Li"
+    assert store.verify(ann).actor == "committee:Ann Li"
+    second, _ = store.create("committee", member="Ann Li")  # one member, one voter
+    assert store.verify(second).actor == store.verify(ann).actor
+    plain, plain_info = store.create("committee")
+    assert store.verify(plain).actor == f"committee:{plain_info.id}"
+    _gone, gone_info = store.create("committee", member="Bo")
+    store.revoke(gone_info.id)
+    assert store.committee_members() == ["Ann Li"]
+    for role, member in (("vendor", "Ann"), ("admin", "Ann"), ("committee", "a:b")):
+        with pytest.raises(ValidationError, match="member"):
+            store.create(role, member=member, vendor="acme" if role == "vendor" else None)

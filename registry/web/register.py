@@ -1,0 +1,135 @@
+"""The public register (公示): what anyone may read about every filed algorithm, and nothing more.
+
+Each entry is built from an explicit list of public facts: name, version, purpose, department,
+the vendor's organisation name, risk level, state and since when, the latest audit's verdict,
+the decisions reported in the last 30 days, and each suspension with its reason and date. No
+token, e-mail address, responsible person, artifact or report path, evidence or internal note
+is ever read into an entry.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from fairgate.registry.web.history import (
+    LedgerHead,
+    StateChange,
+    all_events,
+    decisions_since,
+    latest_verdicts,
+    ledger_head,
+    state_changes,
+)
+
+__all__ = ["PublicEntry", "PublicRegister", "Suspension", "public_register"]
+
+RECENT_DAYS = 30.0
+"""The window of "decisions reported recently"."""
+
+
+@dataclass(frozen=True)
+class Suspension:
+    """A suspension as the public sees it: when, by whom (breaker or committee), why."""
+
+    at: str
+    by: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class PublicEntry:
+    """One filed model version in the public register."""
+
+    name: str
+    version: str
+    purpose: str
+    department: str
+    vendor: str
+    risk_level: str
+    state: str
+    since: str
+    verdict: str
+    decisions_30_days: int
+    suspensions: tuple[Suspension, ...]
+    changes: tuple[StateChange, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (``changes`` as ``{at, from, to}``)."""
+        body = asdict(self)
+        body["suspensions"] = [asdict(s) for s in self.suspensions]
+        body["changes"] = [
+            {"at": c.at, "from": c.from_state, "to": c.to_state} for c in self.changes
+        ]
+        return body
+
+
+@dataclass(frozen=True)
+class PublicRegister:
+    """Every entry, every state change (newest last) and the ledger head."""
+
+    entries: tuple[PublicEntry, ...]
+    changes: tuple[StateChange, ...]
+    head: LedgerHead
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form served at ``/public/register.json``."""
+        return {
+            "ledger": {"length": self.head.length, "head_hash": self.head.hash},
+            "algorithms": [e.to_dict() for e in self.entries],
+        }
+
+
+def _suspension(change: StateChange) -> Suspension:
+    if change.kind == "breaker_trip":
+        return Suspension(change.at, "breaker", change.rule)
+    return Suspension(change.at, "committee", change.rationale)
+
+
+def _vendor_name(filing: dict[str, Any], owner: str | None) -> str:
+    vendor = filing.get("vendor")
+    if isinstance(vendor, dict) and vendor.get("name"):
+        return str(vendor["name"])
+    return owner or ""
+
+
+def public_register(registry: Any) -> PublicRegister:
+    """Build the public register from the registry and its ledger.
+
+    Parameters
+    ----------
+    registry : Registry
+        The registry.
+
+    Returns
+    -------
+    PublicRegister
+    """
+    changes = state_changes(all_events(registry.engine))
+    by_version: dict[tuple[str, str], list[StateChange]] = defaultdict(list)
+    for change in changes:
+        by_version[(change.name, change.version)].append(change)
+    volumes = decisions_since(registry.engine, RECENT_DAYS)
+    verdicts = latest_verdicts(registry.engine)
+    entries = []
+    for mv in registry.list_versions():
+        key = (mv.name, mv.version)
+        own = tuple(by_version.get(key, ()))
+        entries.append(
+            PublicEntry(
+                name=mv.name,
+                version=mv.version,
+                purpose=mv.purpose,
+                department=mv.department,
+                vendor=_vendor_name(registry.filing(mv.name, mv.version), mv.vendor),
+                risk_level=mv.risk_level,
+                state=mv.state,
+                since=own[-1].at if own else mv.created_at.isoformat(),
+                verdict=verdicts.get(key, "none"),
+                decisions_30_days=volumes.get(key, 0),
+                suspensions=tuple(_suspension(c) for c in own if c.to_state == "SUSPENDED"),
+                changes=own,
+            )
+        )
+    return PublicRegister(tuple(entries), tuple(changes), ledger_head(registry.engine))

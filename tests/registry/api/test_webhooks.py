@@ -1,0 +1,206 @@
+"""Webhooks against a real receiver on 127.0.0.1: signed, retried after a failure, visible."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from tests.fixtures.service import make_env
+
+
+class Receiver:
+    """An http.server in a thread: checks each signature, fails the first ``fail_first`` posts."""
+
+    def __init__(self, fail_first: int = 1, redirect: bool = False) -> None:
+        self.secret: str | None = None
+        self.received: list[dict] = []
+        self.bad_signatures = 0
+        self.posts = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                outer.posts += 1
+                if redirect:
+                    self.send_response(307)
+                    self.send_header("Location", "http://127.0.0.1:9/elsewhere")
+                    self.end_headers()
+                    return
+                want = "sha256=" + hmac.new(outer.secret.encode(), body, hashlib.sha256).hexdigest()
+                signed = hmac.compare_digest(want, self.headers["X-Fairgate-Signature"] or "")
+                fresh = abs(time.time() - int(self.headers["X-Fairgate-Timestamp"])) < 300
+                if not (signed and fresh):
+                    outer.bad_signatures += 1
+                    self.send_response(401)
+                elif outer.posts <= fail_first:
+                    self.send_response(503)
+                else:
+                    outer.received.append(json.loads(body))
+                    self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def hook_env(tmp_path_factory):
+    import os
+
+    saved = {
+        k: os.environ.get(k) for k in ("FAIRGATE_WEBHOOK_BACKOFF", "FAIRGATE_WEBHOOK_ATTEMPTS")
+    }
+    os.environ["FAIRGATE_WEBHOOK_BACKOFF"] = "0.3"
+    os.environ["FAIRGATE_WEBHOOK_ATTEMPTS"] = "3"
+    try:
+        env = make_env(tmp_path_factory.mktemp("hooks"))
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    yield env
+    env.server.stop()
+
+
+def _wait(check, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting")
+
+
+def _trip(env, name):
+    n = 300
+    sex = ["F"] * n + ["M"] * n
+    pred = [int(i % 100 < 5) for i in range(n)] + [int(i % 100 < 95) for i in range(n)]
+    body = {"model": name, "version": "1", "prediction": pred, "sensitive": {"sex": sex}}
+    with env.client("operations") as c:
+        r = c.post("/v1/observations", json=body)
+    assert r.status_code == 201 and r.json()["tripped"] is True, r.text
+
+
+def test_signed_deliveries_are_retried_and_visible_and_a_trip_is_delivered(hook_env):
+    env = hook_env
+    receiver = Receiver(fail_first=1)
+    try:
+        with env.client("admin") as admin:
+            r = admin.post("/v1/webhooks", json={"url": receiver.url, "model": "wh"})
+            assert r.status_code == 201, r.text
+            hook = r.json()
+            receiver.secret = hook["secret"]
+            listed = admin.get("/v1/webhooks").json()["webhooks"]
+            assert [h["id"] for h in listed] == [hook["id"]]
+            assert "secret" not in listed[0]  # shown once only
+        env.activate("wh", "1")  # FILED, AUDITED, ACTIVE
+        env.activate("other-model", "1")  # not subscribed
+        _trip(env, "wh")
+        got = _wait(lambda: len(receiver.received) >= 4 and receiver.received)
+        got = sorted(got, key=lambda m: m["event_id"])  # the failed first one came later
+        assert [(m["kind"], m["state"]) for m in got] == [
+            ("file", "FILED"),
+            ("audit", "AUDITED"),
+            ("approve", "ACTIVE"),
+            ("breaker_trip", "SUSPENDED"),
+        ]
+        assert {m["model"] for m in got} == {"wh"}
+        assert got[2]["summary"]["en"] == "wh version 1 is now ACTIVE."
+        assert "ACTIVE" in got[2]["summary"]["zh"]
+        assert got[3]["rule"] == "live_dp" and got[3]["actor"] == "circuit breaker"
+        assert receiver.bad_signatures == 0
+        with env.client("admin") as admin:
+            rows = admin.get(f"/v1/webhooks/{hook['id']}/deliveries").json()["deliveries"]
+        assert {d["status"] for d in rows} == {"delivered"}
+        first = min(rows, key=lambda d: d["event_id"])
+        assert first["attempts"] == 2 and first["last_status"] == 204  # failed once, then OK
+        assert sorted(d["attempts"] for d in rows) == [1, 1, 1, 2]
+    finally:
+        receiver.close()
+
+
+def test_a_redirect_is_not_followed_and_ends_failed(hook_env):
+    env = hook_env
+    receiver = Receiver(redirect=True)
+    try:
+        with env.client("admin") as admin:
+            r = admin.post("/v1/webhooks", json={"url": receiver.url, "model": "redir"})
+            hook = r.json()
+        with env.client("acme") as c:
+            assert (
+                c.post("/v1/models", json={"filing": env.filing("redir", "1")}).status_code == 201
+            )
+        with env.client("admin") as admin:
+
+            def failed():
+                rows = admin.get(f"/v1/webhooks/{hook['id']}/deliveries").json()["deliveries"]
+                return rows if rows and rows[0]["status"] == "failed" else None
+
+            [row] = _wait(failed)
+        assert row["attempts"] == 3 and "redirect" in row["last_error"]
+        assert "not followed" in row["last_error"] and receiver.posts == 3
+    finally:
+        receiver.close()
+
+
+def test_only_admins_subscribe_and_bad_urls_are_refused(hook_env):
+    env = hook_env
+    with env.client("operations") as c:
+        assert c.post("/v1/webhooks", json={"url": "https://ops.example.org/h"}).status_code == 403
+    with env.client("committee") as c:
+        assert c.get("/v1/webhooks").status_code == 403
+    with env.client("admin") as admin:
+        for bad in ("ftp://ops.example.org/h", "file:///etc/passwd", "ops.example.org/h",
+                    "http://user:pw@ops.example.org/h", "javascript:alert(1)"):  # fmt: skip
+            r = admin.post("/v1/webhooks", json={"url": bad})
+            assert r.status_code == 422, (bad, r.text)
+            assert "url" in r.json()["message"]
+        r = admin.post("/v1/webhooks", json={"url": "https://ops.example.org/h"})
+        assert r.status_code == 201 and r.json()["model"] is None
+        hook_id = r.json()["id"]
+        r = admin.delete(f"/v1/webhooks/{hook_id}")
+        assert r.status_code == 200 and r.json()["deleted_at"]
+        assert admin.get("/v1/webhooks/0123456789abcdef/deliveries").status_code == 404
+
+
+def test_state_changes_while_the_service_is_down_are_delivered_after_restart(hook_env):
+    env = hook_env
+    receiver = Receiver(fail_first=0)
+    try:
+        with env.client("admin") as admin:
+            hook = admin.post("/v1/webhooks", json={"url": receiver.url, "model": "down"}).json()
+        receiver.secret = hook["secret"]
+        env.server.kill()  # SIGKILL: nothing is flushed on the way down
+        env.registry.file(env.filing("down", "1"), None, actor="vendor:acme", vendor="acme")
+        env.registry.decide("down", "1", "withdraw", rationale="no longer needed", actor="A. M")
+        assert receiver.posts == 0
+        env.server.start()
+        got = _wait(lambda: len(receiver.received) >= 2 and receiver.received)
+        assert sorted((m["kind"], m["state"]) for m in got) == [
+            ("file", "FILED"),
+            ("withdraw", "WITHDRAWN"),
+        ]
+    finally:
+        receiver.close()
