@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from fairgate.errors import AuthenticationError, FairgateError, NotFoundError, PermissionDeniedError
 from fairgate.registry import usecases
-from fairgate.registry.store.lifecycle import COMMITTEE_ACTIONS
+from fairgate.registry.store.lifecycle import COMMITTEE_ACTIONS, DISSENT
 from fairgate.registry.web.guard import (
     SESSION_COOKIE,
     SIGNIN_COOKIE,
@@ -193,7 +193,7 @@ def decide(
     """Record the signed-in member's decision (or vote) with its rationale."""
     session = committee_session(request)
     check_csrf(session, csrf)
-    if action not in COMMITTEE_ACTIONS:
+    if action not in (*COMMITTEE_ACTIONS, DISSENT):
         raise NotFoundError(f"action={action[:40]!r} is not a committee decision.")
     service = request.app.state.service
     request_ = usecases.DecisionRequest(

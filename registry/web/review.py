@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fairgate.registry.store import AuditRecord, ModelVersion, allowed_actions
-from fairgate.registry.store.lifecycle import COMMITTEE_ACTIONS, MIN_RATIONALE
+from fairgate.registry.store.lifecycle import COMMITTEE_ACTIONS, DISSENT, MIN_RATIONALE
 from fairgate.registry.store.records import AUDIT_COMPLETED
 from fairgate.registry.web.history import model_events, state_changes
 
@@ -207,6 +207,8 @@ def review(registry: Any, name: str, version: str) -> Review:
         previous_verdict = prev_audit.verdict if prev_audit else "none"
         rows = _rule_rows(prev_audit, current)
     actions = [a for a in allowed_actions(model.state) if a in COMMITTEE_ACTIONS]
+    if model.state in AWAITING:
+        actions.append(DISSENT)
     events = model_events(registry.engine, name)
     return Review(
         model=model,
