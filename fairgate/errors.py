@@ -43,15 +43,29 @@ class FairgateError(Exception):
         The HTTP status the service answers with for this error.
     code : str
         A short, stable machine-readable name for the error (used in JSON bodies).
+    message_key : str or None
+        The message catalog key of ``message`` (with ``params``), when the message is one a
+        committee member reads: the service and the CLI then say it in the reader's language.
+    params : dict
+        The values of the catalog message's placeholders.
     """
 
     status_code: int = 500
     code: str = "fairgate_error"
 
-    def __init__(self, message: str, *, details: dict[str, object] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        details: dict[str, object] | None = None,
+        message_key: str | None = None,
+        params: dict[str, object] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.details: dict[str, object] = dict(details or {})
+        self.message_key = message_key
+        self.params: dict[str, object] = dict(params or {})
 
     def to_dict(self) -> dict[str, object]:
         """Return the JSON body the service sends for this error."""

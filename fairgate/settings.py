@@ -14,6 +14,12 @@ variable                           meaning (default)
 ``FAIRGATE_MAX_BODY_BYTES``        largest JSON body the service accepts (16 MiB)
 ``FAIRGATE_MIN_GROUP_SIZE``        groups smaller than this are flagged insufficient (30)
 ``FAIRGATE_SEED``                  seed for bootstrap, sampling and SHAP (0)
+``FAIRGATE_SANDBOX_MEMORY_BYTES``  address space of a sandbox worker (4 GiB)
+``FAIRGATE_SANDBOX_CPU_SECONDS``   CPU time of a sandbox worker's whole life (900)
+``FAIRGATE_SANDBOX_OPEN_FILES``    open files of a sandbox worker (256)
+``FAIRGATE_SANDBOX_LOAD_SECONDS``  wall time to start a worker and load the model (120)
+``FAIRGATE_SANDBOX_CALL_SECONDS``  wall time of one scoring call (600)
+``FAIRGATE_SANDBOX_OUTPUT_BYTES``  largest answer of one scoring call (1 GiB)
 ``FAIRGATE_QUORUM``                distinct committee members who must approve or reinstate, when
                                    the governing policy sets no ``quorum`` (1)
 ``FAIRGATE_CHECKPOINT_KEY``        PEM file of the Ed25519 key that signs ledger checkpoints
@@ -118,6 +124,12 @@ class Settings:
         Default minimum group size below which a group is flagged ``insufficient``.
     seed : int
         Default random seed.
+    sandbox_memory_bytes, sandbox_cpu_seconds, sandbox_open_files : int
+        Resource limits of the sandbox worker that loads and scores a vendor's model.
+    sandbox_load_seconds, sandbox_call_seconds : int
+        Wall-time deadlines of the worker's start (with the model's load) and of one call.
+    sandbox_output_bytes : int
+        Largest answer (the scores of one call) the worker may send back.
     quorum : int
         How many distinct committee members must approve or reinstate a model version when its
         governing policy sets no ``quorum`` (1: one member decides, as before quorums existed).
@@ -148,6 +160,26 @@ class Settings:
     )
     min_group_size: int = field(default_factory=lambda: _env_int("FAIRGATE_MIN_GROUP_SIZE", 30, 1))
     seed: int = field(default_factory=lambda: _env_int("FAIRGATE_SEED", 0))
+    sandbox_memory_bytes: int = field(
+        default_factory=lambda: _env_int(
+            "FAIRGATE_SANDBOX_MEMORY_BYTES", 4 * 1024**3, 256 * 1024**2
+        )
+    )
+    sandbox_cpu_seconds: int = field(
+        default_factory=lambda: _env_int("FAIRGATE_SANDBOX_CPU_SECONDS", 900, 1)
+    )
+    sandbox_open_files: int = field(
+        default_factory=lambda: _env_int("FAIRGATE_SANDBOX_OPEN_FILES", 256, 16)
+    )
+    sandbox_load_seconds: int = field(
+        default_factory=lambda: _env_int("FAIRGATE_SANDBOX_LOAD_SECONDS", 120, 1)
+    )
+    sandbox_call_seconds: int = field(
+        default_factory=lambda: _env_int("FAIRGATE_SANDBOX_CALL_SECONDS", 600, 1)
+    )
+    sandbox_output_bytes: int = field(
+        default_factory=lambda: _env_int("FAIRGATE_SANDBOX_OUTPUT_BYTES", 1024**3, 1024)
+    )
     quorum: int = field(default_factory=lambda: _env_int("FAIRGATE_QUORUM", 1, 1))
     checkpoint_key: Path | None = field(
         default_factory=lambda: _env_path("FAIRGATE_CHECKPOINT_KEY")

@@ -19,14 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from fairgate.errors import (
-    ArtifactIntegrityError,
-    ConflictError,
-    FairgateError,
-    FilingError,
-    NotFoundError,
-    PolicyError,
-)
+from fairgate.errors import ArtifactIntegrityError, ConflictError, FairgateError, PolicyError
 from fairgate.registry.store.lifecycle import check_transition
 
 if TYPE_CHECKING:
@@ -45,11 +38,9 @@ __all__ = [
     "decide",
     "file_model",
     "prepare_audit",
+    "previous_audit",
     "run_prepared_audit",
 ]
-
-DEFAULT_POLICY = "default"
-"""The policy of a filing that names none."""
 
 
 @dataclass(frozen=True)
@@ -127,7 +118,9 @@ class PreparedAudit:
     ``policy`` the policy the audit is judged by and ``policy_ref`` where it came from (its
     ``NAME@VERSION`` from the policy store, a local file, or ``"inline"``) and ``governing`` the
     published policy's name, version and SHA-256 (recorded with the audit); ``out_dir``,
-    ``seed`` and ``allow_pickle`` are resolved.
+    ``seed`` and ``allow_pickle`` are resolved. ``previous`` is the latest completed audit of
+    the model's previous version (see :func:`previous_audit`), which the report shows beside
+    this one.
     """
 
     request: AuditRequest
@@ -140,6 +133,7 @@ class PreparedAudit:
     out_dir: Path
     seed: int
     allow_pickle: bool
+    previous: AuditResult | None = None
 
 
 @dataclass(frozen=True)
@@ -194,7 +188,8 @@ def file_model(registry: Registry, request: FileRequest) -> ModelVersion:
     Returns
     -------
     ModelVersion
-        In state FILED; ``findings`` names declared inputs the policy prohibits.
+        In state FILED; ``findings`` names declared inputs that the published policy the
+        version is assigned (the one its audits apply) prohibits.
 
     The filing's ``policy`` must name a policy the committee published (``NAME`` or
     ``NAME@VERSION``; ``default`` when it names none); it is checked before anything is stored,
@@ -216,13 +211,10 @@ def file_model(registry: Registry, request: FileRequest) -> ModelVersion:
 
     parsed = parse_filing(request.filing)
     policies = PolicyStore(registry.engine)
-    policies.publish_builtins()
-    ref = parsed.policy or DEFAULT_POLICY
-    try:
-        policy = policies.get(ref)
-    except NotFoundError as exc:
-        raise FilingError(f"policy: {exc.message}", details=exc.details) from None
-    record = registry.file(parsed, request.artifact, actor=request.actor, vendor=request.vendor)
+    policy = policies.for_filing(parsed.policy)
+    record = registry.file(
+        parsed, request.artifact, actor=request.actor, vendor=request.vendor, policy=policy
+    )
     why = "the policy the filing names" if parsed.policy else "no policy named: the default"
     policies.assign(record.name, record.version, policy.ref, actor=request.actor, rationale=why)
     return record
@@ -326,6 +318,17 @@ def check_auditable(registry: Registry, name: str, version: str) -> ModelVersion
     return record
 
 
+def previous_audit(registry: Registry, name: str, version: str) -> AuditResult | None:
+    """The previous version's latest completed audit (None when there is none).
+
+    See :meth:`~fairgate.registry.store.reader.RegistryReader.previous_audit`.
+    """
+    from fairgate.audit.report.result import SCHEMA_VERSION, AuditResult
+
+    record = registry.previous_audit(name, version, SCHEMA_VERSION)
+    return None if record is None else AuditResult.from_dict(record.result)
+
+
 def prepare_audit(registry: Registry, request: AuditRequest) -> PreparedAudit:
     """Check everything an audit of a filed version needs before it runs.
 
@@ -362,15 +365,9 @@ def prepare_audit(registry: Registry, request: AuditRequest) -> PreparedAudit:
     filing = registry.filing_object(record.name, record.version)
     policy, policy_ref, governing = _policy_of(registry, request, filing)
     settings = registry.settings
-    out_dir = request.out_dir
-    if out_dir is None:
-        stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%S")
-        out_dir = (
-            settings.reports_dir
-            / record.name
-            / record.version
-            / (f"{stamp}-{secrets.token_hex(3)}")
-        )
+    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%S")
+    folder = settings.reports_dir / record.name / record.version
+    out_dir = request.out_dir or folder / f"{stamp}-{secrets.token_hex(3)}"
     return PreparedAudit(
         request=request,
         model_path=Path(model_path),
@@ -382,6 +379,7 @@ def prepare_audit(registry: Registry, request: AuditRequest) -> PreparedAudit:
         out_dir=Path(out_dir),
         seed=settings.seed if request.seed is None else int(request.seed),
         allow_pickle=bool(request.allow_pickle or settings.allow_pickle),
+        previous=previous_audit(registry, record.name, record.version),
     )
 
 
@@ -429,6 +427,7 @@ def run_prepared_audit(registry: Registry, prepared: PreparedAudit) -> AuditOutc
             allow_pickle=prepared.allow_pickle,
             progress=request.progress,
             engine=request.engine,
+            previous=prepared.previous,
         )
         audited = result.model.get("sha256")
         if audited != prepared.artifact_sha256:

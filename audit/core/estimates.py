@@ -29,6 +29,7 @@ __all__ = [
     "Estimate",
     "Mean",
     "Proportion",
+    "binomial_counts",
     "check_alpha",
     "estimate_interval",
     "estimate_p_values",
@@ -123,6 +124,29 @@ def check_alpha(alpha: float) -> None:
         )
 
 
+def binomial_counts(
+    successes: np.ndarray, trials: np.ndarray, alpha: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The set-up of every binomial interval: ``alpha`` checked, the counts as floats.
+
+    Parameters
+    ----------
+    successes, trials : array-like of int
+        Numerator and denominator counts.
+    alpha : float
+        One minus the coverage (checked: strictly between 0 and 1).
+
+    Returns
+    -------
+    (k, n, valid) : tuple of numpy.ndarray
+        ``valid`` is where ``n > 0`` (an interval is NaN elsewhere).
+    """
+    check_alpha(alpha)
+    k = np.asarray(successes, dtype=np.float64)
+    n = np.asarray(trials, dtype=np.float64)
+    return k, n, n > 0
+
+
 def wilson_interval(
     successes: np.ndarray, trials: np.ndarray, alpha: float = 0.05
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -140,12 +164,9 @@ def wilson_interval(
     (low, high) : tuple of numpy.ndarray
         NaN where ``trials == 0``.
     """
-    check_alpha(alpha)
-    k = np.asarray(successes, dtype=np.float64)
-    n = np.asarray(trials, dtype=np.float64)
+    k, n, valid = binomial_counts(successes, trials, alpha)
     z = float(stats.norm.ppf(1 - alpha / 2))
     z2 = z * z
-    valid = n > 0
     safe_n = np.where(valid, n, 1.0)
     p = k / safe_n
     denom = 1 + z2 / safe_n

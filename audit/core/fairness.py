@@ -50,15 +50,7 @@ def _aggregate(
     return float(fn(values, overall, method=method, include=include))
 
 
-def demographic_parity_difference(
-    counts: GroupCounts,
-    *,
-    method: Method = "between_groups",
-    attributes: str | Sequence[str] | None = None,
-    min_group_size: int = 0,
-) -> float:
-    """Largest difference in selection rate between groups.
-
+_ARGS_DOC = """
     Parameters
     ----------
     counts : GroupCounts
@@ -69,81 +61,90 @@ def demographic_parity_difference(
         The attribute or intersection to judge; default: the intersection of all counted
         attributes (what fairlearn does with several sensitive features).
     min_group_size : int, default 0
-        Groups smaller than this are left out.
+        Groups smaller than this are left out.{extra}
 
     Returns
     -------
     float
     """
-    return _aggregate("selection_rate", counts, method, attributes, min_group_size, "difference")
+_AGG_DOC = """
+    agg : {"worst_case", "mean"}, default "worst_case"
+        How the TPR and FPR parts are combined, as in fairlearn."""
 
 
-def demographic_parity_ratio(
-    counts: GroupCounts,
-    *,
-    method: Method = "between_groups",
-    attributes: str | Sequence[str] | None = None,
-    min_group_size: int = 0,
-) -> float:
-    """Smallest ratio of selection rates between groups.
+def _criterion(
+    name: str, rates: tuple[str, ...], kind: Literal["difference", "ratio"], summary: str
+) -> Callable[..., float]:
+    """A fairlearn aggregate of ``rates`` (one rate, or TPR and FPR combined with ``agg``)."""
+    worst = max if kind == "difference" else min
+    if len(rates) == 1:
 
-    Parameters are those of :func:`demographic_parity_difference`.
-    """
-    return _aggregate("selection_rate", counts, method, attributes, min_group_size, "ratio")
+        def criterion(
+            counts: GroupCounts,
+            *,
+            method: Method = "between_groups",
+            attributes: str | Sequence[str] | None = None,
+            min_group_size: int = 0,
+        ) -> float:
+            return _aggregate(rates[0], counts, method, attributes, min_group_size, kind)
 
+    else:
 
-def equal_opportunity_difference(
-    counts: GroupCounts,
-    *,
-    method: Method = "between_groups",
-    attributes: str | Sequence[str] | None = None,
-    min_group_size: int = 0,
-) -> float:
-    """Largest difference in true positive rate between groups."""
-    return _aggregate(
-        "true_positive_rate", counts, method, attributes, min_group_size, "difference"
-    )
+        def criterion(
+            counts: GroupCounts,
+            *,
+            method: Method = "between_groups",
+            attributes: str | Sequence[str] | None = None,
+            min_group_size: int = 0,
+            agg: Literal["worst_case", "mean"] = "worst_case",
+        ) -> float:
+            a, b = (_aggregate(r, counts, method, attributes, min_group_size, kind) for r in rates)
+            return _combine(a, b, agg, worst=worst)
 
-
-def equal_opportunity_ratio(
-    counts: GroupCounts,
-    *,
-    method: Method = "between_groups",
-    attributes: str | Sequence[str] | None = None,
-    min_group_size: int = 0,
-) -> float:
-    """Smallest ratio of true positive rates between groups."""
-    return _aggregate("true_positive_rate", counts, method, attributes, min_group_size, "ratio")
+    criterion.__name__ = criterion.__qualname__ = name
+    extra = _AGG_DOC if len(rates) > 1 else ""
+    criterion.__doc__ = summary + "\n" + _ARGS_DOC.replace("{extra}", extra)
+    return criterion
 
 
-def equalized_odds_difference(
-    counts: GroupCounts,
-    *,
-    method: Method = "between_groups",
-    attributes: str | Sequence[str] | None = None,
-    min_group_size: int = 0,
-    agg: Literal["worst_case", "mean"] = "worst_case",
-) -> float:
-    """The larger (or mean) of the TPR and FPR differences between groups, as in fairlearn."""
-    tpr = _aggregate("true_positive_rate", counts, method, attributes, min_group_size, "difference")
-    fpr = _aggregate(
-        "false_positive_rate", counts, method, attributes, min_group_size, "difference"
-    )
-    return _combine(tpr, fpr, agg, worst=max)
+_TPR_FPR = ("true_positive_rate", "false_positive_rate")
 
-
-def equalized_odds_ratio(
-    counts: GroupCounts,
-    *,
-    method: Method = "between_groups",
-    attributes: str | Sequence[str] | None = None,
-    min_group_size: int = 0,
-    agg: Literal["worst_case", "mean"] = "worst_case",
-) -> float:
-    """The smaller (or mean) of the TPR and FPR ratios between groups, as in fairlearn."""
-    tpr = _aggregate("true_positive_rate", counts, method, attributes, min_group_size, "ratio")
-    fpr = _aggregate("false_positive_rate", counts, method, attributes, min_group_size, "ratio")
-    return _combine(tpr, fpr, agg, worst=min)
+demographic_parity_difference = _criterion(
+    "demographic_parity_difference",
+    ("selection_rate",),
+    "difference",
+    "Largest difference in selection rate between groups.",
+)
+demographic_parity_ratio = _criterion(
+    "demographic_parity_ratio",
+    ("selection_rate",),
+    "ratio",
+    "Smallest ratio of selection rates between groups.",
+)
+equal_opportunity_difference = _criterion(
+    "equal_opportunity_difference",
+    ("true_positive_rate",),
+    "difference",
+    "Largest difference in true positive rate between groups.",
+)
+equal_opportunity_ratio = _criterion(
+    "equal_opportunity_ratio",
+    ("true_positive_rate",),
+    "ratio",
+    "Smallest ratio of true positive rates between groups.",
+)
+equalized_odds_difference = _criterion(
+    "equalized_odds_difference",
+    _TPR_FPR,
+    "difference",
+    "The larger (or mean) of the TPR and FPR differences between groups, as in fairlearn.",
+)
+equalized_odds_ratio = _criterion(
+    "equalized_odds_ratio",
+    _TPR_FPR,
+    "ratio",
+    "The smaller (or mean) of the TPR and FPR ratios between groups, as in fairlearn.",
+)
 
 
 def _combine(a: float, b: float, agg: str, worst: Callable[[float, float], float]) -> float:

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from fairgate.audit.core.counts import GroupCounts
+from fairgate.audit.core.binary_counts import GroupCounts
 from fairgate.audit.core.grouped import GroupedCounts
 from fairgate.errors import LabelError
 

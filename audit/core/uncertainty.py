@@ -15,7 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from fairgate.audit.core.estimates import check_alpha, two_proportion_p_values, wilson_interval
+from fairgate.audit.core.estimates import (
+    binomial_counts,
+    check_alpha,
+    two_proportion_p_values,
+    wilson_interval,
+)
 from fairgate.audit.core.metrics import METRICS, RateMetric, metric_values, resolve_metric
 from fairgate.errors import ValidationError
 
@@ -41,19 +46,16 @@ def jeffreys_interval(
     Parameters
     ----------
     successes, trials : array-like of int
-        Numerator and denominator counts (any matching shapes).
+        Successes and trials of each proportion (shapes broadcast together).
     alpha : float, default 0.05
-        One minus the coverage.
+        One minus the coverage, e.g. 0.05 for 95% intervals.
 
     Returns
     -------
     (low, high) : tuple of numpy.ndarray
-        NaN where ``trials == 0``.
+        The bounds; NaN for a proportion with no trials.
     """
-    check_alpha(alpha)
-    k = np.asarray(successes, dtype=np.float64)
-    n = np.asarray(trials, dtype=np.float64)
-    valid = n > 0
+    k, n, valid = binomial_counts(successes, trials, alpha)
     a, b = k + 0.5, np.maximum(n - k, 0) + 0.5
     low = np.where(k > 0, stats.beta.ppf(alpha / 2, a, b), 0.0)
     high = np.where(k < n, stats.beta.ppf(1 - alpha / 2, a, b), 1.0)

@@ -216,6 +216,7 @@ def run_audit(
     explain_size: int = 500,
     progress: bool = False,
     engine: str = "auto",
+    previous: AuditResult | None = None,
 ) -> AuditResult:
     """Run a full audit and, with ``out_dir``, write the result, the report and the notebook.
 
@@ -251,6 +252,9 @@ def run_audit(
         ``duckdb`` or ``spark`` score a Parquet file in batches to a scored log and count that
         log with DuckDB or Spark (``spark`` uses the active Spark session, e.g. the one
         ``spark-submit`` set up).
+    previous : AuditResult, optional
+        The latest audit of the model's previous version: the report shows this version
+        beside it.
 
     Returns
     -------
@@ -310,7 +314,7 @@ def run_audit(
             )
             if tmp is not None and final is not None:
                 with timer.step("report and notebook"):
-                    steps.write_outputs(result, tmp, final, model_path, data_path, lang)
+                    steps.write_outputs(result, tmp, final, model_path, data_path, lang, previous)
             result.timings = dict(timer.timings)
         if tmp is not None and final is not None:
             result.write(tmp / "audit.json")

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from fairgate.audit.pipeline.model_io import ModelInputs, check_artifact
+from fairgate.audit.pipeline.sandbox_limits import SandboxLimits
 from fairgate.errors import ModelLoadError, UnsafeModelError
 
 __all__ = ["ArtifactInfo", "SandboxLimits", "SandboxedModel", "inspect_artifact"]
@@ -41,31 +42,6 @@ __all__ = ["ArtifactInfo", "SandboxLimits", "SandboxedModel", "inspect_artifact"
 _MAX_LINE = 1 << 20
 _MAX_COLUMNS = 10_000
 _ENV_KEEP = ("PATH", "LANG", "LC_ALL")
-
-
-@dataclass(frozen=True)
-class SandboxLimits:
-    """Resource limits and deadlines of a sandbox worker.
-
-    Attributes
-    ----------
-    memory_bytes : int
-        Address-space limit (``RLIMIT_AS``), default 4 GiB.
-    cpu_seconds : int
-        CPU-time limit of the worker's whole life (``RLIMIT_CPU``), default 900.
-    open_files : int
-        Open file descriptors (``RLIMIT_NOFILE``), default 256.
-    load_timeout : float
-        Seconds the worker may take to start and load the model, default 120.
-    call_timeout : float
-        Seconds one scoring call may take, default 600.
-    """
-
-    memory_bytes: int = 4 << 30
-    cpu_seconds: int = 900
-    open_files: int = 256
-    load_timeout: float = 120.0
-    call_timeout: float = 600.0
 
 
 @dataclass(frozen=True)
@@ -117,10 +93,16 @@ def _stop(proc: subprocess.Popen, scratch: Path) -> None:
     shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _read_result(path: Path, n_rows: int) -> np.ndarray:
-    """Read the worker's ``.npy`` answer: no links, no pickle, one row per input row."""
+def _read_result(path: Path, n_rows: int, max_bytes: int) -> np.ndarray:
+    """Read the worker's ``.npy`` answer: no links, no pickle, bounded, one row per input row."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     with os.fdopen(fd, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size > max_bytes:
+            raise ValueError(
+                f"{size:,} bytes, over the sandbox's output limit of {max_bytes:,} bytes "
+                "(FAIRGATE_SANDBOX_OUTPUT_BYTES); score less data per call or raise the limit"
+            )
         version = np.lib.format.read_magic(fh)
         if version == (1, 0):
             shape, _order, dtype = np.lib.format.read_array_header_1_0(fh)
@@ -146,7 +128,7 @@ class SandboxedModel:
     allow_pickle : bool, default False
         Let the worker unpickle (``FAIRGATE_ALLOW_PICKLE``); the limits still apply.
     limits : SandboxLimits, optional
-        Default :class:`SandboxLimits`.
+        Default: :meth:`SandboxLimits.from_settings` (the operator's settings).
 
     Raises
     ------
@@ -164,7 +146,7 @@ class SandboxedModel:
         limits: SandboxLimits | None = None,
     ) -> None:
         self.path = Path(path).resolve()
-        self.limits = limits or SandboxLimits()
+        self.limits = limits if limits is not None else SandboxLimits.from_settings()
         self.kind = check_artifact(self.path, allow_pickle=allow_pickle)
         self._calls = 0
         self._buffer = b""
@@ -292,7 +274,7 @@ class SandboxedModel:
             writer.write_table(table)
         try:
             self._request({"op": op, "input": src, "output": out}, self.limits.call_timeout, op)
-            result = _read_result(self.scratch / out, len(frame))
+            result = _read_result(self.scratch / out, len(frame), self.limits.output_bytes)
         except (ValueError, OSError) as exc:
             raise ModelLoadError(
                 f"model: the sandboxed {op} returned unreadable output ({exc})."
@@ -400,7 +382,7 @@ def inspect_artifact(
     allow_pickle : bool, default False
         Whether formats that unpickle may load (in the worker).
     limits : SandboxLimits, optional
-        Default :class:`SandboxLimits`.
+        Default: :meth:`SandboxLimits.from_settings` (the operator's settings).
 
     Returns
     -------

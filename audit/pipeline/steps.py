@@ -208,15 +208,16 @@ def write_outputs(
     model_path: Path,
     data_path: Path,
     lang: str,
+    previous: AuditResult | None,
 ) -> None:
-    """Render the report and the reproducing notebook into ``tmp``."""
+    """Render the report (beside ``previous``, when given) and the reproducing notebook."""
     from fairgate.audit.report.html import write_report
     from fairgate.audit.report.notebook import write_notebook
 
     def final_path(p: Path) -> Path:
         return final / p.name if p.parent == tmp else p
 
-    write_report(result, tmp / "report.html", lang=lang)
+    write_report(result, tmp / "report.html", lang=lang, previous=previous)
     write_notebook(
         result,
         tmp / "audit.ipynb",

@@ -33,6 +33,7 @@ __all__ = [
     "DriftRule",
     "ExplainRule",
     "MetricRule",
+    "RuleDescription",
     "StrictModel",
     "WindowSpec",
     "canonical_metric",
@@ -79,6 +80,34 @@ class StrictModel(BaseModel):
     """A frozen pydantic model that refuses unknown fields."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RuleDescription(StrictModel):
+    """What a rule asks, in words a committee member reads: in English and in 简体中文.
+
+    Both are required, so the report states the committee's own rule in either language; the
+    Chinese text must hold Chinese characters.
+    """
+
+    en: str = Field(min_length=1, max_length=1000)
+    zh: str = Field(min_length=1, max_length=1000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _both_languages(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            raise ValueError(
+                "write the description in both languages, e.g. description: {en: 'every "
+                "group ...', zh: '每个群体……'}"
+            )
+        return data
+
+    @field_validator("zh")
+    @classmethod
+    def _chinese(cls, value: str) -> str:
+        if not any("\u3400" <= ch <= "\u9fff" for ch in value):
+            raise ValueError("the zh description must be written in Chinese")
+        return value
 
 
 def _norm_attributes(value: Any) -> Any:
@@ -168,7 +197,7 @@ class MetricRule(StrictModel):
     warn_margin: float = Field(0.0, ge=0.0, le=0.5)
     attributes: list[str | list[str]] | None = None
     severity: Literal["fail", "warn"] = "fail"
-    description: str = ""
+    description: RuleDescription | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -245,7 +274,7 @@ class ExplainRule(StrictModel):
     required: bool = True
     max_sensitive_share: float = Field(0.1, ge=0.0, le=1.0)
     severity: Literal["fail", "warn"] = "fail"
-    description: str = ""
+    description: RuleDescription | None = None
 
 
 class WindowSpec(StrictModel):

@@ -182,7 +182,7 @@ def rule_result(
         rule_id=rule.id,
         outcome=outcome,
         attributes=[str(a) for a in fields.get("attributes", ())],
-        description=rule.description or _description(rule),
+        description=rule.description.en if rule.description else _description(rule),
         value=None if value is None else float(value),
         threshold=None if threshold is None else float(threshold),
         groups_involved=[str(g) for g in fields.get("groups_involved", ())],

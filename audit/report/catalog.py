@@ -16,9 +16,17 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from fairgate.errors import ValidationError
+from fairgate.errors import FairgateError, ValidationError
 
-__all__ = ["LANGUAGES", "SAME_IN_EVERY_LANGUAGE", "Text", "catalog_problems", "load_catalog"]
+__all__ = [
+    "LANGUAGES",
+    "SAME_IN_EVERY_LANGUAGE",
+    "Text",
+    "catalog_problems",
+    "load_catalog",
+    "message_in",
+    "refusal",
+]
 
 LANGUAGES: dict[str, str] = {"en": "en", "zh": "zh_Hans_CN"}
 """Report languages and their babel locales."""
@@ -199,3 +207,47 @@ class Text:
         if not text:
             return False
         return bool(_CJK.search(text)) == (self.lang == "zh")
+
+
+def refusal(
+    cls: type[FairgateError], key: str, *, details: dict[str, object] | None = None, **params: Any
+) -> FairgateError:
+    """An error whose message is the catalog message ``key`` (English; other languages on demand).
+
+    Parameters
+    ----------
+    cls : type of FairgateError
+        The error class (its HTTP status).
+    key : str
+        The catalog key.
+    details : dict, optional
+        Machine-readable details.
+    **params
+        The message's placeholders.
+
+    Returns
+    -------
+    FairgateError
+        With ``message_key`` and ``params`` set, for :func:`message_in`.
+    """
+    text = load_catalog("en")[key].format(**params)
+    return cls(text, details=details, message_key=key, params=params)
+
+
+def message_in(exc: FairgateError, lang: str) -> str:
+    """The error's message in ``lang`` (its own text when it has no catalog key).
+
+    Parameters
+    ----------
+    exc : FairgateError
+        The error.
+    lang : {"en", "zh"}
+        The reader's language.
+
+    Returns
+    -------
+    str
+    """
+    if exc.message_key is None:
+        return exc.message
+    return load_catalog(lang)[exc.message_key].format(**exc.params)

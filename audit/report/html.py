@@ -33,11 +33,12 @@ _METHODS = (
 
 
 def _method(t: Text, text: str) -> str:
+    """A proxy method in the report's words (a method this fairgate does not know: in general)."""
     for pattern, key in _METHODS:
         match = pattern.match(text)
         if match:
             return t(key, **match.groupdict())
-    return text
+    return t("method_other")
 
 
 def _evidence(t: Text, finding: dict[str, Any]) -> str:

@@ -3,9 +3,9 @@
 A rule result (``AuditResult.verdict["rules"]``) carries its kind, a stable reason ``code`` and
 the code's ``params`` (with clauses under ``notes``); each code has a message in the catalogs
 (``why_<code>``), so a rule is told as one plain sentence in the report's language (who got
-what, against which limit), titled with the policy's own description when it is written in
-that language and with the catalog's description of the rule otherwise. No rule id reaches the
-page.
+what, against which limit), titled with the policy's own description in the report's language
+(every rule description holds both) and with the catalog's description of the rule otherwise.
+No rule id reaches the page.
 """
 
 from __future__ import annotations
@@ -96,6 +96,8 @@ _LABELS = (
     (re.compile(r"^(?P<feature>.+) \((?P<category>[a-z_ ]+)\)$"), "feature_category"),
 )
 _SHARE = re.compile(r"^(?P<label>.+) (?P<share>[0-9.]+)%$")
+_VERSUS = re.compile(r"^(?P<group>.+) \((?P<share>[0-9.]+)% vs (?P<reference>[0-9.]+)%\)$")
+"""A representation rule's group: its share in the data against the reference share."""
 
 
 @cache
@@ -148,6 +150,14 @@ def _value(t: Text, name: str, value: Any, spec: str) -> str:
         return str(value).split(" ", 1)[0]
     if name in ("top", "inputs"):
         return _label(t, str(value))
+    if name == "groups" and _VERSUS.match(str(value)):
+        match = _VERSUS.match(str(value))
+        return t(
+            "label_share_vs_reference",
+            group=match["group"],
+            share=t.pct(float(match["share"]) / 100),
+            reference=t.pct(float(match["reference"]) / 100),
+        )
     if name == "items":
         match = _SHARE.match(str(value))
         if match:
@@ -194,7 +204,11 @@ def _reason(t: Text, r: dict[str, Any], title: str) -> str:
 
 def _title(t: Text, rule: dict[str, Any]) -> str:
     own = rule.get("description")
-    if t.in_language(own):
+    if isinstance(own, dict):
+        own = own.get(t.lang)
+    elif not t.in_language(own):  # an audit recorded before descriptions had two languages
+        own = None
+    if own:
         return str(own)
     kind = rule["kind"]
     if kind == "ratio":
@@ -225,6 +239,7 @@ def rule_lines(result: Any, t: Text) -> list[RuleLine]:
     for r in result.verdict.get("rules", []):
         rule = {**kinds.get(str(r["rule_id"]), {}), "kind": r["kind"]}
         title = _title(t, rule)
+        title = title[:1].upper() + title[1:]  # a policy's description may start in lower case
         lines.append(
             RuleLine(
                 kind=rule["kind"],

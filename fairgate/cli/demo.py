@@ -14,7 +14,7 @@ __all__ = ["register"]
     type=click.Choice(["en", "zh"]),
     default="en",
     show_default=True,
-    help="Language of the HTML reports (English or 简体中文).",
+    help="Language of the console text and the HTML reports (English or 简体中文).",
 )
 @click.option(
     "--policy",

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from fairgate.audit.report.catalog import Text
     from fairgate.demo.data import DemoData
     from fairgate.demo.live import LiveStream
     from fairgate.registry.store import Registry
@@ -89,6 +90,7 @@ def run_demo(
     from rich.console import Console
     from threadpoolctl import threadpool_limits
 
+    from fairgate.audit.report.catalog import Text
     from fairgate.demo.data import FEATURES, UNAWARE_FEATURES, load_arrests_frame
     from fairgate.registry.store import Registry
     from fairgate.settings import get_settings
@@ -97,32 +99,33 @@ def run_demo(
     settings = get_settings()
     settings.ensure_home()
     registry = Registry(settings)
-    with console.status("Loading the Toronto arrests data (scikit-lego)…"):
+    t = Text(lang)
+    with console.status(t("demo_loading", source="scikit-lego")):
         data = load_arrests_frame(seed)
     console.print(
-        f"[bold]fairgate demo[/bold] — registry, artifacts and reports under {settings.home}\n"
-        f"Toronto arrests data: {len(data.train):,} rows to train, {len(data.audit):,} to audit."
+        f"[bold]fairgate demo[/bold] — {t('demo_intro', home=settings.home)}\n"
+        + t("demo_data", train=t.num(len(data.train)), audit=t.num(len(data.audit)))
     )
     plans = [
-        ("A", tuple(FEATURES), "takes colour and sex among its inputs"),
-        ("B", tuple(UNAWARE_FEATURES), "does not take colour or sex as inputs"),
+        ("A", tuple(FEATURES), t("demo_plan_a")),
+        ("B", tuple(UNAWARE_FEATURES), t("demo_plan_b")),
     ]
     # Small data: one thread per native library avoids oversubscribing a busy machine.
     with threadpool_limits(1):
-        filed = _file_versions(console, registry, settings.home, data, plans, seed, policy)
+        filed = _file_versions(console, t, registry, settings.home, data, plans, seed, policy)
         outcomes = [
-            _audit_and_decide(console, registry, settings.reports_dir, v, f, w, lang, seed)
+            _audit_and_decide(console, t, registry, settings.reports_dir, v, f, w, seed)
             for v, f, w, _ in filed
         ]
         approved = [(o, m) for o, (_, _, _, m) in zip(outcomes, filed, strict=True)]
         approved = [(o, m) for o, m in approved if o.state == "ACTIVE"]
         if not approved:
-            console.print("No version was approved, so none may serve.")
+            console.print(t("demo_none_approved"))
             return DemoRun(tuple(outcomes), None, None, None)
         outcome, model = approved[-1]
-        live = _serve(console, registry, settings, data, outcome, model, seed)
+        live = _serve(console, t, settings, data, outcome, model, seed)
     final = registry.get(DEMO_MODEL, outcome.version)
-    _print_end(console, registry, outcome, final.state, final.reason)
+    _print_end(console, t, registry, outcome, final.state, final.reason)
     return DemoRun(tuple(outcomes), outcome.version, live, final.state)
 
 
@@ -154,6 +157,7 @@ def _filing(version: str, features: tuple[str, ...], policy: str | None) -> dict
 
 def _file_versions(
     console: Console,
+    t: Text,
     registry: Registry,
     home: Path,
     data: DemoData,
@@ -168,17 +172,17 @@ def _file_versions(
     from fairgate.demo.show import print_filed
     from fairgate.registry.usecases import FileRequest, file_model
 
-    console.rule("[bold]备案 · file[/bold] — the vendor files each model version")
+    console.rule(f"[bold]备案 · file[/bold] — {t('demo_stage_file')}")
     filed = []
     for label, features, what in plans:
         version = _next_version(registry, DEMO_MODEL)
         work = home / "demo" / f"{DEMO_MODEL}-{version}"
         work.mkdir(parents=True, exist_ok=True)
-        with console.status(f"Training model {label}…"):
+        with console.status(t("demo_training", label=label)):
             model = arrests_model(data.train, seed, features=list(features))
             sio.dump(model, work / "model.skops")
             data.audit.to_parquet(work / "audit.parquet", index=False)
-        console.print(f"model {label} {what}")
+        console.print(t("demo_model_plan", label=label, what=what))
         filing = _filing(version, features, policy)
         request = FileRequest(filing, work / "model.skops", actor=_VENDOR)
         print_filed(console, file_model(registry, request), features)
@@ -188,12 +192,12 @@ def _file_versions(
 
 def _audit_and_decide(
     console: Console,
+    t: Text,
     registry: Registry,
     reports: Path,
     version: str,
     features: tuple[str, ...],
     work: Path,
-    lang: Literal["en", "zh"],
     seed: int,
 ) -> DemoOutcome:
     """评估 and 审批: audit one version (the one use case), then the committee decides."""
@@ -209,21 +213,16 @@ def _audit_and_decide(
         version,
         work / "audit.parquet",
         out_dir=out_dir,
-        lang=lang,
+        lang=t.lang,  # type: ignore[arg-type]
         seed=seed,
         progress=True,
     )
     print_reports(console, done.result)
     print_verdict(console, done.result, done.policy_ref)
-    console.print(f"report {done.report}  (audit {done.record.id}, recorded in the registry)")
+    console.print(t("demo_report", report=done.report, audit=done.record.id))
     outcome = done.result.outcome
     action = "reject" if outcome == "fail" else "approve"
-    why = {
-        "fail": f"The audit failed ({failing_rules(done.result)}); the model may not serve.",
-        "warn": "The audit passed with warnings, which the committee has read; approved for "
-        "service.",
-        "pass": "The audit passed every rule of the policy; approved for service.",
-    }[outcome]
+    why = t(f"demo_why_{outcome}", rules=failing_rules(done.result))
     record = decide(
         registry, DecisionRequest(DEMO_MODEL, version, action, rationale=why, actor=_COMMITTEE)
     )
@@ -235,7 +234,7 @@ def _audit_and_decide(
 
 def _serve(
     console: Console,
-    registry: Registry,
+    t: Text,
     settings: Any,
     data: DemoData,
     outcome: DemoOutcome,
@@ -248,25 +247,23 @@ def _serve(
     from fairgate.demo.data import SENSITIVE
     from fairgate.demo.live import local_service, records_fault, serve_decisions
 
-    console.rule(f"[bold]上线 · serve[/bold] — {DEMO_MODEL}@{outcome.version} goes live")
+    live_model = f"{DEMO_MODEL}@{outcome.version}"
+    console.rule(f"[bold]上线 · serve[/bold] — {t('demo_stage_serve', model=live_model)}")
     rng = np.random.default_rng(seed)
     fair = data.audit.iloc[rng.integers(0, len(data.audit), 2_000)]
     faulty = records_fault(data.audit.iloc[rng.integers(0, len(data.audit), 6_000)])
 
     def on_batch(phase: str, served: int, may_serve: bool) -> None:
         if phase == "faulty" and served == 250:
-            console.print(
-                "An upstream records fault now corrupts Black arrestees' records (prior checks "
-                "counted three times over, employment lost); the model never sees colour…"
-            )
-        answer = "may serve" if may_serve else "[bold red]do not serve[/bold red]"
-        console.print(f"  {phase:>6} decisions reported: {served:>5,}  fairgate: {answer}")
+            console.print(t("demo_fault"))
+        answer = (
+            t("demo_may_serve") if may_serve else f"[bold red]{t('demo_do_not_serve')}[/bold red]"
+        )
+        shown = t(f"demo_phase_{phase}").rjust(6)
+        console.print("  " + t("demo_batch", phase=shown, served=f"{served:>5,}", answer=answer))
 
     with local_service(settings) as service:
-        console.print(
-            f"fairgate service running in this process at {service.url}; the serving side asks "
-            "it before every batch of 250 decisions and reports each decision (StatusClient)."
-        )
+        console.print(t("demo_service", url=service.url, client="StatusClient"))
         live = serve_decisions(
             service,
             DEMO_MODEL,
@@ -279,16 +276,13 @@ def _serve(
             on_batch=on_batch,
         )
     if live.refused:
-        console.print(
-            f"[bold red]Circuit breaker tripped[/bold red]: serving stopped after "
-            f"{live.served_faulty:,} decisions on corrupted records; the push stream reported "
-            f"{live.pushed_state}. The service has stopped."
-        )
+        detail = t("demo_tripped_detail", served=t.num(live.served_faulty), state=live.pushed_state)
+        console.print(f"[bold red]{t('demo_tripped')}[/bold red]: {detail}")
     return live
 
 
 def _print_end(
-    console: Console, registry: Registry, outcome: DemoOutcome, state: str, reason: str
+    console: Console, t: Text, registry: Registry, outcome: DemoOutcome, state: str, reason: str
 ) -> None:
     """退出: the final state, the breaker's evidence from the ledger, the ledger, the reports."""
     from fairgate.demo.show import print_evidence, print_ledger
@@ -303,8 +297,4 @@ def _print_end(
     if trips:
         print_evidence(console, trips[-1])
     print_ledger(console, registry, DEMO_MODEL)
-    console.print(
-        "Only a passing re-audit and a committee decision reinstate it (or the committee "
-        "withdraws it for good). Open a report in a browser; each report folder also holds the "
-        "notebook that reproduces the audit."
-    )
+    console.print(t("demo_end"))

@@ -1,8 +1,10 @@
 """The service's error handlers: every refusal a 4xx JSON body, anything unexpected a bare 500.
 
 Every :class:`~fairgate.errors.FairgateError` becomes its HTTP status with a JSON body
-``{"error": code, "message": ...}``; request validation errors become 422 with the offending
-fields; anything unexpected becomes a generic 500 body (the trace goes to the server log only).
+``{"error": code, "message": ...}`` (a catalog message in the language the request's
+``Accept-Language`` prefers, English or 简体中文); request validation errors become 422 with
+the offending fields; anything unexpected becomes a generic 500 body (the trace goes to the
+server log only).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from fairgate.audit.report.catalog import message_in
 from fairgate.errors import FairgateError
 from fairgate.registry.api.redact import redact, server_roots
 
@@ -23,13 +26,22 @@ __all__ = ["install_error_handlers"]
 _log = logging.getLogger("fairgate.service")
 
 
+def _language(request: Request) -> str:
+    """``zh`` when the request's ``Accept-Language`` prefers Chinese, else ``en``."""
+    first = request.headers.get("accept-language", "").split(",")[0].strip().lower()
+    return "zh" if first.startswith("zh") else "en"
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map every error to its JSON answer on ``app``."""
 
     @app.exception_handler(FairgateError)
     async def _fairgate_error(request: Request, exc: FairgateError) -> JSONResponse:
         roots = server_roots(request.app.state.service.settings)
-        body = redact(json.loads(json.dumps(exc.to_dict(), default=str)), roots)
+        answer = exc.to_dict()
+        if exc.message_key is not None:  # a catalog message: say it in the reader's language
+            answer["message"] = message_in(exc, _language(request))
+        body = redact(json.loads(json.dumps(answer, default=str)), roots)
         return JSONResponse(body, status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)

@@ -4,7 +4,8 @@ The artifact opens in the sandbox (:func:`fairgate.audit.pipeline.sandbox.inspec
 which refuses corrupt files, archives over their bounds, pickle under another name and skops
 types outside the allowlist. The model's actual input names must then equal the filing's
 declared features (a 422 naming both lists), and every declared input that the filing's policy
-prohibits is reported to the vendor at once, before any audit runs.
+prohibits is reported to the vendor at once, before any audit runs. That is the published policy
+assigned to the filing, the one its audits will apply (never the built-ins in its place).
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ from __future__ import annotations
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fairgate.audit.pipeline.sandbox import ArtifactInfo, SandboxLimits, inspect_artifact
 from fairgate.errors import FilingError, ModelLoadError
 from fairgate.registry.store.artifacts import ArtifactRef, ArtifactStore
 from fairgate.registry.store.filing import Filing
+
+if TYPE_CHECKING:
+    from fairgate.audit.policy import Policy
 
 __all__ = [
     "FilingCheck",
@@ -77,26 +81,38 @@ class FilingCheck:
         }
 
 
-def prohibited_inputs(filing: Filing) -> tuple[ProhibitedInput, ...]:
-    """Declared inputs that the filing's built-in policy (default: ``default``) prohibits.
+def prohibited_inputs(
+    filing: Filing, policy: Policy, policy_ref: str
+) -> tuple[ProhibitedInput, ...]:
+    """Declared inputs that ``policy`` (the one the filing is assigned) prohibits.
 
-    A policy that is not built in is not opened here (policies are the committee's; the audit
-    applies the one assigned); the filing's own ``prohibited_variables`` always count.
+    An input counts when its name is a prohibited name, or points (by the detectors' name
+    words and the policy's own ``sensitive_names``) to a prohibited category; the filing's own
+    ``prohibited_variables`` always count.
+
+    Parameters
+    ----------
+    filing : Filing
+        The parsed filing.
+    policy : Policy
+        The published policy assigned to the filing (the one its audits will apply).
+    policy_ref : str
+        Its ``NAME@VERSION``, named in each finding.
+
+    Returns
+    -------
+    tuple of ProhibitedInput
     """
-    from fairgate.audit.policy import builtin_policies, load_policy
     from fairgate.detectors import category_of_name
 
-    name = filing.policy or "default"
-    banned: set[str] = {p.lower() for p in filing.prohibited_variables}
-    if name in builtin_policies():
-        banned |= {p.lower() for p in load_policy(name).prohibited}
+    banned = {p.lower() for p in (*filing.prohibited_variables, *policy.prohibited)}
     out = []
     for feature in (f.name for f in filing.features):
-        category = category_of_name(feature)
+        category = category_of_name(feature, policy.sensitive_names)
         if feature.lower() in banned:
-            out.append(ProhibitedInput(feature, feature, name))
+            out.append(ProhibitedInput(feature, feature, policy_ref))
         elif category is not None and category.lower() in banned:
-            out.append(ProhibitedInput(feature, category, name))
+            out.append(ProhibitedInput(feature, category, policy_ref))
     return tuple(out)
 
 
@@ -129,18 +145,18 @@ def _inputs_match(filing: Filing, info: ArtifactInfo, file_name: str) -> None:
 
 
 def check_filed_artifact(
-    path: str | Path | None,
+    path: str | Path,
     filing: Filing,
     *,
     allow_pickle: bool = False,
     limits: SandboxLimits | None = None,
-) -> FilingCheck:
+) -> ArtifactInfo:
     """Open the artifact in the sandbox and check it against the filing.
 
     Parameters
     ----------
-    path : str, Path or None
-        The artifact on local disk (None: a filing without an artifact).
+    path : str or Path
+        The artifact on local disk.
     filing : Filing
         The parsed filing.
     allow_pickle : bool, default False
@@ -150,7 +166,7 @@ def check_filed_artifact(
 
     Returns
     -------
-    FilingCheck
+    ArtifactInfo
 
     Raises
     ------
@@ -162,16 +178,16 @@ def check_filed_artifact(
     FilingError
         The model's input names differ from the declared features (422, both lists named).
     """
-    info = None
-    if path is not None:
-        info = inspect_artifact(path, allow_pickle=allow_pickle, limits=limits)
-        _inputs_match(filing, info, Path(path).name)
-    return FilingCheck(info, prohibited_inputs(filing))
+    info = inspect_artifact(path, allow_pickle=allow_pickle, limits=limits)
+    _inputs_match(filing, info, Path(path).name)
+    return info
 
 
 def check_and_store(
-    store: ArtifactStore, artifact: str | Path | ArtifactRef | None, filing: Filing
-) -> tuple[ArtifactRef | None, FilingCheck]:
+    store: ArtifactStore,
+    artifact: str | Path | ArtifactRef | None,
+    filing: Filing,
+) -> tuple[ArtifactRef | None, ArtifactInfo | None]:
     """Check an artifact against its filing in the sandbox, then (only then) store it.
 
     Parameters
@@ -187,14 +203,15 @@ def check_and_store(
 
     Returns
     -------
-    (ArtifactRef or None, FilingCheck)
+    (ArtifactRef or None, ArtifactInfo or None)
+        Both None for a filing without an artifact.
 
     Raises
     ------
     ModelLoadError, UnsafeModelError, FilingError, ArtifactIntegrityError
     """
     if artifact is None:
-        return None, check_filed_artifact(None, filing)
+        return None, None
     if isinstance(artifact, ArtifactRef):
         store.verify(artifact)
         path = store.path_of(artifact)
@@ -211,10 +228,10 @@ def check_and_store(
     if local.is_file() and local.suffix.lower() == ".zip":
         with tempfile.TemporaryDirectory(prefix="fairgate-unzip-") as scratch:
             folder = _unzip_mlflow(local, Path(scratch))
-            check = check_filed_artifact(folder, filing, allow_pickle=store.allow_pickle)
-            return store.put(folder, **meta), check
-    check = check_filed_artifact(local, filing, allow_pickle=store.allow_pickle)
-    return store.put(local, **meta), check
+            info = check_filed_artifact(folder, filing, allow_pickle=store.allow_pickle)
+            return store.put(folder, **meta), info
+    info = check_filed_artifact(local, filing, allow_pickle=store.allow_pickle)
+    return store.put(local, **meta), info
 
 
 def _unzip_mlflow(archive: Path, scratch: Path) -> Path:

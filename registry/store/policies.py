@@ -22,12 +22,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from fairgate.errors import NotFoundError, PolicyError, ValidationError
+from fairgate.audit.report.catalog import refusal
+from fairgate.errors import FilingError, NotFoundError, PolicyError, ValidationError
 from fairgate.registry.store import ledger
 from fairgate.registry.store.db import read_connection
 from fairgate.registry.store.tables import policies, policy_assignments
 
 __all__ = [
+    "DEFAULT_POLICY",
     "POLICY_NAME_PATTERN",
     "SYSTEM_ACTOR",
     "PolicyAssignment",
@@ -38,6 +40,9 @@ __all__ = [
 
 POLICY_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,99}(@[1-9][0-9]{0,8})?$"
 """A policy reference: a published name, optionally ``@version`` (e.g. ``default@2``)."""
+
+DEFAULT_POLICY = "default"
+"""The policy of a filing that names none."""
 
 SYSTEM_ACTOR = "fairgate"
 """The actor recorded for what fairgate does on its own (publishing the built-in policies)."""
@@ -64,12 +69,12 @@ def parse_policy_ref(ref: str) -> tuple[str, int | None]:
         For anything that is not ``name`` or ``name@version`` (a path, an empty string, ...).
     """
     if not isinstance(ref, str) or not _REF.match(ref):
-        raise ValidationError(
-            f"policy={str(ref)[:80]!r} is not a published policy's name; write NAME or "
-            "NAME@VERSION (lower-case letters, digits, '-' and '_'), e.g. 'default' or "
-            "'city-example@2'. Policies are published by the committee, never read from a file "
-            "a vendor names; list them with GET /v1/policies.",
+        raise refusal(
+            ValidationError,
+            "policy_ref_invalid",
             details={"policy": str(ref)[:200]},
+            given=repr(str(ref)[:80]),
+            example="default, city-example@2",
         )
     name, _, version = ref.partition("@")
     return name, (int(version) if version else None)
@@ -205,19 +210,25 @@ class PolicyStore:
             try:
                 source = yaml.safe_load(source)
             except yaml.YAMLError as exc:
-                raise PolicyError(f"the policy is not valid YAML/JSON: {exc}") from None
+                raise refusal(
+                    PolicyError, "policy_not_yaml", format="YAML/JSON", problem=str(exc)
+                ) from None
         if not isinstance(source, Mapping) and not hasattr(source, "to_dict"):
-            raise PolicyError(
-                f"expected a policy mapping (name, rules, breaker, ...), "
-                f"received {type(source).__name__}."
-            )
-        policy = load_policy(source)
+            raise refusal(PolicyError, "policy_not_mapping", received=type(source).__name__)
+        try:
+            policy = load_policy(source)
+        except PolicyError as exc:
+            raise refusal(
+                PolicyError, "policy_invalid", details=exc.details, problems=exc.message
+            ) from None
         try:
             name, version = parse_policy_ref(policy.name)
-        except ValidationError as exc:
-            raise PolicyError(f"name: {exc.message}") from None
+        except ValidationError as exc:  # published under a name an audit can refer to
+            raise PolicyError(
+                exc.message, details=exc.details, message_key=exc.message_key, params=exc.params
+            ) from None
         if version is not None:
-            raise PolicyError(f"name={policy.name!r}: publish under a plain name, without '@'.")
+            raise refusal(PolicyError, "policy_name_versioned", name=repr(policy.name))
         body = policy.to_dict()
         text = ledger.canonical_json(body)
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -287,10 +298,12 @@ class PolicyStore:
             ).first()
         if row is None:
             names = sorted(set(conn.execute(sa.select(policies.c.name).distinct()).scalars()))
-            raise NotFoundError(
-                f"policy {ref!r} is not published; name one of {', '.join(names) or '(none)'} "
-                "(optionally NAME@VERSION), or ask the committee to publish it.",
+            raise refusal(
+                NotFoundError,
+                "policy_not_published",
                 details={"policy": ref, "published": names},
+                ref=repr(ref),
+                published=", ".join(names) or "-",
             )
         return row
 
@@ -306,6 +319,36 @@ class PolicyStore:
         """
         with read_connection(self.engine) as conn:
             return _record(self._resolve(conn, ref))
+
+    def for_filing(self, ref: str | None) -> PolicyRecord:
+        """The published policy a filing names (``default`` when it names none).
+
+        The built-in policies are published first if they are not yet.
+
+        Parameters
+        ----------
+        ref : str or None
+            The filing's ``policy`` field.
+
+        Returns
+        -------
+        PolicyRecord
+
+        Raises
+        ------
+        FilingError
+            Nobody published that policy (the published names are listed).
+        """
+        self.publish_builtins()
+        try:
+            return self.get(ref or DEFAULT_POLICY)
+        except NotFoundError as exc:
+            raise FilingError(
+                f"policy: {exc.message}",
+                details=exc.details,
+                message_key=exc.message_key,
+                params=exc.params,
+            ) from None
 
     def list(self, name: str | None = None) -> list[PolicyRecord]:
         """Every published version (of one name), by name then version."""
@@ -337,7 +380,7 @@ class PolicyStore:
         ValidationError, NotFoundError
         """
         if not (rationale or "").strip():
-            raise ValidationError("rationale: say why this policy governs the model.")
+            raise refusal(ValidationError, "policy_assign_rationale")
         now = time.time()
         with self.engine.begin() as conn:
             row = self._resolve(conn, ref)
@@ -404,7 +447,7 @@ class PolicyStore:
         return self.assign(
             model,
             version,
-            filing_ref or "default",
+            filing_ref or DEFAULT_POLICY,
             actor=SYSTEM_ACTOR,
             rationale="pinned from the filing's policy reference",
         ).policy

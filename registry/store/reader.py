@@ -16,7 +16,13 @@ from fairgate.registry.store.artifacts import ArtifactRef, ArtifactStore
 from fairgate.registry.store.db import init_db, make_engine, read_connection
 from fairgate.registry.store.filing import Filing, parse_filing
 from fairgate.registry.store.lifecycle import State
-from fairgate.registry.store.records import AuditRecord, ModelVersion, StatusRecord, utc
+from fairgate.registry.store.records import (
+    AUDIT_COMPLETED,
+    AuditRecord,
+    ModelVersion,
+    StatusRecord,
+    utc,
+)
 from fairgate.registry.store.tables import audits, model_versions
 from fairgate.registry.store.votes import VoteTally, quorum_for, tally
 from fairgate.settings import Settings, get_settings
@@ -120,6 +126,27 @@ class RegistryReader:
                 }
             )
         return out
+
+    def previous_audit(self, name: str, version: str, schema_version: str) -> AuditRecord | None:
+        """The latest completed audit of the version filed before ``version`` that has one.
+
+        Versions count in filing order; audits that stopped with an error, and audits of
+        another result ``schema_version`` (which cannot be compared), are passed over.
+        """
+        earlier = []
+        for record in self.list_versions(name=name):
+            if record.version == version:
+                break
+            earlier.append(record.version)
+        for other in reversed(earlier):
+            done = [
+                a
+                for a in self.audits(name, other)
+                if a.status == AUDIT_COMPLETED and a.result.get("schema_version") == schema_version
+            ]
+            if done:
+                return done[-1]
+        return None
 
     def audits(self, name: str, version: str) -> list[AuditRecord]:
         """The audits of a model version, oldest first."""

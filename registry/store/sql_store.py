@@ -21,7 +21,11 @@ from sqlalchemy.engine import Connection
 from fairgate.errors import ConflictError, ValidationError
 from fairgate.registry.store import ledger, names
 from fairgate.registry.store import votes as ballots
-from fairgate.registry.store.artifact_checks import check_and_store
+from fairgate.registry.store.artifact_checks import (
+    FilingCheck,
+    check_and_store,
+    prohibited_inputs,
+)
 from fairgate.registry.store.artifacts import ArtifactRef
 from fairgate.registry.store.audit_writes import AuditWriter
 from fairgate.registry.store.db import read_connection
@@ -34,6 +38,7 @@ from fairgate.registry.store.lifecycle import (
     check_rationale,
     check_transition,
 )
+from fairgate.registry.store.policies import PolicyRecord, PolicyStore
 from fairgate.registry.store.records import (
     AUDIT_COMPLETED,
     BREAKER_ACTOR,
@@ -73,6 +78,7 @@ class Registry(AuditWriter):
         *,
         actor: str,
         vendor: str | None = None,
+        policy: PolicyRecord | None = None,
     ) -> ModelVersion:
         """File a model version with its documentation and (optionally) its artifact.
 
@@ -86,11 +92,16 @@ class Registry(AuditWriter):
             Who files (recorded in the ledger).
         vendor : str, optional
             The owning vendor (default: the filing's vendor name).
+        policy : PolicyRecord, optional
+            The published policy the version will be assigned (its audits apply it); the
+            declared inputs it prohibits are reported in ``findings`` and the ledger. Default:
+            the published policy the filing names (:meth:`PolicyStore.for_filing`).
 
         Raises
         ------
         FilingError
-            A malformed filing, or an artifact whose inputs differ from the declared features.
+            A malformed filing, an artifact whose inputs differ from the declared features, or
+            a policy reference nobody published.
         ModelLoadError, UnsafeModelError
             An artifact refused by the sandbox (corrupt, over a bound, outside the allowlist,
             pickle while not allowed).
@@ -105,7 +116,10 @@ class Registry(AuditWriter):
         owner = vendor or parsed.vendor.name
         with read_connection(self.engine) as conn:
             names.check_owner(conn, parsed.name, owner)
-        ref, check = check_and_store(self.artifacts, artifact, parsed)
+        ref, info = check_and_store(self.artifacts, artifact, parsed)
+        if policy is None:
+            policy = PolicyStore(self.engine).for_filing(parsed.policy)
+        check = FilingCheck(info, prohibited_inputs(parsed, policy.policy(), policy.ref))
         now = time.time()
         with self.engine.begin() as conn:
             names.claim(conn, parsed.name, owner, now)

@@ -21,6 +21,7 @@ from fairgate.registry.usecases import (
     decide,
     file_model,
     prepare_audit,
+    previous_audit,
 )
 
 
@@ -135,3 +136,36 @@ def test_the_cli_takes_a_filed_models_columns_from_its_filing(
     assert res.exit_code == 2
     assert "lending@1 is a filed model" in res.output and "--target" in res.output
     assert registry.audits("lending", "1") == []
+
+
+@pytest.mark.slow
+def test_the_report_of_a_new_version_shows_the_previous_versions_latest_audit(
+    registry, make_filing, skops_model, tmp_path
+):
+    from sklego.datasets import load_arrests
+
+    frame = load_arrests(as_frame=True).sample(1500, random_state=0)
+    frame["released"] = (frame["released"] == "Yes").astype(int)
+    frame.to_parquet(tmp_path / "eval.parquet")
+    pd.DataFrame({"colour": ["White"], "sex": ["Male"]}).to_parquet(tmp_path / "bad.parquet")
+    for version in ("1", "2", "3"):
+        _file(registry, make_filing, skops_model, version=version)
+    assert previous_audit(registry, "lending", "1") is None
+    assert previous_audit(registry, "lending", "3") is None  # nothing audited yet
+    first = audit_filed_model(registry, _request(tmp_path, version="1", out_dir=tmp_path / "a1"))
+    report = first.report.read_text(encoding="utf-8")
+    assert 'id="previous"' not in report  # version 1 has nothing to compare with
+    with pytest.raises(FairgateError):  # version 2's audit stops: recorded, never compared
+        audit_filed_model(registry, _request(tmp_path, version="2", data=tmp_path / "bad.parquet"))
+    assert [a.status for a in registry.audits("lending", "2")] == ["failed"]
+    found = previous_audit(registry, "lending", "3")
+    assert found is not None and found.fingerprint() == first.result.fingerprint()
+    assert found.filing["version"] == "1"
+    prepared = prepare_audit(registry, _request(tmp_path, version="3"))
+    assert prepared.previous is not None and prepared.previous.filing["version"] == "1"
+    third = audit_filed_model(
+        registry, _request(tmp_path, version="3", out_dir=tmp_path / "a3", lang="zh")
+    )
+    page = third.report.read_text(encoding="utf-8")
+    assert 'id="previous"' in page and "版本 1" in page, page[:2000]
+    assert previous_audit(registry, "lending", "1") is None  # only earlier versions count

@@ -34,8 +34,9 @@ from fairgate.errors import (
 )
 from fairgate.registry import usecases
 from fairgate.registry.api.auth import MAX_EXPIRES_DAYS, ROLES, Principal
-from fairgate.registry.api.deps import require_role
+from fairgate.registry.api.deps import ServiceDep, require_role
 from fairgate.registry.api.redact import redact, server_roots
+from fairgate.registry.api.service import Service
 from fairgate.registry.store import AuditRecord
 
 __all__ = ["router"]
@@ -63,9 +64,9 @@ CommitteeP = Annotated[Principal, Depends(_committee)]
 AdminP = Annotated[Principal, Depends(_admin)]
 
 
-def _json(request: Request, value: Any, status_code: int = 200) -> JSONResponse:
+def _json(service: Service, value: Any, status_code: int = 200) -> JSONResponse:
     """A JSON answer without server paths."""
-    roots = server_roots(request.app.state.service.settings)
+    roots = server_roots(service.settings)
     return JSONResponse(redact(jsonable_encoder(value), roots), status_code=status_code)
 
 
@@ -85,8 +86,8 @@ def _own(principal: Principal, record: Any, what: str) -> None:
         )
 
 
-def _owned_version(request: Request, principal: Principal, name: str, version: str) -> Any:
-    registry = request.app.state.service.registry
+def _owned_version(service: Service, principal: Principal, name: str, version: str) -> Any:
+    registry = service.registry
     record = registry.get(name, version)
     _own(principal, record, f"{name}:{version}")
     return record
@@ -94,9 +95,9 @@ def _owned_version(request: Request, principal: Principal, name: str, version: s
 
 # ------------------------------------------------------------------------------- public
 @router.get("/v1/public/models", tags=["public"], summary="Public list of registered algorithms")
-def public_models(request: Request) -> JSONResponse:
+def public_models(service: ServiceDep) -> JSONResponse:
     """Name, purpose, department and state of every registered model version; no token."""
-    registry = request.app.state.service.registry
+    registry = service.registry
     out = []
     for mv in registry.list_versions():
         data = jsonable_encoder(mv)
@@ -110,7 +111,7 @@ def public_models(request: Request) -> JSONResponse:
                 "state": data.get("state"),
             }
         )
-    return _json(request, {"models": out})
+    return _json(service, {"models": out})
 
 
 # ------------------------------------------------------------------------------- artifacts
@@ -118,6 +119,7 @@ def public_models(request: Request) -> JSONResponse:
 async def upload_artifact(
     principal: VendorP,
     request: Request,
+    service: ServiceDep,
     filename: str = Query(
         ...,
         max_length=200,
@@ -131,7 +133,6 @@ async def upload_artifact(
     Send the bytes as ``application/octet-stream``; with ``X-Content-SHA256`` the upload is
     refused (409) when the bytes do not match. Returns the ``upload_id`` to file it with.
     """
-    service = request.app.state.service
     limit = service.settings.max_upload_bytes
     if not _FILENAME.match(filename):
         raise ValidationError(
@@ -174,7 +175,7 @@ async def upload_artifact(
     meta = {"vendor": principal.vendor, "sha256": sha, "size": size, "filename": safe}
     with open(os.open(folder / "upload.json", os.O_CREAT | os.O_WRONLY, 0o600), "w") as fh:
         fh.write(json.dumps(meta))
-    return _json(request, {"upload_id": upload_id, **meta}, 201)
+    return _json(service, {"upload_id": upload_id, **meta}, 201)
 
 
 def _upload_path(service: Any, principal: Principal, upload_id: str) -> Path:
@@ -204,9 +205,8 @@ class FileRequest(BaseModel):
 
 
 @router.post("/v1/models", tags=["filings"], status_code=201, summary="File a model version")
-def file_model(body: FileRequest, request: Request, principal: VendorP) -> JSONResponse:
+def file_model(body: FileRequest, service: ServiceDep, principal: VendorP) -> JSONResponse:
     """File a model version with its documentation and (optionally) an uploaded artifact."""
-    service = request.app.state.service
     vendor = principal.vendor if principal.role == "vendor" else body.vendor
     artifact = _upload_path(service, principal, body.upload_id) if body.upload_id else None
     filing = usecases.FileRequest(body.filing, artifact, actor=principal.actor, vendor=vendor)
@@ -214,26 +214,26 @@ def file_model(body: FileRequest, request: Request, principal: VendorP) -> JSONR
     data = jsonable_encoder(record)
     if data.get("name") is not None and data.get("version") is not None:
         service.hub.changed(str(data["name"]), str(data["version"]))
-    return _json(request, record, 201)
+    return _json(service, record, 201)
 
 
 @router.get("/v1/models", tags=["filings"], summary="List model versions")
-def list_models(principal: ReaderP, request: Request, name: str | None = None) -> JSONResponse:
+def list_models(principal: ReaderP, service: ServiceDep, name: str | None = None) -> JSONResponse:
     """Every model version (a vendor sees only its own)."""
-    registry = request.app.state.service.registry
+    registry = service.registry
     vendor = principal.vendor if principal.role == "vendor" else None
-    return _json(request, {"models": registry.list_versions(vendor=vendor, name=name)})
+    return _json(service, {"models": registry.list_versions(vendor=vendor, name=name)})
 
 
 @router.get("/v1/models/{name}/{version}", tags=["filings"], summary="A model version")
-def get_model(name: str, version: str, request: Request, principal: ReaderP) -> JSONResponse:
+def get_model(name: str, version: str, service: ServiceDep, principal: ReaderP) -> JSONResponse:
     """The model version's record and its filing."""
-    record = _owned_version(request, principal, name, version)
-    registry = request.app.state.service.registry
+    record = _owned_version(service, principal, name, version)
+    registry = service.registry
     audits = registry.audits(name, version)
     latest = _audit_summary(audits[-1]) if audits else None
     filing = registry.filing(name, version)
-    return _json(request, {"model": record, "filing": filing, "latest_audit": latest})
+    return _json(service, {"model": record, "filing": filing, "latest_audit": latest})
 
 
 def _audit_summary(audit: AuditRecord) -> dict[str, Any]:
@@ -252,10 +252,10 @@ def _audit_summary(audit: AuditRecord) -> dict[str, Any]:
 
 
 @router.get("/v1/models/{name}/{version}/audits", tags=["audits"], summary="Audits of a version")
-def list_audits(name: str, version: str, request: Request, principal: ReaderP) -> JSONResponse:
+def list_audits(name: str, version: str, service: ServiceDep, principal: ReaderP) -> JSONResponse:
     """Every recorded audit of the model version, oldest first."""
-    _owned_version(request, principal, name, version)
-    return _json(request, {"audits": request.app.state.service.registry.audits(name, version)})
+    _owned_version(service, principal, name, version)
+    return _json(service, {"audits": service.registry.audits(name, version)})
 
 
 @router.get("/v1/models/{name}/{version}/audits/{audit_id}", tags=["audits"], summary="One audit")
@@ -263,14 +263,14 @@ def get_audit(
     name: str,
     version: str,
     audit_id: Annotated[int, FastPath(ge=1, le=_MAX_ID)],
-    request: Request,
+    service: ServiceDep,
     principal: ReaderP,
 ) -> JSONResponse:
     """One recorded audit: ``status`` "completed" with its result, or "failed" with its error."""
-    _owned_version(request, principal, name, version)
-    for audit in request.app.state.service.registry.audits(name, version):
+    _owned_version(service, principal, name, version)
+    for audit in service.registry.audits(name, version):
         if audit.id == audit_id:
-            return _json(request, audit)
+            return _json(service, audit)
     raise NotFoundError(
         f"{name}:{version} has no audit {audit_id}; list them at "
         f"/v1/models/{name}/{version}/audits."
@@ -310,7 +310,7 @@ def start_audit(
     name: str,
     version: str,
     body: AuditRequest,
-    request: Request,
+    service: ServiceDep,
     background: BackgroundTasks,
 ) -> JSONResponse:
     """Audit the filed artifact on the uploaded evaluation data, then record the audit.
@@ -324,7 +324,6 @@ def start_audit(
     artifact on file, when its artifact changed since filing or when its state allows no audit,
     422 when the policy cannot be loaded.
     """
-    service = request.app.state.service
     usecases.check_auditable(service.registry, name, version)
     data = _upload_path(service, principal, body.data_upload_id)
     prepared = usecases.prepare_audit(
@@ -339,7 +338,7 @@ def start_audit(
     )
     background.add_task(_run_audit_task, service, prepared)
     return _json(
-        request,
+        service,
         {"started": True, "name": name, "version": version, "policy": prepared.policy_ref},
         202,
     )
@@ -355,14 +354,14 @@ def report(
     principal: ReaderP,
     name: str,
     version: str,
-    request: Request,
+    service: ServiceDep,
     audit_id: int | None = Query(
         default=None, ge=1, le=_MAX_ID, description="Default: the latest audit."
     ),
 ) -> FileResponse:
     """The HTML report of the latest (or the given) audit."""
-    _owned_version(request, principal, name, version)
-    audits = list(request.app.state.service.registry.audits(name, version))
+    _owned_version(service, principal, name, version)
+    audits = list(service.registry.audits(name, version))
     if audit_id is not None:
         audits = [a for a in audits if a.id == audit_id]
     if not audits:
@@ -399,7 +398,7 @@ def decide(
     name: str,
     version: str,
     body: DecisionRequest,
-    request: Request,
+    service: ServiceDep,
 ) -> JSONResponse:
     """Apply the decision; illegal transitions answer 409 naming the allowed ones.
 
@@ -407,7 +406,6 @@ def decide(
     (``votes`` in the answer says where it stands); a member's second vote on the same pending
     question answers 409; ``dissent`` records a vote against it with its rationale.
     """
-    service = request.app.state.service
     decision = usecases.DecisionRequest(
         name,
         version,
@@ -419,27 +417,27 @@ def decide(
     record = usecases.decide(service.registry, decision)
     service.hub.changed(name, version)
     votes = service.registry.votes(name, version).to_dict()
-    return _json(request, {**jsonable_encoder(record), "votes": votes})
+    return _json(service, {**jsonable_encoder(record), "votes": votes})
 
 
 # ------------------------------------------------------------------------------- ledger
 @router.get("/v1/ledger", tags=["ledger"], summary="Ledger events")
 def ledger(
     principal: CommitteeP,
-    request: Request,
+    service: ServiceDep,
     after_id: int = Query(default=0, ge=0, le=_MAX_ID),
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> JSONResponse:
     """Events after ``after_id``, oldest first."""
-    events = request.app.state.service.registry.events(after_id=after_id, limit=limit)
-    return _json(request, {"events": events})
+    events = service.registry.events(after_id=after_id, limit=limit)
+    return _json(service, {"events": events})
 
 
 @router.get("/v1/ledger/verify", tags=["ledger"], summary="Verify the hash chain")
-def verify_ledger(request: Request, principal: CommitteeP) -> JSONResponse:
+def verify_ledger(service: ServiceDep, principal: CommitteeP) -> JSONResponse:
     """Check the ledger's hash chain; 500 ``ledger_integrity`` when broken."""
-    result = request.app.state.service.registry.verify_ledger()
-    return _json(request, {"ok": True, "result": result})
+    result = service.registry.verify_ledger()
+    return _json(service, {"ok": True, "result": result})
 
 
 # ------------------------------------------------------------------------------- tokens
@@ -456,9 +454,9 @@ class TokenRequest(BaseModel):
 
 
 @router.post("/v1/tokens", tags=["tokens"], status_code=201, summary="Create a token (admin)")
-def create_token(body: TokenRequest, request: Request, principal: AdminP) -> JSONResponse:
+def create_token(body: TokenRequest, service: ServiceDep, principal: AdminP) -> JSONResponse:
     """The token is in this answer only; the server keeps its salted hash."""
-    tokens = request.app.state.service.tokens
+    tokens = service.tokens
     token, info = tokens.create(
         body.role,
         vendor=body.vendor,
@@ -466,20 +464,18 @@ def create_token(body: TokenRequest, request: Request, principal: AdminP) -> JSO
         label=body.label,
         member=body.member,
     )
-    return _json(request, {"token": token, **info.to_dict()}, 201)
+    return _json(service, {"token": token, **info.to_dict()}, 201)
 
 
 @router.get("/v1/tokens", tags=["tokens"], summary="List tokens (admin)")
-def list_tokens(request: Request, principal: AdminP) -> JSONResponse:
+def list_tokens(service: ServiceDep, principal: AdminP) -> JSONResponse:
     """Every token without its secret."""
-    return _json(
-        request, {"tokens": [t.to_dict() for t in request.app.state.service.tokens.list()]}
-    )
+    return _json(service, {"tokens": [t.to_dict() for t in service.tokens.list()]})
 
 
 @router.delete("/v1/tokens/{token_id}", tags=["tokens"], summary="Revoke a token (admin)")
 def revoke_token(
-    request: Request, principal: AdminP, token_id: str = FastPath(max_length=32)
+    service: ServiceDep, principal: AdminP, token_id: str = FastPath(max_length=32)
 ) -> JSONResponse:
     """Revoke at once in this process (other processes: within the token cache lifetime)."""
-    return _json(request, request.app.state.service.tokens.revoke(token_id).to_dict())
+    return _json(service, service.tokens.revoke(token_id).to_dict())

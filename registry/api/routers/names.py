@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from fairgate.errors import NotFoundError
 from fairgate.registry.api.auth import Principal
-from fairgate.registry.api.deps import require_role
+from fairgate.registry.api.deps import ServiceDep, require_role
 
 __all__ = ["router"]
 
@@ -22,9 +22,9 @@ AdminP = Annotated[Principal, Depends(_admin)]
 
 
 @router.get("/v1/names/{name}", tags=["names"], summary="Who owns a model name")
-def name_owner(name: str, request: Request, principal: CommitteeP) -> JSONResponse:
+def name_owner(name: str, service: ServiceDep, principal: CommitteeP) -> JSONResponse:
     """The vendor that owns ``name`` (committee and admin)."""
-    owner = request.app.state.service.registry.name_owner(name)
+    owner = service.registry.name_owner(name)
     if owner is None:
         raise NotFoundError(f"the model name {name!r} was never filed.")
     return JSONResponse({"name": name, "owner": owner})
@@ -39,10 +39,9 @@ class TransferRequest(BaseModel):
 
 @router.post("/v1/names/{name}/owner", tags=["names"], summary="Transfer a model name (admin)")
 def transfer_name(
-    name: str, body: TransferRequest, request: Request, principal: AdminP
+    name: str, body: TransferRequest, service: ServiceDep, principal: AdminP
 ) -> JSONResponse:
     """Give ``name`` and every version filed under it to another vendor; a ledger event."""
-    service = request.app.state.service
     previous = service.registry.transfer_name(
         name, body.vendor, rationale=body.rationale, actor=principal.actor
     )

@@ -19,7 +19,7 @@ from fairgate.errors import (
     ServiceUnavailableError,
 )
 from fairgate.registry.api.auth import Principal
-from fairgate.registry.api.deps import require_role
+from fairgate.registry.api.deps import ServiceDep, require_role
 
 __all__ = ["HEARTBEAT_SECONDS", "ingest_batch", "read_body", "router"]
 
@@ -66,9 +66,8 @@ def health() -> dict[str, str]:
 
 
 @router.get("/ready", tags=["health"], summary="Readiness: the database answers")
-def ready(request: Request) -> JSONResponse:
+def ready(request: Request, service: ServiceDep) -> JSONResponse:
     """200 when the service is started and its database answers, else 503."""
-    service = request.app.state.service
     try:
         if not request.app.state.ready:
             raise ServiceUnavailableError("the service is starting")
@@ -89,14 +88,13 @@ async def status(
     principal: OpsP,
     name: str,
     version: str,
-    request: Request,
+    service: ServiceDep,
     if_none_match: str | None = Header(default=None),
 ) -> Response:
     """Serve / do-not-serve with the state, the reason and the revision as ETag.
 
     Answered from an in-memory cache kept current by state-change events.
     """
-    service = request.app.state.service
     entry = service.hub.get(name, version)
     if entry is None:
         entry = await run_in_threadpool(service.hub.load, name, version)
@@ -120,7 +118,7 @@ def _sse(event: str, data: dict[str, Any], event_id: Any = None) -> bytes:
 )
 async def stream(
     principal: OpsP,
-    request: Request,
+    service: ServiceDep,
     model: str | None = Query(default=None, description="Only this model's changes."),
 ) -> StreamingResponse:
     """``event: status`` with the new status of each change; ``: ping`` every second.
@@ -128,7 +126,7 @@ async def stream(
     The first event, ``hello``, tells the client the stream is live; a client should re-read the
     status of the models it caches after every (re)connection.
     """
-    hub = request.app.state.service.hub
+    hub = service.hub
     queue = hub.subscribe()
 
     async def events() -> AsyncIterator[bytes]:
@@ -223,7 +221,7 @@ def _duplicate(service: Any, known: Any, started: float) -> dict[str, Any]:
     status_code=201,
     summary="Report a batch of live decisions of an ACTIVE model",
 )
-async def observations(request: Request, principal: ObserverP) -> JSONResponse:
+async def observations(request: Request, service: ServiceDep, principal: ObserverP) -> JSONResponse:
     """Store a batch (all or nothing) and evaluate the breaker rules on it, in one commit.
 
     Body: ``{"model", "version", "observations": [...]}`` or the columnar form
@@ -239,7 +237,6 @@ async def observations(request: Request, principal: ObserverP) -> JSONResponse:
     ``ingest_ms`` is the server's time from the received body to the answer. 404 for an unknown
     model, 409 for a model not ACTIVE, 413 over the size limit, 422 for anything malformed.
     """
-    service = request.app.state.service
     body = await read_body(request, service.settings.max_body_bytes)
     code, answer = await run_in_threadpool(ingest_batch, service, body)
     return JSONResponse(answer, status_code=code)

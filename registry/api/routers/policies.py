@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from fairgate.errors import PermissionDeniedError
 from fairgate.registry.api.auth import Principal
-from fairgate.registry.api.deps import require_role
+from fairgate.registry.api.deps import ServiceDep, require_role
+from fairgate.registry.api.service import Service
 from fairgate.registry.store.policies import POLICY_NAME_PATTERN
 
 __all__ = ["router"]
@@ -43,38 +44,38 @@ class AssignRequest(BaseModel):
 
 
 @router.post("/v1/policies", tags=["policies"], status_code=201, summary="Publish a policy")
-def publish(body: PublishRequest, request: Request, principal: CommitteeP) -> JSONResponse:
+def publish(body: PublishRequest, service: ServiceDep, principal: CommitteeP) -> JSONResponse:
     """Publish a policy (committee or admin); new content under a name is its next version.
 
     Each new version is a ledger event ``policy_publish`` with the policy's SHA-256. Publishing
     the content of the newest version again changes nothing and answers 200.
     """
-    record, created = request.app.state.service.policies.publish(body.policy, actor=principal.actor)
+    record, created = service.policies.publish(body.policy, actor=principal.actor)
     return JSONResponse(
         {**record.to_dict(), "created": created}, status_code=201 if created else 200
     )
 
 
 @router.get("/v1/policies", tags=["policies"], summary="Published policies")
-def list_policies(request: Request, principal: ReaderP) -> JSONResponse:
+def list_policies(service: ServiceDep, principal: ReaderP) -> JSONResponse:
     """Every published version: name, version, SHA-256, who published it and when."""
-    records = request.app.state.service.policies.list()
+    records = service.policies.list()
     out = [{**r.summary(), "actor": r.actor, "created_at": r.created_at} for r in records]
     return JSONResponse({"policies": out})
 
 
 @router.get("/v1/policies/{policy}", tags=["policies"], summary="A published policy")
 def get_policy(
-    request: Request,
+    service: ServiceDep,
     principal: ReaderP,
     policy: Annotated[str, Path(pattern=POLICY_NAME_PATTERN, description="NAME or NAME@VERSION")],
 ) -> JSONResponse:
     """The newest version of a policy (or ``NAME@VERSION``), with its content."""
-    return JSONResponse(request.app.state.service.policies.get(policy).to_dict())
+    return JSONResponse(service.policies.get(policy).to_dict())
 
 
-def _check_reader(request: Request, principal: Principal, name: str, version: str) -> None:
-    record = request.app.state.service.registry.get(name, version)
+def _check_reader(service: Service, principal: Principal, name: str, version: str) -> None:
+    record = service.registry.get(name, version)
     if principal.role == "vendor" and record.vendor != principal.vendor:
         raise PermissionDeniedError(
             f"{name}:{version} belongs to another vendor; a vendor token reads only its own "
@@ -88,10 +89,9 @@ def _check_reader(request: Request, principal: Principal, name: str, version: st
     tags=["policies"],
     summary="The policy governing a model version",
 )
-def governing(name: str, version: str, request: Request, principal: ReaderP) -> JSONResponse:
+def governing(name: str, version: str, service: ServiceDep, principal: ReaderP) -> JSONResponse:
     """The published policy (name, version, SHA-256) the audit and the breaker apply."""
-    _check_reader(request, principal, name, version)
-    service = request.app.state.service
+    _check_reader(service, principal, name, version)
     record = service.policies.governing(
         name, version, service.registry.filing(name, version).get("policy")
     )
@@ -104,10 +104,9 @@ def governing(name: str, version: str, request: Request, principal: ReaderP) -> 
     summary="Assign a published policy to a model version (committee)",
 )
 def assign(
-    name: str, version: str, body: AssignRequest, request: Request, principal: CommitteeP
+    name: str, version: str, body: AssignRequest, service: ServiceDep, principal: CommitteeP
 ) -> JSONResponse:
     """Make a published policy govern the model version's audits and breaker (ledgered)."""
-    service = request.app.state.service
     service.registry.get(name, version)
     assignment = service.policies.assign(
         name, version, body.policy, actor=principal.actor, rationale=body.rationale

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from fairgate.errors import PermissionDeniedError
 from fairgate.registry.api.auth import Principal
-from fairgate.registry.api.deps import require_role
+from fairgate.registry.api.deps import ServiceDep, require_role
 
 __all__ = ["router"]
 
@@ -25,7 +25,7 @@ ReaderP = Annotated[Principal, Depends(require_role("vendor", "committee"))]
 def votes(
     name: str,
     version: str,
-    request: Request,
+    service: ServiceDep,
     principal: ReaderP,
     lang: Annotated[str, Query(pattern="^(en|zh)$")] = "en",
 ) -> JSONResponse:
@@ -35,7 +35,7 @@ def votes(
     ``summary`` says where the vote stands in English and Chinese (``text``: in ``lang``). A
     vendor reads only its own versions.
     """
-    registry = request.app.state.service.registry
+    registry = service.registry
     record = registry.get(name, version)
     if principal.role == "vendor" and record.vendor != principal.vendor:
         raise PermissionDeniedError(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi import Path as FastPath
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from fairgate.registry.api.auth import Principal
-from fairgate.registry.api.deps import require_role
+from fairgate.registry.api.deps import ServiceDep, require_role
 
 __all__ = ["router"]
 
@@ -36,29 +36,29 @@ class WebhookRequest(BaseModel):
 
 
 @router.post("/v1/webhooks", tags=["webhooks"], status_code=201, summary="Subscribe a webhook")
-def create_webhook(body: WebhookRequest, request: Request, principal: AdminP) -> JSONResponse:
+def create_webhook(body: WebhookRequest, service: ServiceDep, principal: AdminP) -> JSONResponse:
     """Subscribe a URL to state changes from now on; the answer holds the secret, once.
 
     Each delivery is a POST of JSON signed with ``X-Fairgate-Signature: sha256=<HMAC-SHA256 of
     the body with the secret>`` plus ``X-Fairgate-Timestamp``; a URL that is not http(s) is
     refused with 422, and redirects are never followed.
     """
-    store = request.app.state.service.webhooks
+    store = service.webhooks
     hook, secret = store.create(body.url, model=body.model, actor=principal.actor)
     return JSONResponse({**hook.to_dict(), "secret": secret}, status_code=201)
 
 
 @router.get("/v1/webhooks", tags=["webhooks"], summary="Webhook subscriptions")
-def list_webhooks(request: Request, principal: AdminP) -> JSONResponse:
+def list_webhooks(service: ServiceDep, principal: AdminP) -> JSONResponse:
     """Every subscription, without secrets (deleted ones show ``deleted_at``)."""
-    hooks = request.app.state.service.webhooks.list()
+    hooks = service.webhooks.list()
     return JSONResponse({"webhooks": [h.to_dict() for h in hooks]})
 
 
 @router.delete("/v1/webhooks/{hook_id}", tags=["webhooks"], summary="Delete a webhook")
-def delete_webhook(hook_id: HookId, request: Request, principal: AdminP) -> JSONResponse:
+def delete_webhook(hook_id: HookId, service: ServiceDep, principal: AdminP) -> JSONResponse:
     """Stop the subscription; its pending deliveries are marked failed, the history is kept."""
-    return JSONResponse(request.app.state.service.webhooks.delete(hook_id).to_dict())
+    return JSONResponse(service.webhooks.delete(hook_id).to_dict())
 
 
 @router.get(
@@ -66,10 +66,10 @@ def delete_webhook(hook_id: HookId, request: Request, principal: AdminP) -> JSON
 )
 def deliveries(
     hook_id: HookId,
-    request: Request,
+    service: ServiceDep,
     principal: AdminP,
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> JSONResponse:
     """The newest deliveries: status (pending, delivered, failed), attempts and last error."""
-    rows = request.app.state.service.webhooks.deliveries(hook_id, limit=limit)
+    rows = service.webhooks.deliveries(hook_id, limit=limit)
     return JSONResponse({"deliveries": [d.to_dict() for d in rows]})

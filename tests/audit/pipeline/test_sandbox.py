@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,10 @@ def _pickled(tmp_path: Path, name: str, expression: str) -> Path:
     return path
 
 
+def _limits(**changes) -> SandboxLimits:
+    return replace(SandboxLimits.from_settings(), **changes)
+
+
 _MODEL = "type('M', (), {{'predict': lambda self, X: {predict}}})()"
 
 
@@ -52,7 +57,7 @@ def test_worker_runs_without_secrets_in_scratch_with_limits(tmp_path, monkeypatc
         + ")[1]"
     )
     path = _pickled(tmp_path, "probe.pkl", inside)
-    limits = SandboxLimits(memory_bytes=3 << 30, cpu_seconds=300, open_files=64)
+    limits = _limits(memory_bytes=3 << 30, cpu_seconds=300, open_files=64)
     model = SandboxedModel(path, allow_pickle=True, limits=limits)
     try:
         seen = json.loads(probe.read_text())
@@ -72,7 +77,7 @@ def test_worker_runs_without_secrets_in_scratch_with_limits(tmp_path, monkeypatc
 
 def test_call_past_its_deadline_is_killed(tmp_path):
     path = _pickled(tmp_path, "slow.pkl", _MODEL.format(predict="__import__('time').sleep(3600)"))
-    model = SandboxedModel(path, allow_pickle=True, limits=SandboxLimits(call_timeout=2))
+    model = SandboxedModel(path, allow_pickle=True, limits=_limits(call_timeout=2))
     try:
         with pytest.raises(ModelLoadError, match=r"did not finish predict within 2 s"):
             model.predict(pd.DataFrame({"a": [1.0]}))
@@ -85,12 +90,45 @@ def test_call_past_its_deadline_is_killed(tmp_path):
 
 def test_memory_limit_is_enforced(tmp_path):
     path = _pickled(tmp_path, "greedy.pkl", _MODEL.format(predict="bytearray(64 << 30)"))
-    limits = SandboxLimits(memory_bytes=3 << 30)
+    limits = _limits(memory_bytes=3 << 30)
     with (
         SandboxedModel(path, allow_pickle=True, limits=limits) as model,
         pytest.raises(ModelLoadError, match="ran out of memory"),
     ):
         model.predict(pd.DataFrame({"a": [1.0]}))
+
+
+def test_limits_come_from_the_settings(tmp_path, monkeypatch):
+    monkeypatch.setenv("FAIRGATE_SANDBOX_MEMORY_BYTES", str(3 << 30))
+    monkeypatch.setenv("FAIRGATE_SANDBOX_CPU_SECONDS", "77")
+    monkeypatch.setenv("FAIRGATE_SANDBOX_OPEN_FILES", "48")
+    monkeypatch.setenv("FAIRGATE_SANDBOX_LOAD_SECONDS", "30")
+    monkeypatch.setenv("FAIRGATE_SANDBOX_CALL_SECONDS", "2")
+    monkeypatch.setenv("FAIRGATE_SANDBOX_OUTPUT_BYTES", "4096")
+    assert SandboxLimits.from_settings() == SandboxLimits(3 << 30, 77, 48, 30.0, 2.0, 4096)
+    probe = tmp_path / "limits.json"
+    inside = (
+        f"(open({str(probe)!r}, 'w').write(__import__('json').dumps(["
+        "__import__('resource').getrlimit(__import__('resource').RLIMIT_CPU)[0], "
+        "__import__('resource').getrlimit(__import__('resource').RLIMIT_NOFILE)[0]])), "
+        + _MODEL.format(predict="__import__('numpy').zeros(len(X))")
+        + ")[1]"
+    )
+    with SandboxedModel(_pickled(tmp_path, "p.pkl", inside), allow_pickle=True) as model:
+        assert json.loads(probe.read_text()) == [77, 48]
+        assert model.predict(pd.DataFrame({"a": [1.0] * 10})).tolist() == [0.0] * 10
+        # 1,000 float64 scores are 8,000 bytes, over the 4,096-byte output limit
+        with pytest.raises(ModelLoadError, match=r"output limit of 4,096 bytes"):
+            model.predict(pd.DataFrame({"a": [1.0] * 1000}))
+
+
+@pytest.mark.parametrize("name", ["FAIRGATE_SANDBOX_CALL_SECONDS", "FAIRGATE_SANDBOX_OUTPUT_BYTES"])
+def test_bad_sandbox_setting_names_the_variable(monkeypatch, name):
+    from fairgate.errors import ValidationError
+
+    monkeypatch.setenv(name, "lots")
+    with pytest.raises(ValidationError, match=f"{name}='lots' is not a whole number"):
+        SandboxLimits.from_settings()
 
 
 def test_pickle_needs_allow_pickle_even_in_the_sandbox(tmp_path):

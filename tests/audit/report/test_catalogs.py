@@ -10,7 +10,13 @@ import pytest
 
 from fairgate.audit.report import LANGUAGES, catalog_problems, load_catalog
 
-REPORT_CODE = Path(__file__).resolve().parents[3] / "audit" / "report"
+ROOT = Path(__file__).resolve().parents[3]
+REPORT_CODE = ROOT / "audit" / "report"
+PROJECT_CODE = [
+    p
+    for folder in ("audit", "detectors", "registry", "fairgate")
+    for p in (ROOT / folder).rglob("*.py")
+]
 
 
 def test_catalogs_are_complete_and_translated():
@@ -40,10 +46,11 @@ def _used_keys() -> set[str]:
     """Literal catalog keys in the template and the report's code: t('key'...) and t("key"...)."""
     template = resources.files("fairgate.report_templates").joinpath("report.html.j2")
     sources = [template.read_text(encoding="utf-8")]
-    sources += [p.read_text(encoding="utf-8") for p in REPORT_CODE.glob("*.py")]
+    sources += [p.read_text(encoding="utf-8") for p in PROJECT_CODE]
     keys = set()
     for text in sources:
         keys |= set(re.findall(r"""\bt\(\s*["']([a-z_]+)["']\s*[,)]""", text))
+        keys |= set(re.findall(r"""\b(?:refusal|_say)\([^"')]*["']([a-z_]+)["']""", text))
         keys |= set(re.findall(r"""catalog\[["']([a-z_]+)["']\]""", text))
     return keys
 
@@ -67,6 +74,8 @@ def _families() -> set[str]:
     keys |= {f"denominator_{d}" for d in DENOMINATORS}
     keys |= {f"strength_{s}" for s in ("strong", "moderate", "weak")}
     keys |= {"bound_at_least", "bound_at_most"}
+    keys |= {f"demo_why_{o}" for o in ("pass", "warn", "fail")}
+    keys |= {f"demo_phase_{p}" for p in ("fair", "faulty")}
     evidence = ["name", "description", "values", "dictionary", "combined_values", "declared"]
     evidence += ["ethnicity_values", "resident_id", "single_letters_weak", "single_letters_name"]
     keys |= {f"evidence_{e}" for e in (*evidence, "single_letters_column")}

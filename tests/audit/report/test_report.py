@@ -211,47 +211,97 @@ def test_this_version_beside_the_previous_one(arrests_audits, pages, lang):
     assert t("compare_heading") not in pages[(lang, "v1")]
 
 
-def test_chinese_report_has_no_english_text_outside_the_data(arrests_audits, pages):
-    """Every sentence, category and piece of evidence of the zh report is in Chinese."""
-    previous, current = arrests_audits
+def _data_words(*results: AuditResult) -> set[str]:
+    """Text that comes from the data and the filing (group labels, names), not from fairgate."""
     data: set[str] = set()
-    for result in (previous, current):
+    for result in results:
         for rep in result.reports.values():
             data |= {str(v) for g in rep["groups"] for v in g["group"].values()}
             data |= set(rep["attributes"])
         data |= set(result.filing["features"]) | {result.filing["target"], result.filing["name"]}
         data |= {result.filing["purpose"], result.filing["owner"], "default"}
         data |= {f"{k} {v}" for k, v in result.versions.items()} | set(result.versions)
+    return data
+
+
+def _assert_no_english(html: str, data: set[str]) -> None:
+    """No phrase of the English catalog and no English word outside ``data`` in the page."""
     en = load_catalog("en")
+    page = _parse(html)
+    joined = "\n".join(page.text)
+    for key, value in en.items():
+        for part in re.split(r"{\w+}", value):
+            part = part.strip(" .,:;()")
+            # an English phrase left in the page (single words such as "audit" may be part
+            # of a file name like audit.ipynb; the chunk check below covers words)
+            if len(part) > 4 and " " in part and re.search(r"[A-Za-z]{3}", part):
+                assert part not in joined, (key, part)
+    for chunk in page.text:
+        if chunk in data or chunk.startswith("fairgate ") or re.fullmatch(r"[0-9a-f]{64}", chunk):
+            continue
+        leftover = chunk
+        for word in sorted(data, key=len, reverse=True):
+            leftover = leftover.replace(word, "")
+        words = set(re.findall(r"[A-Za-z]{3,}", leftover)) - {"SHAP", "SHA", "fairgate", "ipynb"}
+        words -= {"audit"}  # the notebook's file name, audit.ipynb
+        words = {w for w in words if not w.endswith("Explainer")}  # SHAP's class names
+        assert not words, (chunk, words)
+
+
+def test_chinese_report_has_no_english_text_outside_the_data(arrests_audits, pages):
+    """Every sentence, category and piece of evidence of the zh report is in Chinese."""
+    data = _data_words(*arrests_audits)
     for which in ("v1", "v2"):
-        page = _parse(pages[("zh", which)])
-        joined = "\n".join(page.text)
-        for key, value in en.items():
-            for part in re.split(r"{\w+}", value):
-                part = part.strip(" .,:;()")
-                # an English phrase left in the page (single words such as "audit" may be part
-                # of a file name like audit.ipynb; the chunk check below covers words)
-                if len(part) > 4 and " " in part and re.search(r"[A-Za-z]{3}", part):
-                    assert part not in joined, (key, part)
-        for chunk in page.text:
-            if (
-                chunk in data
-                or chunk.startswith("fairgate ")
-                or re.fullmatch(r"[0-9a-f]{64}", chunk)
-            ):
-                continue
-            leftover = chunk
-            for word in sorted(data, key=len, reverse=True):
-                leftover = leftover.replace(word, "")
-            words = set(re.findall(r"[A-Za-z]{3,}", leftover)) - {
-                "SHAP",
-                "SHA",
-                "fairgate",
-                "ipynb",
-            }
-            words -= {"audit"}  # the notebook's file name, audit.ipynb
-            words = {w for w in words if not w.endswith("Explainer")}  # SHAP's class names
-            assert not words, (chunk, words)
+        _assert_no_english(pages[("zh", which)], data)
+
+
+def _with_representation_and_odd_detectors(result: AuditResult) -> AuditResult:
+    """``result`` with a representation rule judged by the policy engine, a proxy measured by
+    a method this fairgate does not describe, and a skipped explanation."""
+    from fairgate.audit.policy import AuditEvidence, evaluate, load_policy
+    from fairgate.detectors import GroupShare, RepresentationResult
+
+    rule = {
+        "id": "population",
+        "kind": "representation",
+        "description": {"en": "groups as in the city", "zh": "各群体占比与全市一致"},
+    }
+    policy = load_policy(
+        {"name": "t", "rules": [rule], "reference_shares": {"sex": {"男": 0.5, "女": 0.5}}}
+    )
+    shares = RepresentationResult(
+        attribute="sex",
+        groups=(
+            GroupShare("男", 1700, 0.85, 0.5, residual=9.9, flagged=True),
+            GroupShare("女", 300, 0.15, 0.5, residual=-9.9, flagged=True),
+        ),
+        statistic=980.0,
+        p_value=1e-12,
+        alpha=0.05,
+    )
+    judged = evaluate(policy, AuditEvidence(reports={}, representation=[shares]))
+    body = copy.deepcopy(result.to_dict())
+    body["policy"]["rules"].append(policy.to_dict()["rules"][0])
+    body["verdict"]["rules"] += [r.to_dict() for r in judged.rules if r.rule_id == "population"]
+    proxies = body["detectors"]["proxies"]
+    odd = dict(proxies["findings"][0], method="distance correlation on ranks (NMI 0.40)")
+    proxies["findings"].append(odd)
+    body["explanation"] = {"skipped": "the explainer ran out of time"}
+    return AuditResult.from_dict(body)
+
+
+def test_chinese_report_of_representation_and_unusual_findings_has_no_english(arrests_audits):
+    """Representation shares, a proxy method fairgate does not describe and a skipped step read
+    in Chinese too (each of them once left English in the zh report)."""
+    _, current = arrests_audits
+    odd = _with_representation_and_odd_detectors(current)
+    html = render_report(odd, "zh")
+    assert "各群体占比与全市一致" in html  # the policy's own zh description titles the rule
+    assert "参照人口中占 50.0%" in html and "数据中占 85.0%" in html
+    assert load_catalog("zh")["method_other"] in html
+    _assert_no_english(html, _data_words(current))
+    english = render_report(odd, "en")
+    assert "85.0% in the data, 50.0% in the reference population" in english
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

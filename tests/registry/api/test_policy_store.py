@@ -255,3 +255,37 @@ def test_cli_publishes_lists_and_assigns(tmp_path, monkeypatch, service_filing):
     assert PolicyStore(registry.engine).assigned("cli-model", "1").ref == "lax@1"
     r = runner.invoke(main, ["policy", "show", str(policy)])  # a path is not a policy
     assert r.exit_code == 2 and "not a published policy" in r.output
+
+
+def test_filing_reports_what_the_assigned_published_policy_prohibits(plain_env, service_filing):
+    """Attack: the committee's policy prohibits age, the built-in policies do not. A vendor that
+    files age as an input under that policy is told at filing, under that policy's name, not
+    waved through because the built-ins allow it."""
+    env = plain_env
+    strict = {
+        "name": "age-rules",
+        "prohibited": ["age"],
+        "sensitive_names": {"region": ["precinct"]},
+        "rules": [{"id": "no_age", "kind": "prohibited"}],
+    }
+    with env.client("committee") as c:
+        assert c.post("/v1/policies", json={"policy": strict}).status_code == 201
+    body = service_filing("aged", "1")
+    body["policy"] = "age-rules"
+    r = _file(env, "acme", body)
+    assert r.status_code == 201, r.text
+    findings = r.json()["findings"]
+    assert any("'age'" in f and "'age-rules@1'" in f for f in findings), findings
+    assert not any("'sex'" in f for f in findings)  # sex is prohibited by the built-ins only
+    filed = [e for e in env.registry.events() if e.kind == "file" and e.name == "aged"][-1]
+    reported = filed.payload["checks"]["prohibited_inputs"]
+    assert [(p["feature"], p["policy"]) for p in reported] == [("age", "age-rules@1")]
+    # under the built-in default the same inputs report sex, not age
+    r = _file(env, "acme", service_filing("aged", "2"))
+    assert r.status_code == 201
+    findings = r.json()["findings"]
+    assert any("'sex'" in f and "'default@1'" in f for f in findings)
+    assert not any("'age'" in f for f in findings)
+    with env.client("committee") as c:
+        governing = c.get("/v1/models/aged/1/policy").json()["policy"]
+    assert governing["name"] == "age-rules"  # the policy checked at filing is the one assigned

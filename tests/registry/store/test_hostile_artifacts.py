@@ -258,7 +258,7 @@ def test_symlink_in_mlflow_folder_refused(registry, make_filing, tmp_path):
 def test_prohibited_input_reported_at_filing(registry, make_filing, skops_model):
     mv = registry.file(make_filing(), skops_model, actor="vendor")
     reported = " ".join(mv.findings)
-    assert "'sex'" in reported and "prohibited" in reported and "'default'" in reported
+    assert "'sex'" in reported and "prohibited" in reported and "'default@1'" in reported
     assert "'year'" not in reported
     event = registry.events()[-1]
     assert {p["feature"] for p in event.payload["checks"]["prohibited_inputs"]} >= {"sex"}

@@ -62,6 +62,8 @@ def test_whole_lifecycle(registry, make_filing, skops_model, arrests_model):
             registry.decide(mv.name, mv.version, action, rationale="one more try", actor="c")
     kinds = [e.kind for e in registry.events()]
     assert kinds == [
+        "policy_publish",  # the built-in policies, published at the first filing
+        "policy_publish",
         "file",
         "audit",
         "audit",
