@@ -119,7 +119,9 @@ def _read(source: str | Path) -> tuple[Any, str]:
         ) from None
 
 
-def load_policy(source: str | Path | Mapping[str, Any] | Policy) -> Policy:
+def load_policy(
+    source: str | Path | Mapping[str, Any] | Policy, *, recorded: bool = False
+) -> Policy:
     """Load and validate a policy.
 
     Parameters
@@ -127,6 +129,11 @@ def load_policy(source: str | Path | Mapping[str, Any] | Policy) -> Policy:
     source : str, Path, mapping or Policy
         A built-in name (see :func:`builtin_policies`), a YAML or JSON file, or a decoded
         mapping. A :class:`Policy` is returned as it is.
+    recorded : bool, default False
+        The body was published earlier and is read back from the policy store: a rule
+        description written in one language only (as policies were before descriptions became
+        bilingual) is read as it was published, the same text in both languages, so an upgrade
+        never makes a published policy unloadable. New policies always need both languages.
 
     Returns
     -------
@@ -152,7 +159,7 @@ def load_policy(source: str | Path | Mapping[str, Any] | Policy) -> Policy:
             f"{type(data).__name__}; write the policy as 'key: value' lines."
         )
     try:
-        return Policy.model_validate(dict(data))
+        return Policy.model_validate(dict(data), context={"recorded": recorded})
     except _PydanticError as exc:
         problems = _problems(exc)
         raise PolicyError(

@@ -94,7 +94,9 @@ class RuleDescription(StrictModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _both_languages(cls, data: Any) -> Any:
+    def _both_languages(cls, data: Any, info: ValidationInfo) -> Any:
+        if isinstance(data, str) and _recorded(info):
+            return {"en": data, "zh": data}  # published before descriptions were bilingual
         if isinstance(data, str):
             raise ValueError(
                 "write the description in both languages, e.g. description: {en: 'every "
@@ -104,10 +106,17 @@ class RuleDescription(StrictModel):
 
     @field_validator("zh")
     @classmethod
-    def _chinese(cls, value: str) -> str:
+    def _chinese(cls, value: str, info: ValidationInfo) -> str:
+        if _recorded(info):
+            return value
         if not any("\u3400" <= ch <= "\u9fff" for ch in value):
             raise ValueError("the zh description must be written in Chinese")
         return value
+
+
+def _recorded(info: ValidationInfo) -> bool:
+    """Whether the policy being validated was published earlier (see ``load_policy``)."""
+    return bool(info.context and info.context.get("recorded"))
 
 
 def _norm_attributes(value: Any) -> Any:

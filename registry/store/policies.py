@@ -128,7 +128,7 @@ class PolicyRecord:
         """The policy as a :class:`fairgate.audit.policy.Policy`."""
         from fairgate.audit.policy import load_policy
 
-        return load_policy(self.body)
+        return load_policy(self.body, recorded=True)
 
 
 @dataclass(frozen=True)

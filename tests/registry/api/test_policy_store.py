@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ import yaml
 from fairgate.errors import NotFoundError, PolicyError, ValidationError
 from fairgate.registry.store import Registry, ledger
 from fairgate.registry.store.policies import PolicyStore, parse_policy_ref
+from fairgate.registry.store.tables import policies
 from fairgate.settings import Settings
 
 LAX = """\
@@ -289,3 +291,37 @@ def test_filing_reports_what_the_assigned_published_policy_prohibits(plain_env, 
     with env.client("committee") as c:
         governing = c.get("/v1/models/aged/1/policy").json()["policy"]
     assert governing["name"] == "age-rules"  # the policy checked at filing is the one assigned
+
+
+def test_a_policy_published_before_descriptions_were_bilingual_still_loads(store):
+    """An upgrade never makes a published policy unloadable; new ones need both languages."""
+    _, store = store
+    old = {
+        "name": "legacy-rules",
+        "rules": [
+            {
+                "id": "dp",
+                "metric": "selection_rate",
+                "kind": "ratio",
+                "min": 0.8,
+                "description": "selection rates within four fifths",
+            }
+        ],
+    }
+    with pytest.raises(PolicyError, match="both languages"):
+        store.publish(old, actor="committee:test")
+    body = json.dumps(old, sort_keys=True)
+    with store.engine.begin() as conn:  # as an earlier release stored it
+        conn.execute(
+            policies.insert().values(
+                name="legacy-rules",
+                version=1,
+                sha256=hashlib.sha256(body.encode()).hexdigest(),
+                body=body,
+                actor="committee:test",
+                created_at=0.0,
+            )
+        )
+    policy = store.get("legacy-rules@1").policy()
+    rule = policy.rules[0]
+    assert rule.description.en == rule.description.zh == "selection rates within four fifths"
