@@ -53,8 +53,17 @@ def test_eight_processes_file_and_decide_at_once(tmp_path, example_filing):
     assert {v.state for v in versions} == {"SUSPENDED"}
     check = reg.verify_ledger()
     assert check.ok, check.problem
-    assert check.count == 4 * WRITERS * EACH
-    kinds = [e.kind for e in reg.events()]
+    events = reg.events()
+    kinds = [e.kind for e in events]
+    assert check.count == len(kinds)
+    # each version: filed, audited, approved, tripped; and the built-in policies, published once
+    assert len([k for k in kinds if not k.startswith("policy_")]) == 4 * WRITERS * EACH
+    published = [
+        (e.payload["policy"], e.payload["policy_version"])
+        for e in events
+        if e.kind == "policy_publish"
+    ]
+    assert published and len(published) == len(set(published))
     assert kinds.count("breaker_trip") == WRITERS * EACH
 
 

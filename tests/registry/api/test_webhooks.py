@@ -63,7 +63,7 @@ class Receiver:
 
 
 @pytest.fixture(scope="module")
-def hook_env(tmp_path_factory):
+def hook_env(tmp_path_factory, module_db_url):
     import os
 
     saved = {
@@ -72,7 +72,7 @@ def hook_env(tmp_path_factory):
     os.environ["FAIRGATE_WEBHOOK_BACKOFF"] = "0.3"
     os.environ["FAIRGATE_WEBHOOK_ATTEMPTS"] = "3"
     try:
-        env = make_env(tmp_path_factory.mktemp("hooks"))
+        env = make_env(tmp_path_factory.mktemp("hooks"), module_db_url)
     finally:
         for k, v in saved.items():
             if v is None:

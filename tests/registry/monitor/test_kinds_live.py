@@ -58,7 +58,7 @@ DISTRICTS = np.array(["east", "north", "south", "west"])
 
 
 @pytest.fixture(scope="module")
-def kenv(tmp_path_factory):
+def kenv(tmp_path_factory, module_db_url):
     from fairgate.registry.api.auth import TokenStore
     from fairgate.registry.store import Registry
     from fairgate.registry.store.policies import PolicyStore
@@ -66,7 +66,7 @@ def kenv(tmp_path_factory):
     from tests.fixtures.service import Env
 
     home = tmp_path_factory.mktemp("kinds")
-    settings = Settings(home=home)
+    settings = Settings(home=home, database_url=module_db_url)
     settings.ensure_home()
     registry = Registry(settings)
     published, _ = PolicyStore(registry.engine).publish(KINDS_POLICY, actor="committee:test")
@@ -76,7 +76,7 @@ def kenv(tmp_path_factory):
         "operations": store.create("operations")[0],
         "acme": store.create("vendor", vendor="acme")[0],
     }
-    server = Server(home=home, policy=published.ref)
+    server = Server(home=home, policy=published.ref, database_url=module_db_url)
     server.start()
     yield Env(server, registry, tokens)
     server.stop()

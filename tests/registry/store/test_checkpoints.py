@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import stat
 import subprocess
 import sys
 
 import httpx
+import sqlalchemy as sa
 
 from fairgate.registry.store.checkpoints import (
     Checkpoint,
@@ -25,11 +25,11 @@ def _file(registry, make_filing, *versions):
         registry.file(make_filing("cp", str(v)), None, actor="vendor")
 
 
-def _delete_newest(db, n):
-    with sqlite3.connect(db) as conn:
-        conn.execute(
-            "DELETE FROM ledger_events WHERE id > (SELECT MAX(id) FROM ledger_events) - ?", (n,)
-        )
+def _delete_newest(engine, n):
+    """Delete the newest ``n`` ledger events behind fairgate's back (SQLite or PostgreSQL)."""
+    with engine.begin() as conn:
+        newest = conn.execute(sa.text("SELECT MAX(id) FROM ledger_events")).scalar_one()
+        conn.execute(sa.text("DELETE FROM ledger_events WHERE id > :cut"), {"cut": newest - n})
 
 
 def test_key_is_created_private_and_stable(tmp_path):
@@ -60,7 +60,7 @@ def test_deleting_the_newest_events_is_caught_and_named(registry, make_filing, t
     held = make_checkpoint(registry.engine, key)
     n = held.ledger_length
     assert registry.verify_ledger(None).ok
-    _delete_newest(registry.settings.home / "fairgate.db", 2)
+    _delete_newest(registry.engine, 2)
     assert registry.verify_ledger(None).ok  # the chain alone cannot see a deleted tail
     check = verify_checkpoint(registry.engine, held, key.public_raw)
     assert not check.ok
@@ -72,7 +72,7 @@ def test_a_rewritten_tail_is_caught(registry, make_filing, tmp_path):
     key = load_key(tmp_path / "key.pem")
     _file(registry, make_filing, 1, 2)
     held = make_checkpoint(registry.engine, key)
-    _delete_newest(registry.settings.home / "fairgate.db", 1)
+    _delete_newest(registry.engine, 1)
     _file(registry, make_filing, 9)  # a new event takes the deleted one's id
     check = verify_checkpoint(registry.engine, held, key.public_raw)
     assert not check.ok and check.first_bad_id == held.ledger_length
@@ -83,8 +83,8 @@ def test_an_edited_event_is_caught(registry, make_filing, tmp_path):
     key = load_key(tmp_path / "key.pem")
     _file(registry, make_filing, 1, 2)
     held = make_checkpoint(registry.engine, key)
-    with sqlite3.connect(registry.settings.home / "fairgate.db") as conn:
-        conn.execute("UPDATE ledger_events SET actor = 'someone else' WHERE id = 1")
+    with registry.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE ledger_events SET actor = 'someone else' WHERE id = 1"))
     check = verify_checkpoint(registry.engine, held, key.public_raw)
     assert not check.ok and check.first_bad_id == 1 and "edited" in check.problem
 
@@ -122,7 +122,7 @@ def test_cli_checkpoint_then_verify_catches_a_deleted_tail(tmp_path, make_filing
     r = _cli(home, "ledger", "verify", "--checkpoint", held)
     assert r.returncode == 0 and "intact up to the checkpoint" in r.stdout, r.stderr
     assert f"{n:,} events" in r.stdout
-    _delete_newest(home / "fairgate.db", 1)
+    _delete_newest(registry.engine, 1)
     r = _cli(home, "ledger", "verify", "--checkpoint", held)
     assert r.returncode == 1
     assert f"events {n} to {n} were deleted" in r.stderr

@@ -51,14 +51,14 @@ _UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), 
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, example_filing):
+def site(tmp_path_factory, example_filing, module_db_url):
     """A server with arrests@1 (colour and sex as inputs) and arrests@2 (without), both audited."""
     import skops.io as sio
 
     from fairgate.demo.data import FEATURES, UNAWARE_FEATURES, arrests_model, load_arrests_frame
     from fairgate.registry import usecases
 
-    env = make_env(tmp_path_factory.mktemp("web"))
+    env = make_env(tmp_path_factory.mktemp("web"), module_db_url)
     folder = tmp_path_factory.mktemp("arrests")
     data = load_arrests_frame(0)
     data.audit.to_parquet(folder / "audit.parquet")
