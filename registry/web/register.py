@@ -2,7 +2,8 @@
 
 Each entry is built from an explicit list of public facts: name, version, purpose, department,
 the vendor's organisation name, risk level, state and since when, the latest audit's verdict,
-the decisions reported in the last 30 days, and each suspension with its reason and date. No
+the decisions reported in the last 30 days with their automation and review shares, and each
+suspension with its reason and date. No
 token, e-mail address, responsible person, artifact or report path, evidence or internal note
 is ever read into an entry.
 """
@@ -13,6 +14,8 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from fairgate.registry.monitor.observations import ObservationStore
+from fairgate.registry.monitor.oversight import automation_shares
 from fairgate.registry.web.history import (
     LedgerHead,
     StateChange,
@@ -52,6 +55,10 @@ class PublicEntry:
     since: str
     verdict: str
     decisions_30_days: int
+    automation_share_30_days: float | None
+    """Share of the decisions reported with their review status that no person reviewed."""
+    review_share_30_days: float | None
+    """Share of those decisions a person reviewed; ``None``: no review status was reported."""
     suspensions: tuple[Suspension, ...]
     changes: tuple[StateChange, ...]
 
@@ -112,10 +119,12 @@ def public_register(registry: Any) -> PublicRegister:
         by_version[(change.name, change.version)].append(change)
     volumes = decisions_since(registry.engine, RECENT_DAYS)
     verdicts = latest_verdicts(registry.engine)
+    observations = ObservationStore(registry.engine)
     entries = []
     for mv in registry.list_versions():
         key = (mv.name, mv.version)
         own = tuple(by_version.get(key, ()))
+        shares = automation_shares(observations, mv.name, mv.version, days=RECENT_DAYS)
         entries.append(
             PublicEntry(
                 name=mv.name,
@@ -128,6 +137,8 @@ def public_register(registry: Any) -> PublicRegister:
                 since=own[-1].at if own else mv.created_at.isoformat(),
                 verdict=verdicts.get(key, "none"),
                 decisions_30_days=volumes.get(key, 0),
+                automation_share_30_days=shares.automation_share,
+                review_share_30_days=shares.review_share,
                 suspensions=tuple(_suspension(c) for c in own if c.to_state == "SUSPENDED"),
                 changes=own,
             )

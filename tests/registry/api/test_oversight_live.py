@@ -8,6 +8,7 @@ a balanced stream trips nothing. Malformed review columns are refused and store 
 
 from __future__ import annotations
 
+import httpx
 import numpy as np
 import pytest
 import sqlalchemy as sa
@@ -143,6 +144,13 @@ def test_a_balanced_stream_does_not_trip(plain_env, policy):
     assert 0.45 < shares.review_share < 0.6
     assert shares.automation_share == pytest.approx(1 - shares.review_share)
     assert 0.03 < shares.override_rate < 0.15
+    # the public register shows the same shares, with no token
+    public = httpx.get(f"{env.url}/public/register.json").json()
+    entry = next(a for a in public["algorithms"] if a["name"] == model[0])
+    assert entry["review_share_30_days"] == pytest.approx(shares.review_share)
+    assert entry["automation_share_30_days"] == pytest.approx(shares.automation_share)
+    page = httpx.get(f"{env.url}/public/models/{model[0]}", params={"lang": "en"}).text
+    assert f"{100 * shares.review_share:.1f}% reviewed by a person" in page
 
 
 def test_overriding_one_group_three_times_as_often_trips_the_gap_rule(plain_env, policy):
