@@ -74,9 +74,9 @@ def test_signin_gives_a_strict_httponly_cookie_not_secure_over_plain_http(env):
     assert secret not in ids and len(ids[0]) == 64
 
 
-def test_signin_behind_a_trusted_tls_proxy_marks_the_cookie_secure(tmp_path, monkeypatch):
+def test_signin_behind_a_trusted_tls_proxy_marks_the_cookie_secure(tmp_path, monkeypatch, db_url):
     monkeypatch.setenv("FAIRGATE_TRUSTED_PROXIES", "127.0.0.1")
-    env = make_env(tmp_path / "proxied")
+    env = make_env(tmp_path / "proxied", db_url)
     try:
         client = httpx.Client(base_url=env.url, follow_redirects=False, timeout=30)
         nonce = CSRF.search(client.get("/web/signin").text).group(1)

@@ -21,11 +21,11 @@ def _decide(client: httpx.Client, action: str, rationale: str) -> httpx.Response
 
 
 def test_two_members_meet_the_quorum_a_dissent_is_shown_and_the_public_sees_it(
-    tmp_path, monkeypatch
+    tmp_path, monkeypatch, db_url
 ):
     en = load_catalog("en")
     monkeypatch.setenv("FAIRGATE_QUORUM", "2")
-    env = make_env(tmp_path / "quorum")
+    env = make_env(tmp_path / "quorum", db_url)
     try:
         store = TokenStore(env.registry.engine)
         for who, member in (("ana", "Ana Li"), ("ben", "Ben Okafor"), ("cy", "Cy Wong")):

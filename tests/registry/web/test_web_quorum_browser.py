@@ -39,11 +39,11 @@ def _vote(browser, env, who: str, rationale: str) -> str:
 
 
 def test_a_second_members_vote_meets_the_quorum_and_the_public_sees_it(
-    chromium, tmp_path, monkeypatch
+    chromium, tmp_path, monkeypatch, db_url
 ):
     en = load_catalog("en")
     monkeypatch.setenv("FAIRGATE_QUORUM", "2")
-    env = make_env(tmp_path / "quorum")
+    env = make_env(tmp_path / "quorum", db_url)
     try:
         store = TokenStore(env.registry.engine)
         for who, member in (("ana", "Ana Li"), ("ben", "Ben Okafor")):
