@@ -26,6 +26,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from results import write_section
 from timing import load_line
 
 ATTRS = ["sex", "region", "age_band"]
@@ -167,20 +168,14 @@ def main() -> None:
 
 
 def _record(text: str, args: argparse.Namespace, start_load: str) -> None:
-    path = Path(__file__).with_name("RESULTS.md")
     title = "## Counts scale curve (`benchmarks/counts_scale_bench.py`)"
     body = (
-        f"{title}\n\nCommand: `python benchmarks/counts_scale_bench.py --memory {args.memory} "
+        f"Command: `python benchmarks/counts_scale_bench.py --memory {args.memory} "
         f"--parquet {args.parquet} --write`; {start_load} at the start. Three sensitive "
         "columns (2 x 20 x 5 = 200 groups; categorical in memory, strings in Parquet), binary "
         "outcome and decision.\n\n" + text + "\n"
     )
-    old = path.read_text(encoding="utf-8")
-    if title in old:
-        head, _, rest = old.partition(title)
-        nxt = rest.find("\n## ")
-        old = head + (rest[nxt + 1 :] if nxt >= 0 else "")
-    path.write_text(old.rstrip("\n") + "\n\n" + body, encoding="utf-8")
+    write_section(title, body)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from results import write_section  # noqa: E402
 from timing import load_line, timed  # noqa: E402
 
 
@@ -129,18 +130,12 @@ def main() -> None:
 
 
 def _record(text: str, args: argparse.Namespace, start_load: str) -> None:
-    path = Path(__file__).with_name("RESULTS.md")
     title = "## Ledger appends, 8 concurrent writers (`benchmarks/ledger_bench.py`)"
     body = (
-        f"{title}\n\nCommand: `python benchmarks/ledger_bench.py --writers {args.writers} "
+        f"Command: `python benchmarks/ledger_bench.py --writers {args.writers} "
         f"--each {args.each} --write`; {start_load} at the start.\n\n{text}\n"
     )
-    old = path.read_text(encoding="utf-8")
-    if title in old:
-        head, _, rest = old.partition(title)
-        nxt = rest.find("\n## ")
-        old = head + (rest[nxt + 1 :] if nxt >= 0 else "")
-    path.write_text(old.rstrip("\n") + "\n\n" + body, encoding="utf-8")
+    write_section(title, body)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,6 @@ import argparse
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,10 +34,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from results import write_section
+from serving import free_port, stop, wait_http
 from timing import load_line, timed
 
 HERE = Path(__file__).resolve().parent
@@ -52,28 +51,6 @@ MULTICLASS = {
         ]
     },
 }
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
-    """Wait until the server answers ``/ready``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{url}: server exited with {proc.returncode}")
-        try:
-            if httpx.get(f"{url}/ready", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer within {timeout} s")
 
 
 def activate(registry: Any, home: Path, name: str, policy: str) -> None:
@@ -254,18 +231,15 @@ def main() -> None:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_ready(url, server)
+        wait_http(f"{url}/ready", server)
         rows = run(url, token, args.calls, args.repeats)
     finally:
-        server.terminate()
-        server.wait(15)
+        stop(server)
         shutil.rmtree(tmp, ignore_errors=True)
     table = _table(rows, load)
     print(table)
     if args.write:
-        results = HERE / "RESULTS.md"
-        section = "\n\n## Oversight routing (`benchmarks/route_bench.py`, issue 16)\n\n" + table
-        results.write_text(results.read_text(encoding="utf-8").rstrip() + section + "\n")
+        write_section("## Oversight routing (`benchmarks/route_bench.py`, issue 16)", table)
 
 
 if __name__ == "__main__":

@@ -31,8 +31,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -45,6 +43,9 @@ import httpx
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from serving import free_port, stop, tree_cpu, wait_http  # noqa: E402
 
 POLICY = """\
 name: bench
@@ -66,26 +67,6 @@ breaker:
     min_samples: 200
     alpha: 0.001
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{url}: server exited with {proc.returncode}")
-        try:
-            if httpx.get(url, timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer within {timeout} s")
 
 
 def _filing(name: str) -> dict[str, Any]:
@@ -118,27 +99,13 @@ def _activate(registry: Any, name: str, home: Path) -> None:
     )
 
 
-def _tree_cpu(pid: int) -> float:
-    """CPU seconds (user + system) of a process and all its children."""
-    import psutil
-
-    root = psutil.Process(pid)
-    total = 0.0
-    for proc in [root, *root.children(recursive=True)]:
-        try:
-            total += sum(proc.cpu_times()[:2])
-        except psutil.NoSuchProcess:
-            continue
-    return total
-
-
 def _measured(
     url: str, args: argparse.Namespace, headers: list[str], rate: float | None, pid: int
 ) -> dict:
     """One load run, with the server's CPU seconds over it."""
-    cpu = _tree_cpu(pid)
+    cpu = tree_cpu(pid)
     out = _loadgen(url, args, headers, rate)
-    out["server_cpu_s"] = round(_tree_cpu(pid) - cpu, 2)
+    out["server_cpu_s"] = round(tree_cpu(pid) - cpu, 2)
     return out
 
 
@@ -294,7 +261,7 @@ def bench_client_cache(url: str, token: str, calls: int = 200_000) -> dict[str, 
 
 
 def _start_mlflow(tmp: Path, workers: int | None) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
+    port = free_port()
     cmd = [
         shutil.which("mlflow") or str(Path(sys.executable).parent / "mlflow"),
         "server",
@@ -313,7 +280,7 @@ def _start_mlflow(tmp: Path, workers: int | None) -> tuple[subprocess.Popen[byte
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_http(f"{url}/health", proc, timeout=600)  # slow to start on a busy machine
+        wait_http(f"{url}/health", proc, timeout=600)  # slow to start on a busy machine
         api = f"{url}/api/2.0/mlflow"
         r = httpx.post(f"{api}/registered-models/create", json={"name": "bench-model"})
         r.raise_for_status()
@@ -321,28 +288,13 @@ def _start_mlflow(tmp: Path, workers: int | None) -> tuple[subprocess.Popen[byte
         version = {"name": "bench-model", "source": "s3://fairgate-bench/model"}
         httpx.post(f"{api}/model-versions/create", json=version).raise_for_status()
     except BaseException:
-        _stop(proc, group=True)
+        stop(proc, group=True)
         raise
     return proc, url
 
 
-def _stop(proc: subprocess.Popen[bytes], group: bool = False) -> None:
-    if proc.poll() is None:
-        if group:
-            os.killpg(proc.pid, signal.SIGTERM)
-        else:
-            proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            if group:
-                os.killpg(proc.pid, signal.SIGKILL)
-            else:
-                proc.kill()
-
-
 def _serve(home: Path, tmp: Path, env: dict[str, str], workers: int) -> tuple[Any, str]:
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [
             sys.executable,
@@ -362,7 +314,7 @@ def _serve(home: Path, tmp: Path, env: dict[str, str], workers: int) -> tuple[An
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
-    _wait_http(f"{url}/ready", server)
+    wait_http(f"{url}/ready", server)
     if workers > 1:
         time.sleep(3)  # /ready answers with the first worker up; let the others start too
     return server, url
@@ -385,7 +337,6 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="Also write the figures here.")
     args = parser.parse_args()
 
-    sys.path.insert(0, str(HERE))
     sys.path.insert(0, str(HERE.parent / "tests"))
     from timing import load_line
 
@@ -442,14 +393,14 @@ def main() -> None:
                 )
                 results["trip"] = bench_trip(url, token, registry, home, args.trips)
                 results["client_cache"] = bench_client_cache(url, token)
-            _stop(server, group=True)
+            stop(server, group=True)
             server = None
         if not args.skip_mlflow:
             mlflow, murl = _start_mlflow(tmp, args.mlflow_workers)
             get = f"{murl}/api/2.0/mlflow/model-versions/get?name=bench-model&version=1"
             results["mlflow_closed"] = _measured(get, args, [], None, mlflow.pid)
             results["mlflow_paced"] = _measured(get, args, [], args.rate_per_client, mlflow.pid)
-            _stop(mlflow, group=True)
+            stop(mlflow, group=True)
             mlflow = None
         if not args.status_only:
             service = Service(settings, registry, breaker_policy=published.ref)
@@ -459,9 +410,9 @@ def main() -> None:
         registry.engine.dispose()
     finally:
         if mlflow is not None:
-            _stop(mlflow, group=True)
+            stop(mlflow, group=True)
         if server is not None:
-            _stop(server, group=True)
+            stop(server, group=True)
         if pg is not None:
             pg.stop()
         shutil.rmtree(tmp, ignore_errors=True)
