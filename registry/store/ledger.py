@@ -29,6 +29,7 @@ __all__ = [
     "VerifyResult",
     "append",
     "canonical_json",
+    "event_from_row",
     "event_hash",
     "export",
     "iter_events",
@@ -145,7 +146,18 @@ def append(
     return LedgerEvent(event_id, kind, name, version, actor, clean, created, prev, digest)
 
 
-def _event(row: Any) -> LedgerEvent:
+def event_from_row(row: Any) -> LedgerEvent:
+    """The :class:`LedgerEvent` of a ``ledger_events`` row.
+
+    Parameters
+    ----------
+    row : sqlalchemy.Row
+        A row of the ``ledger_events`` table.
+
+    Returns
+    -------
+    LedgerEvent
+    """
     return LedgerEvent(
         id=row.id,
         kind=row.kind,
@@ -177,7 +189,7 @@ def iter_events(
         if not rows:
             return
         for row in rows:
-            yield _event(row)
+            yield event_from_row(row)
         cursor = rows[-1].id
         if left is not None:
             left -= len(rows)

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from fairgate.registry.store import LedgerEvent, iter_events
 from fairgate.registry.store.db import read_connection
+from fairgate.registry.store.ledger import event_from_row
 from fairgate.registry.store.records import AUDIT_COMPLETED
 from fairgate.registry.store.tables import (
     audits,
@@ -75,20 +74,6 @@ class StateChange:
     rule: str = ""
 
 
-def _row_event(row: Any) -> LedgerEvent:
-    return LedgerEvent(
-        id=row.id,
-        kind=row.kind,
-        name=row.name,
-        version=row.version,
-        actor=row.actor,
-        payload=json.loads(row.payload),
-        created_at=row.created_at,
-        prev_hash=row.prev_hash,
-        hash=row.hash,
-    )
-
-
 def model_events(engine: Engine, name: str) -> list[LedgerEvent]:
     """Every ledger event of a model name (all its versions), oldest first.
 
@@ -107,7 +92,7 @@ def model_events(engine: Engine, name: str) -> list[LedgerEvent]:
         sa.select(ledger_events).where(ledger_events.c.name == name).order_by(ledger_events.c.id)
     )
     with read_connection(engine) as conn:
-        return [_row_event(row) for row in conn.execute(query)]
+        return [event_from_row(row) for row in conn.execute(query)]
 
 
 def all_events(engine: Engine) -> list[LedgerEvent]:
