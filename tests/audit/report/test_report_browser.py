@@ -13,15 +13,14 @@ import os
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from fairgate.audit.report import load_catalog, render_report
+from tests.fixtures.browser import LAUNCH_ARGS, chromium_executable
 
 pytestmark = pytest.mark.browser
 
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 _MARK_TEXT_ELEMENTS = """() => {
   let n = 0;
@@ -56,23 +55,11 @@ _CONTRAST = """() => {
 }"""
 
 
-def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None and Path("/usr/bin/chromium").exists():
-        found = "/usr/bin/chromium"
-    if found is None:
-        reason = "Debian's chromium is not installed (apt-get install chromium; .ci/run does)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return found
-
-
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     """A headless Chromium whose fontconfig rejects every font that covers Chinese."""
     sync_api = pytest.importorskip("playwright.sync_api")
-    executable = _chromium()
+    executable = chromium_executable()
     root = tmp_path_factory.mktemp("fontconfig")
     conf = root / "fonts.conf"
     conf.write_text(
