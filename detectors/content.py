@@ -13,12 +13,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import pandas as pd
 
+from fairgate.audit.core.levels import highest
+
 __all__ = [
-    "STRENGTH_ORDER",
+    "STRENGTHS",
     "Evidence",
     "Strength",
     "content_evidence",
@@ -26,8 +28,9 @@ __all__ = [
     "strongest",
 ]
 
-Strength = Literal["strong", "moderate", "weak"]
-STRENGTH_ORDER = {"weak": 0, "moderate": 1, "strong": 2}
+Strength = Literal["weak", "moderate", "strong"]
+STRENGTHS: tuple[Strength, ...] = get_args(Strength)
+"""Every strength, the weakest first."""
 
 _SEX_WORDS = {
     "male",
@@ -282,5 +285,4 @@ def _single_letters(
 
 def strongest(items: list[Evidence]) -> Strength:
     """The strongest strength among ``items`` (``weak`` when empty)."""
-    best = max((STRENGTH_ORDER[e.strength] for e in items), default=0)
-    return next(k for k, v in STRENGTH_ORDER.items() if v == best)  # type: ignore[return-value]
+    return highest(STRENGTHS, (e.strength for e in items), default="weak")

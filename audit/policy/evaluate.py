@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from fairgate.audit.core.levels import highest
 from fairgate.audit.policy.absolute_checks import absolute_results
 from fairgate.audit.policy.detector_checks import (
     explain_result,
@@ -29,7 +30,7 @@ from fairgate.audit.policy.group_checks import group_size_results, metric_result
 from fairgate.audit.policy.load import load_policy
 from fairgate.audit.policy.rules import MetricRule
 from fairgate.audit.policy.schema import Policy
-from fairgate.audit.policy.verdict import OUTCOME_ORDER, AuditEvidence, RuleResult, Verdict
+from fairgate.audit.policy.verdict import OUTCOMES, AuditEvidence, RuleResult, Verdict
 
 __all__ = ["evaluate"]
 
@@ -82,5 +83,5 @@ def evaluate(policy: Policy | str | Mapping[str, Any], evidence: AuditEvidence) 
             results.extend(representation_results(rule, evidence))
     if policy.explainability is not None:
         results.append(explain_result(policy, policy.explainability, evidence))
-    outcome = max((r.outcome for r in results), key=OUTCOME_ORDER.__getitem__, default="pass")
+    outcome = highest(OUTCOMES, (r.outcome for r in results), default="pass")
     return Verdict(outcome=outcome, rules=tuple(results), policy=policy.name)

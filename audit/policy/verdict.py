@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 if TYPE_CHECKING:  # the evidence's types; the policy needs no detector at run time
     from fairgate.audit.core.group_report import GroupReport
@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # the evidence's types; the policy needs no detector at run t
 from fairgate.audit.policy.reasons import HEADLINE_ORDER, reason_text
 
 __all__ = [
-    "OUTCOME_ORDER",
+    "OUTCOMES",
     "AuditEvidence",
     "Outcome",
     "RuleResult",
@@ -31,7 +31,8 @@ __all__ = [
 ]
 
 Outcome = Literal["pass", "warn", "fail"]
-OUTCOME_ORDER = {"pass": 0, "warn": 1, "fail": 2}
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
+"""Every outcome, the mildest first."""
 
 
 # ---------------------------------------------------------------------------------- evidence
