@@ -18,6 +18,7 @@ from typing import Any, Literal, get_args
 import pandas as pd
 
 from fairgate.audit.core.levels import highest
+from fairgate.audit.core.records import Record
 
 __all__ = [
     "STRENGTHS",
@@ -84,7 +85,7 @@ _MAX_LEVELS = 60
 
 
 @dataclass(frozen=True)
-class Evidence:
+class Evidence(Record):
     """One reason a column is sensitive: a stable code, its parameters, a sentence, a strength.
 
     Attributes
@@ -104,15 +105,6 @@ class Evidence:
     params: dict[str, Any] = field(default_factory=dict)
     text: str = ""
     strength: Strength = "strong"
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {
-            "code": self.code,
-            "params": dict(self.params),
-            "text": self.text,
-            "strength": self.strength,
-        }
 
 
 def is_prc_resident_id(value: Any) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 if TYPE_CHECKING:  # the evidence's types; the policy needs no detector at run time
@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # the evidence's types; the policy needs no detector at run t
         RepresentationResult,
     )
 
+from fairgate.audit.core.records import Record
 from fairgate.audit.policy.reasons import HEADLINE_ORDER, reason_text
 
 __all__ = [
@@ -89,7 +90,7 @@ def group_label(key: Any) -> str:
 
 # ------------------------------------------------------------------------------------ verdict
 @dataclass(frozen=True)
-class RuleResult:
+class RuleResult(Record):
     """The outcome of one rule on one attribute set.
 
     Attributes
@@ -127,10 +128,6 @@ class RuleResult:
     kind: str = ""
     code: str = ""
     params: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict with exactly the fields above."""
-        return asdict(self)
 
 
 @dataclass(frozen=True)
