@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -21,7 +21,6 @@ from fairgate.audit.core.levels import highest
 from fairgate.audit.core.records import Record
 
 __all__ = [
-    "STRENGTHS",
     "Evidence",
     "Strength",
     "content_evidence",
@@ -30,8 +29,7 @@ __all__ = [
 ]
 
 Strength = Literal["weak", "moderate", "strong"]
-STRENGTHS: tuple[Strength, ...] = get_args(Strength)
-"""Every strength, the weakest first."""
+"""How strongly a piece of evidence says a column is sensitive, the weakest first."""
 
 _SEX_WORDS = {
     "male",
@@ -277,4 +275,4 @@ def _single_letters(
 
 def strongest(items: list[Evidence]) -> Strength:
     """The strongest strength among ``items`` (``weak`` when empty)."""
-    return highest(STRENGTHS, (e.strength for e in items), default="weak")
+    return highest(Strength, (e.strength for e in items), default="weak")

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TypeVar
+from typing import Any, TypeVar, get_args
 
 __all__ = ["highest"]
 
 L = TypeVar("L", bound=str)
 
 
-def highest(levels: tuple[L, ...], values: Iterable[L], default: L) -> L:
-    """The value that stands highest in ``levels`` (ordered lowest first).
+def highest(levels: Any, values: Iterable[L], default: L) -> L:
+    """The value that stands highest among ``levels`` (a ``Literal`` type, lowest first).
 
     Parameters
     ----------
-    levels : tuple of str
-        Every level, lowest first (``typing.get_args`` of a ``Literal`` type).
+    levels : typing.Literal
+        Every level, lowest first: ``Literal["pass", "warn", "fail"]``.
     values : iterable of str
         Levels to compare; each must be one of ``levels``.
     default : str
@@ -31,4 +31,4 @@ def highest(levels: tuple[L, ...], values: Iterable[L], default: L) -> L:
     ValueError
         A value that is not one of ``levels``.
     """
-    return max(values, key=levels.index, default=default)
+    return max(values, key=get_args(levels).index, default=default)

@@ -30,7 +30,7 @@ from fairgate.audit.policy.group_checks import group_size_results, metric_result
 from fairgate.audit.policy.load import load_policy
 from fairgate.audit.policy.rules import MetricRule
 from fairgate.audit.policy.schema import Policy
-from fairgate.audit.policy.verdict import OUTCOMES, AuditEvidence, RuleResult, Verdict
+from fairgate.audit.policy.verdict import AuditEvidence, Outcome, RuleResult, Verdict
 
 __all__ = ["evaluate"]
 
@@ -83,5 +83,5 @@ def evaluate(policy: Policy | str | Mapping[str, Any], evidence: AuditEvidence) 
             results.extend(representation_results(rule, evidence))
     if policy.explainability is not None:
         results.append(explain_result(policy, policy.explainability, evidence))
-    outcome = highest(OUTCOMES, (r.outcome for r in results), default="pass")
+    outcome = highest(Outcome, (r.outcome for r in results), default="pass")
     return Verdict(outcome=outcome, rules=tuple(results), policy=policy.name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # the evidence's types; the policy needs no detector at run time
     from fairgate.audit.core.group_report import GroupReport
@@ -21,7 +21,6 @@ from fairgate.audit.core.records import Record
 from fairgate.audit.policy.reasons import HEADLINE_ORDER, reason_text
 
 __all__ = [
-    "OUTCOMES",
     "AuditEvidence",
     "Outcome",
     "RuleResult",
@@ -32,8 +31,7 @@ __all__ = [
 ]
 
 Outcome = Literal["pass", "warn", "fail"]
-OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
-"""Every outcome, the mildest first."""
+"""A rule's or a verdict's outcome, the mildest first."""
 
 
 # ---------------------------------------------------------------------------------- evidence

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 import pytest
 
 from fairgate.audit.core.levels import highest
-from fairgate.audit.policy.verdict import OUTCOMES
-from fairgate.detectors.content import STRENGTHS, Evidence, strongest
+from fairgate.audit.policy.verdict import Outcome
+from fairgate.detectors.content import Evidence, Strength, strongest
 
 
 def test_outcomes_and_strengths_are_ordered_mildest_first():
-    assert OUTCOMES == ("pass", "warn", "fail")
-    assert STRENGTHS == ("weak", "moderate", "strong")
+    assert get_args(Outcome) == ("pass", "warn", "fail")
+    assert get_args(Strength) == ("weak", "moderate", "strong")
 
 
 @pytest.mark.parametrize(
@@ -24,12 +26,12 @@ def test_outcomes_and_strengths_are_ordered_mildest_first():
     ],
 )
 def test_highest_outcome(values, expected):
-    assert highest(OUTCOMES, values, default="pass") == expected
+    assert highest(Outcome, values, default="pass") == expected
 
 
 def test_an_unknown_level_is_refused():
     with pytest.raises(ValueError, match="not in tuple"):
-        highest(OUTCOMES, ["pass", "error"], default="pass")
+        highest(Outcome, ["pass", "error"], default="pass")
 
 
 def test_strongest_evidence():

@@ -7,17 +7,11 @@ from dataclasses import dataclass
 
 from fairgate.audit.core.records import Record, json_ready
 from fairgate.audit.policy.verdict import RuleResult
-from fairgate.detectors import (
-    Evidence,
-    FlipPair,
-    FlipResult,
-    GroupShare,
-    ProhibitedFinding,
-    ProxyFinding,
-    ProxyReport,
-    RepresentationResult,
-)
-from fairgate.detectors.proxies import JointProxy
+from fairgate.detectors.content import Evidence
+from fairgate.detectors.flip import FlipPair, FlipResult
+from fairgate.detectors.prohibited import ProhibitedFinding
+from fairgate.detectors.proxies import JointProxy, ProxyFinding, ProxyReport
+from fairgate.detectors.representation import GroupShare, RepresentationResult
 
 
 def test_json_ready_turns_every_tuple_into_a_list_all_the_way_down():
