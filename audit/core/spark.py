@@ -16,13 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from fairgate.audit.core.counts import Kind
-from fairgate.audit.core.counts_file import check_kind_options, counts_from_grouped
+from fairgate.audit.core.counts_file import (
+    check_log_columns,
+    counts_from_grouped,
+    log_arguments,
+    log_columns,
+)
 from fairgate.audit.core.grouped import GroupedCounts
-from fairgate.audit.core.inputs import MISSING_LABEL, MissingPolicy, check_missing_policy
+from fairgate.audit.core.inputs import MISSING_LABEL, MissingPolicy
 from fairgate.errors import (
     ConfigurationError,
     EmptyDataError,
-    MissingColumnError,
     ValidationError,
 )
 
@@ -120,26 +124,14 @@ def counts_from_spark(
     ------
     MissingColumnError, EmptyDataError, LabelError, MissingValueError, ConfigurationError
     """
-    names = [sensitive] if isinstance(sensitive, str) else list(sensitive)
-    if not names:
-        raise ValidationError("sensitive: no sensitive column given; name at least one.")
-    check_missing_policy(missing)
-    check_kind_options(kind, threshold, favourable)
+    names = log_arguments(sensitive, missing, kind, threshold, favourable)
     if kind == "regression":
         raise ValidationError(
             "kind='regression': the Spark engine counts binary, scores and multiclass logs; "
             "audit a regression log with engine='duckdb' on its Parquet files."
         )
     frame, what = _frame(data, spark)
-    columns = list(frame.columns)
-    wanted = {"y_true": y_true, "y_pred": y_pred, **{f"sensitive[{n!r}]": n for n in names}}
-    absent = {k: v for k, v in wanted.items() if v not in columns}
-    if absent:
-        raise MissingColumnError(
-            f"{', '.join(f'{k}={v!r}' for k, v in absent.items())}: not in the columns of "
-            f"{what} {columns[:20]}; check the spelling.",
-            details={"missing": list(absent.values())},
-        )
+    check_log_columns(list(frame.columns), log_columns(names, y_true=y_true, y_pred=y_pred), what)
     from pyspark.sql import functions
 
     keys = list(dict.fromkeys([*names, y_true, y_pred]))
