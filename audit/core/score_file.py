@@ -45,7 +45,13 @@ from fairgate.audit.core.score_statistics import (
 )
 from fairgate.errors import EmptyDataError, ValidationError
 
-__all__ = ["ScoreQueries", "fold_score_statistics", "score_statistics_from_file"]
+__all__ = [
+    "SCORE",
+    "ScoreQueries",
+    "check_range",
+    "fold_score_statistics",
+    "score_statistics_from_file",
+]
 
 SCORE = "__fairgate_score"
 """The score column (cast to DOUBLE) of the view the queries read."""

@@ -11,6 +11,7 @@ and multiclass kinds. Only one row per distinct key ever leaves the cluster.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,13 +25,25 @@ from fairgate.audit.core.counts_file import (
 )
 from fairgate.audit.core.grouped import GroupedCounts
 from fairgate.audit.core.inputs import MISSING_LABEL, MissingPolicy
+from fairgate.audit.core.score_file import (
+    SCORE,
+    ScoreQueries,
+    check_range,
+    fold_score_statistics,
+)
+from fairgate.audit.core.score_statistics import SCORE_BINS, ScoreStatistics, top_k_size
 from fairgate.errors import (
     ConfigurationError,
     EmptyDataError,
     ValidationError,
 )
 
-__all__ = ["counts_from_spark", "is_spark_frame", "spark_session"]
+__all__ = [
+    "counts_from_spark",
+    "is_spark_frame",
+    "score_statistics_from_spark",
+    "spark_session",
+]
 
 
 def is_spark_frame(value: Any) -> bool:
@@ -160,3 +173,93 @@ def counts_from_spark(
 
 def _quote(column: str) -> str:
     return "`" + column.replace("`", "``") + "`"
+
+
+def score_statistics_from_spark(
+    data: Any,
+    *,
+    y_true: str,
+    y_score: str,
+    sensitive: str | Sequence[str],
+    threshold: float,
+    pos_label: Any = 1,
+    top_k: int | None = None,
+    bins: int = SCORE_BINS,
+    missing: MissingPolicy = "group",
+    missing_label: str = MISSING_LABEL,
+    spark: Any = None,
+) -> ScoreStatistics:
+    """Score histograms and the top-k ranking of every group, computed by Spark.
+
+    The queries of :class:`~fairgate.audit.core.score_file.ScoreQueries` (the DuckDB path's own)
+    run on a view of the log. Ties at a score are ranked in row order: for a Parquet path the
+    file and the row within it (Spark's ``_metadata``), as DuckDB does; for a Spark DataFrame its
+    partition order (``monotonically_increasing_id``).
+
+    Parameters
+    ----------
+    data : pyspark.sql.DataFrame, str or Path
+        A scored decision log: a Spark DataFrame, or a Parquet file or folder.
+    y_true, y_score : str
+        Columns of the outcomes and the scores (probabilities or raw scores).
+    sensitive : str or sequence of str
+        Columns of the sensitive attributes.
+    threshold, pos_label, top_k, bins, missing, missing_label
+        As in :func:`~fairgate.audit.core.score_statistics.score_statistics`.
+    spark : pyspark.sql.SparkSession, optional
+        The session that reads a path (default: :func:`spark_session`).
+
+    Returns
+    -------
+    ScoreStatistics
+        Equal to the in-memory and DuckDB statistics of the same rows in the same order.
+
+    Raises
+    ------
+    MissingColumnError, EmptyDataError, LabelError, MissingValueError, ValidationError,
+    ConfigurationError
+    """
+    names = log_arguments(sensitive, missing, "scores", threshold)
+    if bins < 2:
+        raise ValidationError(f"bins={bins!r}: expected at least 2, e.g. 1000.")
+    frame, what = _frame(data, spark)
+    check_log_columns(list(frame.columns), log_columns(names, y_true=y_true, y_score=y_score), what)
+    from pyspark.sql import functions
+
+    if is_spark_frame(data):
+        order = [functions.monotonically_increasing_id().alias("__fairgate_row")]
+        tail = "__fairgate_row"
+    else:
+        order = [
+            functions.col("_metadata.file_path").alias("__fairgate_file"),
+            functions.col("_metadata.row_index").alias("__fairgate_row"),
+        ]
+        tail = "__fairgate_file, __fairgate_row"
+    view = f"fairgate_scored_{uuid.uuid4().hex}"
+    frame.select(
+        *[functions.col(_quote(c)) for c in dict.fromkeys([*names, y_true])],
+        functions.col(_quote(y_score)).cast("double").alias(SCORE),
+        *order,
+    ).createOrReplaceTempView(view)
+    session = frame.sparkSession
+    queries = ScoreQueries(view, names, y_true, tail, _quote)
+    try:
+        summary = session.sql(queries.range(threshold)).toPandas().iloc[0]
+        scale = check_range(summary, y_score, what)
+        k = top_k_size(top_k, int(summary["selected"] or 0))
+        hist_rows = session.sql(queries.histogram(scale, bins)).toPandas()
+        rank_rows = session.sql(queries.ranking(k)).toPandas()
+    finally:
+        session.catalog.dropTempView(view)
+    return fold_score_statistics(
+        hist_rows,
+        rank_rows,
+        names=names,
+        y_true=y_true,
+        pos_label=pos_label,
+        scale=scale,
+        k=k,
+        bins=bins,
+        missing=missing,
+        missing_label=missing_label,
+    )
