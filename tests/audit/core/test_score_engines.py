@@ -60,15 +60,15 @@ def logs(draw) -> tuple[pd.DataFrame, float, int | None]:
     return frame, threshold, top_k
 
 
-def _close(a, b, where: str = "detail") -> None:
+def assert_detail_close(a, b, where: str = "detail") -> None:
     if isinstance(a, dict):
         assert a.keys() == b.keys(), where
         for key in a:
-            _close(a[key], b[key], f"{where}.{key}")
+            assert_detail_close(a[key], b[key], f"{where}.{key}")
     elif isinstance(a, list):
         assert len(a) == len(b), where
         for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            _close(x, y, f"{where}[{i}]")
+            assert_detail_close(x, y, f"{where}[{i}]")
     elif isinstance(a, float) and not (isinstance(b, float) and math.isnan(a) and math.isnan(b)):
         assert b == pytest.approx(a, rel=1e-9, abs=1e-9), where
     else:
@@ -83,7 +83,7 @@ def _same_statistics(memory, other) -> None:
     np.testing.assert_allclose(other.scores.score_sum, memory.scores.score_sum, atol=1e-9)
     assert other.ranking.k == memory.ranking.k and other.ranking.levels == memory.ranking.levels
     np.testing.assert_allclose(other.ranking.stats, memory.ranking.stats, rtol=1e-9, atol=1e-9)
-    _close(
+    assert_detail_close(
         score_detail(memory, threshold=0.5),
         score_detail(other, threshold=0.5),
     )
