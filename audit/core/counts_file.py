@@ -375,17 +375,24 @@ def refuse_bad_values(found: dict[tuple[str, str], tuple[int, int]]) -> None:
     ------
     MissingValueError, ValidationError
     """
-    for (arg, column), (missing, _) in found.items():
-        if missing:
-            raise MissingValueError(
-                f"{arg}={column!r}: {missing} missing value(s) in the file; drop or impute "
-                "those rows before auditing, outcomes and predictions must be complete.",
-                details={"argument": arg, "missing": missing},
-            )
-    for (arg, column), (_, bad) in found.items():
-        if bad:
-            raise ValidationError(
-                f"{arg}={column!r}: {bad} infinite or NaN value(s) in the file; every outcome "
-                "and prediction must be a finite number.",
-                details={"argument": arg, "bad": bad},
-            )
+    problems = (
+        (
+            MissingValueError,
+            "missing",
+            "missing value(s) in the file; drop or impute those rows "
+            "before auditing, outcomes and predictions must be complete",
+        ),
+        (
+            ValidationError,
+            "bad",
+            "infinite or NaN value(s) in the file; every outcome and "
+            "prediction must be a finite number",
+        ),
+    )
+    for slot, (error, key, text) in enumerate(problems):
+        for (arg, column), counts in found.items():
+            if counts[slot]:
+                raise error(
+                    f"{arg}={column!r}: {counts[slot]} {text}.",
+                    details={"argument": arg, key: counts[slot]},
+                )

@@ -174,17 +174,15 @@ def ranking_counts_from_codes(
 
     Parameters
     ----------
-    attributes, levels
-        The sensitive attributes and their levels.
-    code : numpy.ndarray
-        Combined group code of each row.
+    attributes, levels, code
+        The sensitive attributes, their levels and the combined group code of each row.
     top, exposure : numpy.ndarray
         Per row: 1 in the top k, else 0, and the position discount (or, for grouped rows,
         their sums over the key).
     k : int
         The size of the top.
     weights : numpy.ndarray, optional
-        Rows behind each grouped row (default: one each).
+        For grouped rows, how many ranked rows each stands for (default: 1).
 
     Returns
     -------

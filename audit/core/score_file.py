@@ -13,8 +13,8 @@ log streamed by DuckDB, in three queries whose results are small:
    order of the rows, as in memory.
 
 The SQL text is built here for both engines; :mod:`~fairgate.audit.core.spark` runs the same
-queries on a view of the Spark DataFrame. :func:`fold_score_statistics` turns the grouped rows of
-either engine into the very arrays the in-memory path counts.
+queries on a view of the Spark DataFrame. :meth:`ScoreQueries.statistics` runs them on
+either engine and folds the grouped rows into the very arrays the in-memory path counts.
 """
 
 from __future__ import annotations
@@ -45,13 +45,7 @@ from fairgate.audit.core.score_statistics import (
 )
 from fairgate.errors import EmptyDataError, ValidationError
 
-__all__ = [
-    "SCORE",
-    "ScoreQueries",
-    "check_range",
-    "fold_score_statistics",
-    "score_statistics_from_file",
-]
+__all__ = ["SCORE", "ScoreQueries", "score_statistics_from_file"]
 
 SCORE = "__fairgate_score"
 """The score column (cast to DOUBLE) of the view the queries read."""
@@ -88,9 +82,56 @@ class ScoreQueries:
         quote: Callable[[str], str],
     ) -> None:
         self.source = source
+        self.names = list(names)
+        self.outcome = y_true
         self.keys = [quote(n) for n in names]
         self.y_true = quote(y_true)
         self.order = order
+
+    def statistics(
+        self,
+        execute: Callable[[str], pd.DataFrame],
+        *,
+        y_score: str,
+        what: str,
+        threshold: float,
+        top_k: int | None,
+        bins: int,
+        pos_label: Any,
+        missing: MissingPolicy,
+        missing_label: str,
+    ) -> ScoreStatistics:
+        """Run the three queries with ``execute`` (SQL to a pandas frame) and fold the results.
+
+        Parameters
+        ----------
+        execute : callable
+            Runs one query on the engine and returns its (small) result.
+        y_score : str
+            The score column (for the messages).
+        what : str
+            How the messages name the log.
+        threshold, top_k, bins, pos_label, missing, missing_label
+            As in :func:`~fairgate.audit.core.score_statistics.score_statistics`.
+
+        Returns
+        -------
+        ScoreStatistics
+        """
+        scale, selected = _check_range(execute(self.range(threshold)).iloc[0], y_score, what)
+        k = top_k_size(top_k, selected)
+        return _fold(
+            execute(self.histogram(scale, bins)),
+            execute(self.ranking(k)),
+            names=self.names,
+            y_true=self.outcome,
+            pos_label=pos_label,
+            scale=scale,
+            k=k,
+            bins=bins,
+            missing=missing,
+            missing_label=missing_label,
+        )
 
     def range(self, threshold: float) -> str:
         """Rows, missing and non-finite scores, the range and the rows at or above threshold."""
@@ -129,31 +170,17 @@ class ScoreQueries:
         """
 
 
-def check_range(summary: pd.Series, y_score: str, what: str) -> ScoreScale:
-    """Refuse an empty log or missing / non-finite scores; the scale of the scores.
-
-    Parameters
-    ----------
-    summary : pandas.Series
-        The one row of :meth:`ScoreQueries.range`.
-    y_score : str
-        The score column (for the messages).
-    what : str
-        How the messages name the log.
-
-    Returns
-    -------
-    ScoreScale
-    """
+def _check_range(summary: pd.Series, y_score: str, what: str) -> tuple[ScoreScale, int]:
+    """Refuse an empty log or missing / non-finite scores; the scale and the rows selected."""
     n = int(summary["n"])
     if n == 0:
         raise EmptyDataError(f"{what}: no rows; an audit needs decisions to count.")
     present = int(summary["present"])
     refuse_bad_values({("y_score", y_score): (n - present, present - int(summary["finite"] or 0))})
-    return score_scale(summary["low"], summary["high"])
+    return score_scale(summary["low"], summary["high"]), int(summary["selected"] or 0)
 
 
-def fold_score_statistics(
+def _fold(
     hist_rows: pd.DataFrame,
     rank_rows: pd.DataFrame,
     *,
@@ -166,13 +193,7 @@ def fold_score_statistics(
     missing: MissingPolicy,
     missing_label: str,
 ) -> ScoreStatistics:
-    """The grouped rows of :meth:`ScoreQueries.histogram` and ``.ranking`` as statistics.
-
-    Returns
-    -------
-    ScoreStatistics
-        Equal to the in-memory statistics of the same rows (sums up to summation order).
-    """
+    """The grouped rows of the histogram and ranking queries as the in-memory arrays."""
     names = list(names)
     code, levels = combined_codes(names, [hist_rows[c] for c in names], missing, missing_label)
     t = binary_labels(hist_rows[y_true].reset_index(drop=True), "y_true", pos_label)
@@ -259,26 +280,20 @@ def score_statistics_from_file(
             f"CREATE TEMP VIEW scored AS SELECT *, CAST({quote_sql(y_score)} AS DOUBLE) "
             f"AS {SCORE} FROM {reader}"
         )
-        summary = con.execute(queries.range(threshold)).fetchdf().iloc[0]
-        scale = check_range(summary, y_score, f"path={text!r}")
-        k = top_k_size(top_k, int(summary["selected"] or 0))
-        hist_rows = con.execute(queries.histogram(scale, bins)).fetchdf()
-        rank_rows = con.execute(queries.ranking(k)).fetchdf()
+        return queries.statistics(
+            lambda sql: con.execute(sql).fetchdf(),
+            y_score=y_score,
+            what=f"path={text!r}",
+            threshold=threshold,
+            top_k=top_k,
+            bins=bins,
+            pos_label=pos_label,
+            missing=missing,
+            missing_label=missing_label,
+        )
     except duckdb.ConversionException as exc:
         raise ValidationError(
             f"y_score={y_score!r}: expected numeric scores ({exc}); pass a numeric column."
         ) from exc
     finally:
         con.close()
-    return fold_score_statistics(
-        hist_rows,
-        rank_rows,
-        names=names,
-        y_true=y_true,
-        pos_label=pos_label,
-        scale=scale,
-        k=k,
-        bins=bins,
-        missing=missing,
-        missing_label=missing_label,
-    )

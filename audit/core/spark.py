@@ -25,13 +25,8 @@ from fairgate.audit.core.counts_file import (
 )
 from fairgate.audit.core.grouped import GroupedCounts
 from fairgate.audit.core.inputs import MISSING_LABEL, MissingPolicy
-from fairgate.audit.core.score_file import (
-    SCORE,
-    ScoreQueries,
-    check_range,
-    fold_score_statistics,
-)
-from fairgate.audit.core.score_statistics import SCORE_BINS, ScoreStatistics, top_k_size
+from fairgate.audit.core.score_file import SCORE, ScoreQueries
+from fairgate.audit.core.score_statistics import SCORE_BINS, ScoreStatistics
 from fairgate.errors import (
     ConfigurationError,
     EmptyDataError,
@@ -244,22 +239,16 @@ def score_statistics_from_spark(
     session = frame.sparkSession
     queries = ScoreQueries(view, names, y_true, tail, _quote)
     try:
-        summary = session.sql(queries.range(threshold)).toPandas().iloc[0]
-        scale = check_range(summary, y_score, what)
-        k = top_k_size(top_k, int(summary["selected"] or 0))
-        hist_rows = session.sql(queries.histogram(scale, bins)).toPandas()
-        rank_rows = session.sql(queries.ranking(k)).toPandas()
+        return queries.statistics(
+            lambda sql: session.sql(sql).toPandas(),
+            y_score=y_score,
+            what=what,
+            threshold=threshold,
+            top_k=top_k,
+            bins=bins,
+            pos_label=pos_label,
+            missing=missing,
+            missing_label=missing_label,
+        )
     finally:
         session.catalog.dropTempView(view)
-    return fold_score_statistics(
-        hist_rows,
-        rank_rows,
-        names=names,
-        y_true=y_true,
-        pos_label=pos_label,
-        scale=scale,
-        k=k,
-        bins=bins,
-        missing=missing,
-        missing_label=missing_label,
-    )
