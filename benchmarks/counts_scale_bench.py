@@ -81,7 +81,7 @@ def _scores_case(kind: str, path: str) -> int:
     import fairgate.audit.core.score_statistics as ss
 
     if kind == "scores-duckdb":
-        return sf.score_statistics_from_file(path, **SCORE_KEYS).rows
+        return sf.score_statistics_from_file(path, ss.ScoreRequest(**SCORE_KEYS)).rows
     frame = _SCORED[0]
     if kind == "scores-memory":
         return ss.score_statistics("y_true", "score", ATTRS, data=frame, threshold=0.5).scores.n

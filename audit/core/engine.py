@@ -19,7 +19,11 @@ from fairgate.audit.core.counts_file import counts_from_file
 from fairgate.audit.core.grouped import GroupedCounts
 from fairgate.audit.core.inputs import MISSING_LABEL, MissingPolicy
 from fairgate.audit.core.score_file import score_statistics_from_file
-from fairgate.audit.core.score_statistics import ScoreStatistics, score_statistics
+from fairgate.audit.core.score_statistics import (
+    ScoreRequest,
+    ScoreStatistics,
+    score_statistics,
+)
 from fairgate.audit.core.spark import (
     counts_from_spark,
     is_spark_frame,
@@ -155,15 +159,19 @@ def score_statistics_from(
     ScoreStatistics
         The same statistics whichever engine ran.
     """
-    names = [sensitive] if isinstance(sensitive, str) else list(sensitive)
+    request = ScoreRequest(y_true, y_score, sensitive, threshold, **options)
     chosen = choose_engine(data, engine)
-    columns = {"y_true": y_true, "y_score": y_score, "sensitive": names, "threshold": threshold}
     if chosen == "spark":
-        return score_statistics_from_spark(data, **columns, **options)
+        return score_statistics_from_spark(data, request)
     if chosen == "duckdb":
-        return score_statistics_from_file(data, **columns, **options)
+        return score_statistics_from_file(data, request)
     return score_statistics(
-        y_true, y_score, names, data=_frame(data), threshold=threshold, **options
+        y_true,
+        y_score,
+        list(request.sensitive),
+        data=_frame(data),
+        threshold=threshold,
+        **options,
     )
 
 

@@ -19,25 +19,18 @@ either engine and folds the grouped rows into the very arrays the in-memory path
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from fairgate.audit.core.counts_file import (
-    log_arguments,
-    log_columns,
-    open_log,
-    quote_sql,
-    refuse_bad_values,
-)
-from fairgate.audit.core.inputs import MISSING_LABEL, MissingPolicy, binary_labels, combined_codes
+from fairgate.audit.core.counts_file import open_log, quote_sql, refuse_bad_values
+from fairgate.audit.core.inputs import binary_labels, combined_codes
 from fairgate.audit.core.ranking import ranking_counts_from_codes
 from fairgate.audit.core.score_metrics import score_counts_from_codes
 from fairgate.audit.core.score_statistics import (
-    SCORE_BINS,
+    ScoreRequest,
     ScoreScale,
     ScoreStatistics,
     score_scale,
@@ -62,11 +55,9 @@ class ScoreQueries:
     Parameters
     ----------
     source : str
-        The table, view or table function the queries read.
-    names : sequence of str
-        The sensitive columns.
-    y_true : str
-        The outcome column.
+        The table or view the queries read.
+    request : ScoreRequest
+        The columns and options.
     order : str
         The ``ORDER BY`` tail that breaks ties in row order (after ``score DESC``).
     quote : callable
@@ -74,64 +65,35 @@ class ScoreQueries:
     """
 
     def __init__(
-        self,
-        source: str,
-        names: Sequence[str],
-        y_true: str,
-        order: str,
-        quote: Callable[[str], str],
+        self, source: str, request: ScoreRequest, order: str, quote: Callable[[str], str]
     ) -> None:
         self.source = source
-        self.names = list(names)
-        self.outcome = y_true
-        self.keys = [quote(n) for n in names]
-        self.y_true = quote(y_true)
+        self.request = request
+        self.keys = [quote(n) for n in request.sensitive]
+        self.y_true = quote(request.y_true)
         self.order = order
 
-    def statistics(
-        self,
-        execute: Callable[[str], pd.DataFrame],
-        *,
-        y_score: str,
-        what: str,
-        threshold: float,
-        top_k: int | None,
-        bins: int,
-        pos_label: Any,
-        missing: MissingPolicy,
-        missing_label: str,
-    ) -> ScoreStatistics:
+    def statistics(self, execute: Callable[[str], pd.DataFrame], what: str) -> ScoreStatistics:
         """Run the three queries with ``execute`` (SQL to a pandas frame) and fold the results.
 
         Parameters
         ----------
         execute : callable
             Runs one query on the engine and returns its (small) result.
-        y_score : str
-            The score column (for the messages).
         what : str
             How the messages name the log.
-        threshold, top_k, bins, pos_label, missing, missing_label
-            As in :func:`~fairgate.audit.core.score_statistics.score_statistics`.
 
         Returns
         -------
         ScoreStatistics
         """
-        scale, selected = _check_range(execute(self.range(threshold)).iloc[0], y_score, what)
-        k = top_k_size(top_k, selected)
-        return _fold(
-            execute(self.histogram(scale, bins)),
-            execute(self.ranking(k)),
-            names=self.names,
-            y_true=self.outcome,
-            pos_label=pos_label,
-            scale=scale,
-            k=k,
-            bins=bins,
-            missing=missing,
-            missing_label=missing_label,
-        )
+        req = self.request
+        summary = execute(self.range(req.threshold)).iloc[0]
+        scale, selected = _check_range(summary, req.y_score, what)
+        k = top_k_size(req.top_k, selected)
+        hist_rows = execute(self.histogram(scale, req.bins))
+        rank_rows = execute(self.ranking(k))
+        return _fold(hist_rows, rank_rows, req, scale, k)
 
     def range(self, threshold: float) -> str:
         """Rows, missing and non-finite scores, the range and the rows at or above threshold."""
@@ -181,22 +143,13 @@ def _check_range(summary: pd.Series, y_score: str, what: str) -> tuple[ScoreScal
 
 
 def _fold(
-    hist_rows: pd.DataFrame,
-    rank_rows: pd.DataFrame,
-    *,
-    names: Sequence[str],
-    y_true: str,
-    pos_label: Any,
-    scale: ScoreScale,
-    k: int,
-    bins: int,
-    missing: MissingPolicy,
-    missing_label: str,
+    hist_rows: pd.DataFrame, rank_rows: pd.DataFrame, req: ScoreRequest, scale: ScoreScale, k: int
 ) -> ScoreStatistics:
     """The grouped rows of the histogram and ranking queries as the in-memory arrays."""
-    names = list(names)
+    names, missing, missing_label = list(req.sensitive), req.missing, req.missing_label
+    bins = req.bins
     code, levels = combined_codes(names, [hist_rows[c] for c in names], missing, missing_label)
-    t = binary_labels(hist_rows[y_true].reset_index(drop=True), "y_true", pos_label)
+    t = binary_labels(hist_rows[req.y_true].reset_index(drop=True), "y_true", req.pos_label)
     scores = score_counts_from_codes(
         tuple(names),
         levels,
@@ -223,18 +176,7 @@ def _fold(
 
 
 def score_statistics_from_file(
-    path: str | Path,
-    *,
-    y_true: str,
-    y_score: str,
-    sensitive: str | Sequence[str],
-    threshold: float,
-    pos_label: Any = 1,
-    top_k: int | None = None,
-    bins: int = SCORE_BINS,
-    missing: MissingPolicy = "group",
-    missing_label: str = MISSING_LABEL,
-    threads: int | None = None,
+    path: str | Path, request: ScoreRequest, *, threads: int | None = None
 ) -> ScoreStatistics:
     """Score histograms and the top-k ranking of every group of a Parquet log, in DuckDB.
 
@@ -242,12 +184,8 @@ def score_statistics_from_file(
     ----------
     path : str or Path
         A Parquet file (or a glob; ties are then ranked by file name, then row).
-    y_true, y_score : str
-        Columns of the outcomes and the scores (probabilities or raw scores).
-    sensitive : str or sequence of str
-        Columns of the sensitive attributes.
-    threshold, pos_label, top_k, bins, missing, missing_label
-        As in :func:`~fairgate.audit.core.score_statistics.score_statistics`.
+    request : ScoreRequest
+        The columns and options.
     threads : int, optional
         DuckDB threads (default: DuckDB's own).
 
@@ -262,38 +200,25 @@ def score_statistics_from_file(
     """
     import duckdb
 
-    names = log_arguments(sensitive, missing, "scores", threshold)
-    if bins < 2:
-        raise ValidationError(f"bins={bins!r}: expected at least 2, e.g. 1000.")
     text = str(path)
     if not text.lower().endswith((".parquet", ".pq")):
         raise ValidationError(
             f"path={Path(text).name!r}: the score statistics rank rows in file order, which "
             "DuckDB keeps for Parquet only; convert the log to Parquet."
         )
-    con, _ = open_log(path, log_columns(names, y_true=y_true, y_score=y_score), threads)
+    con, _ = open_log(path, request.columns(), threads)
     literal = "'" + text.replace("'", "''") + "'"
     reader = f"read_parquet({literal}, file_row_number=true, filename='__fairgate_file')"
-    queries = ScoreQueries("scored", names, y_true, "__fairgate_file, file_row_number", quote_sql)
+    queries = ScoreQueries("scored", request, "__fairgate_file, file_row_number", quote_sql)
     try:
         con.execute(
-            f"CREATE TEMP VIEW scored AS SELECT *, CAST({quote_sql(y_score)} AS DOUBLE) "
+            f"CREATE TEMP VIEW scored AS SELECT *, CAST({quote_sql(request.y_score)} AS DOUBLE) "
             f"AS {SCORE} FROM {reader}"
         )
-        return queries.statistics(
-            lambda sql: con.execute(sql).fetchdf(),
-            y_score=y_score,
-            what=f"path={text!r}",
-            threshold=threshold,
-            top_k=top_k,
-            bins=bins,
-            pos_label=pos_label,
-            missing=missing,
-            missing_label=missing_label,
-        )
+        return queries.statistics(lambda sql: con.execute(sql).fetchdf(), f"path={text!r}")
     except duckdb.ConversionException as exc:
         raise ValidationError(
-            f"y_score={y_score!r}: expected numeric scores ({exc}); pass a numeric column."
+            f"y_score={request.y_score!r}: expected numeric scores ({exc}); pass a numeric column."
         ) from exc
     finally:
         con.close()

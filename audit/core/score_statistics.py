@@ -28,6 +28,7 @@ from fairgate.audit.core.inputs import (
     MISSING_LABEL,
     MissingPolicy,
     binary_labels,
+    check_missing_policy,
     combined_codes,
     numeric_values,
 )
@@ -43,6 +44,7 @@ from fairgate.errors import ValidationError
 
 __all__ = [
     "SCORE_BINS",
+    "ScoreRequest",
     "ScoreScale",
     "ScoreStatistics",
     "score_scale",
@@ -120,6 +122,52 @@ class ScoreStatistics:
     ranking: RankingCounts
     scale: ScoreScale
     rows: int
+
+
+@dataclass(frozen=True)
+class ScoreRequest:
+    """What an engine counts of a scored log: its columns and the scores kind's options.
+
+    The arguments are checked once, here, before any engine reads the log.
+
+    Attributes
+    ----------
+    y_true, y_score : str
+        Columns of the outcomes and the scores (probabilities or raw scores).
+    sensitive : tuple of str
+        Columns of the sensitive attributes (a single name is accepted).
+    threshold : float
+        The decision threshold (decide ``score >= threshold``); sizes the default top.
+    pos_label, top_k, bins, missing, missing_label
+        As in :func:`score_statistics`.
+    """
+
+    y_true: str
+    y_score: str
+    sensitive: tuple[str, ...]
+    threshold: float
+    pos_label: Any = 1
+    top_k: int | None = None
+    bins: int = SCORE_BINS
+    missing: MissingPolicy = "group"
+    missing_label: str = MISSING_LABEL
+
+    def __post_init__(self) -> None:
+        given = self.sensitive
+        names = (given,) if isinstance(given, str) else tuple(given)
+        if not names:
+            raise ValidationError("sensitive: no sensitive column given; name at least one.")
+        object.__setattr__(self, "sensitive", names)
+        check_missing_policy(self.missing)
+        if self.bins < 2:
+            raise ValidationError(f"bins={self.bins!r}: expected at least 2, e.g. 1000.")
+        if self.top_k is not None:
+            check_k(self.top_k)
+
+    def columns(self) -> dict[str, str]:
+        """The columns the log needs, by the argument that names them."""
+        named = {"y_true": self.y_true, "y_score": self.y_score}
+        return {**named, **{f"sensitive[{n!r}]": n for n in self.sensitive}}
 
 
 def top_k_size(top_k: int | None, selected: int) -> int:

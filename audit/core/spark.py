@@ -26,7 +26,7 @@ from fairgate.audit.core.counts_file import (
 from fairgate.audit.core.grouped import GroupedCounts
 from fairgate.audit.core.inputs import MISSING_LABEL, MissingPolicy
 from fairgate.audit.core.score_file import SCORE, ScoreQueries
-from fairgate.audit.core.score_statistics import SCORE_BINS, ScoreStatistics
+from fairgate.audit.core.score_statistics import ScoreRequest, ScoreStatistics
 from fairgate.errors import (
     ConfigurationError,
     EmptyDataError,
@@ -171,18 +171,7 @@ def _quote(column: str) -> str:
 
 
 def score_statistics_from_spark(
-    data: Any,
-    *,
-    y_true: str,
-    y_score: str,
-    sensitive: str | Sequence[str],
-    threshold: float,
-    pos_label: Any = 1,
-    top_k: int | None = None,
-    bins: int = SCORE_BINS,
-    missing: MissingPolicy = "group",
-    missing_label: str = MISSING_LABEL,
-    spark: Any = None,
+    data: Any, request: ScoreRequest, *, spark: Any = None
 ) -> ScoreStatistics:
     """Score histograms and the top-k ranking of every group, computed by Spark.
 
@@ -195,12 +184,8 @@ def score_statistics_from_spark(
     ----------
     data : pyspark.sql.DataFrame, str or Path
         A scored decision log: a Spark DataFrame, or a Parquet file or folder.
-    y_true, y_score : str
-        Columns of the outcomes and the scores (probabilities or raw scores).
-    sensitive : str or sequence of str
-        Columns of the sensitive attributes.
-    threshold, pos_label, top_k, bins, missing, missing_label
-        As in :func:`~fairgate.audit.core.score_statistics.score_statistics`.
+    request : ScoreRequest
+        The columns and options.
     spark : pyspark.sql.SparkSession, optional
         The session that reads a path (default: :func:`spark_session`).
 
@@ -214,11 +199,8 @@ def score_statistics_from_spark(
     MissingColumnError, EmptyDataError, LabelError, MissingValueError, ValidationError,
     ConfigurationError
     """
-    names = log_arguments(sensitive, missing, "scores", threshold)
-    if bins < 2:
-        raise ValidationError(f"bins={bins!r}: expected at least 2, e.g. 1000.")
     frame, what = _frame(data, spark)
-    check_log_columns(list(frame.columns), log_columns(names, y_true=y_true, y_score=y_score), what)
+    check_log_columns(list(frame.columns), request.columns(), what)
     from pyspark.sql import functions
 
     if is_spark_frame(data):
@@ -232,23 +214,13 @@ def score_statistics_from_spark(
         tail = "__fairgate_file, __fairgate_row"
     view = f"fairgate_scored_{uuid.uuid4().hex}"
     frame.select(
-        *[functions.col(_quote(c)) for c in dict.fromkeys([*names, y_true])],
-        functions.col(_quote(y_score)).cast("double").alias(SCORE),
+        *[functions.col(_quote(c)) for c in dict.fromkeys([*request.sensitive, request.y_true])],
+        functions.col(_quote(request.y_score)).cast("double").alias(SCORE),
         *order,
     ).createOrReplaceTempView(view)
     session = frame.sparkSession
-    queries = ScoreQueries(view, names, y_true, tail, _quote)
     try:
-        return queries.statistics(
-            lambda sql: session.sql(sql).toPandas(),
-            y_score=y_score,
-            what=what,
-            threshold=threshold,
-            top_k=top_k,
-            bins=bins,
-            pos_label=pos_label,
-            missing=missing,
-            missing_label=missing_label,
-        )
+        queries = ScoreQueries(view, request, tail, _quote)
+        return queries.statistics(lambda sql: session.sql(sql).toPandas(), what)
     finally:
         session.catalog.dropTempView(view)

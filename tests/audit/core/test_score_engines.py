@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from fairgate.audit.core.engine import score_statistics_from
 from fairgate.audit.core.score_file import score_statistics_from_file
-from fairgate.audit.core.score_statistics import score_statistics
+from fairgate.audit.core.score_statistics import ScoreRequest, score_statistics
 from fairgate.audit.pipeline.kind_detail import score_detail
 from fairgate.errors import MissingColumnError, MissingValueError, ValidationError
 from tests.audit.core.test_spark_counts import spark  # noqa: F401 (the local Spark session)
@@ -107,7 +107,7 @@ def test_duckdb_statistics_and_detail_equal_the_in_memory_path(case):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "scored.parquet"
         frame.to_parquet(path, index=False, row_group_size=7)  # several row groups
-        duck = score_statistics_from_file(path, **_keys(threshold, top_k))
+        duck = score_statistics_from_file(path, ScoreRequest(**_keys(threshold, top_k)))
     _same_statistics(memory, duck)
 
 
@@ -137,15 +137,15 @@ def test_file_refusals_name_the_problem(tmp_path):
         path, index=False
     )
     with pytest.raises(MissingValueError, match="y_score='s': 1 missing"):
-        score_statistics_from_file(path, **_keys(0.5, None))
+        score_statistics_from_file(path, ScoreRequest(**_keys(0.5, None)))
     with pytest.raises(MissingColumnError, match="y_score='score'"):
-        score_statistics_from_file(path, **{**_keys(0.5, None), "y_score": "score"})
+        score_statistics_from_file(path, ScoreRequest(**{**_keys(0.5, None), "y_score": "score"}))
     pd.DataFrame({"g": ["a"], "h": ["x"], "y": [1], "s": [np.inf]}).to_parquet(path, index=False)
     with pytest.raises(ValidationError, match="1 infinite or NaN"):
-        score_statistics_from_file(path, **_keys(0.5, None))
+        score_statistics_from_file(path, ScoreRequest(**_keys(0.5, None)))
     pd.DataFrame({"g": ["a"], "h": ["x"], "y": [1], "s": ["high"]}).to_parquet(path, index=False)
     with pytest.raises(ValidationError, match="expected numeric scores"):
-        score_statistics_from_file(path, **_keys(0.5, None))
+        score_statistics_from_file(path, ScoreRequest(**_keys(0.5, None)))
     with pytest.raises(ValidationError, match="k=0"):
         score_statistics_from(
             pd.DataFrame({"g": ["a"], "h": ["x"], "y": [1], "s": [0.5]}), **_keys(0.5, 0)
@@ -153,7 +153,7 @@ def test_file_refusals_name_the_problem(tmp_path):
     frame = pd.DataFrame({"g": ["a"], "h": ["x"], "y": [1], "s": [0.5]})
     frame.to_csv(tmp_path / "log.csv", index=False)
     with pytest.raises(ValidationError, match="convert the log to Parquet"):
-        score_statistics_from_file(tmp_path / "log.csv", **_keys(0.5, None))
+        score_statistics_from_file(tmp_path / "log.csv", ScoreRequest(**_keys(0.5, None)))
 
 
 @pytest.mark.slow
