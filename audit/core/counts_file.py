@@ -215,6 +215,7 @@ def open_log(path: str | Path, wanted: dict[str, str], threads: int | None) -> t
     source = reader_sql(path)
     con = duckdb.connect()
     try:
+        con.execute("SET enable_progress_bar = false")
         if threads:
             con.execute(f"SET threads = {int(threads)}")
         columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]

@@ -208,8 +208,12 @@ def score_statistics_from_file(
         )
     con, _ = open_log(path, request.columns(), threads)
     literal = "'" + text.replace("'", "''") + "'"
-    reader = f"read_parquet({literal}, file_row_number=true, filename='__fairgate_file')"
-    queries = ScoreQueries("scored", request, "__fairgate_file, file_row_number", quote_sql)
+    if "*" in text:  # several files: ties in file name, then row order
+        reader = f"read_parquet({literal}, file_row_number=true, filename='__fairgate_file')"
+        order = "__fairgate_file, file_row_number"
+    else:  # one file: no file name per row to carry through the sort
+        reader, order = f"read_parquet({literal}, file_row_number=true)", "file_row_number"
+    queries = ScoreQueries("scored", request, order, quote_sql)
     try:
         con.execute(
             f"CREATE TEMP VIEW scored AS SELECT *, CAST({quote_sql(request.y_score)} AS DOUBLE) "

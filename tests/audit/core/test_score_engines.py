@@ -131,6 +131,24 @@ def test_ties_at_the_kth_score_are_ranked_in_row_order_on_every_engine(tmp_path)
     np.testing.assert_array_equal(by_g.stats[:, 1], [2, 1])  # rows 0 (b), 1 (a), 2 (a)
 
 
+def test_a_glob_of_parquet_files_ranks_ties_by_file_name_then_row(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "g": ["b", "a", "a", "b", "b", "a"],
+            "h": ["x", "y", "x", "y", "x", "y"],
+            "y": [1, 0, 1, 0, 1, 1],
+            "s": [3.0, -1.0, 3.0, 3.0, 0.5, 3.0],
+        }
+    )
+    frame.iloc[3:].to_parquet(tmp_path / "part-1.parquet", index=False)  # written first
+    frame.iloc[:3].to_parquet(tmp_path / "part-0.parquet", index=False)
+    keys = _keys(0.0, 2)
+    memory = score_statistics_from(frame, engine="memory", **keys)
+    duck = score_statistics_from(str(tmp_path / "part-*.parquet"), engine="duckdb", **keys)
+    _same_statistics(memory, duck)
+    assert memory.scale.raw and memory.ranking.k == 2
+
+
 def test_file_refusals_name_the_problem(tmp_path):
     path = tmp_path / "log.parquet"
     pd.DataFrame({"g": ["a", "b"], "h": ["x", "y"], "y": [1, 0], "s": [0.2, None]}).to_parquet(
