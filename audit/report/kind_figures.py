@@ -204,8 +204,6 @@ def kind_section(result: Any, t: Text) -> dict[str, Any] | None:
             if detail["raw"]
             else t("kind_scores_intro_probabilities", threshold=shown)
         ]
-        if detail.get("sample"):
-            intro.append(t("kind_sample_note", n=t.num(int(detail["rows"]))))
         return {
             "heading": t("kind_scores_heading", k=t.num(int(detail["k"]))),
             "intro": intro,
