@@ -106,10 +106,8 @@ class WebhookStore:
     key_path : Path
         The deployment's webhook key file (``Settings.webhook_key_path``); created when missing
         and no sealed secret is stored yet.
-    max_attempts : int
-        Attempts per delivery before it is ``failed``.
-    backoff : float
-        Seconds before the first retry; each further retry waits twice as long.
+    max_attempts, backoff : int, float
+        Attempts per delivery, and seconds before its first retry: see :class:`DeliveryQueue`.
 
     Raises
     ------
