@@ -34,12 +34,15 @@ __all__ = [
     "LEASE_SECONDS",
     "PENDING",
     "STATE_OF_KIND",
+    "STATUSES",
     "Delivery",
     "DeliveryQueue",
     "DueDelivery",
 ]
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+STATUSES = (PENDING, DELIVERED, FAILED)
+"""A delivery's statuses: pending (awaiting an attempt), delivered, failed (finally)."""
 STATE_OF_KIND: dict[str, str] = {
     "file": "FILED",
     "audit": "AUDITED",

@@ -27,6 +27,7 @@ from fairgate.registry.store.tables import ledger_events, webhook_deliveries, we
 from fairgate.registry.store.webhook_queue import (
     FAILED,
     PENDING,
+    STATUSES,
     Delivery,
     DeliveryQueue,
 )
@@ -80,7 +81,7 @@ def check_webhook_url(url: str) -> str:
 
 @dataclass(frozen=True)
 class Webhook(Record):
-    """A subscription, without its secret."""
+    """A subscription, without its secret; ``deliveries`` counts them per status."""
 
     id: str
     url: str
@@ -88,12 +89,27 @@ class Webhook(Record):
     actor: str
     created_at: str
     deleted_at: str | None
+    deliveries: dict[str, int]
 
 
-def _webhook(row: Any) -> Webhook:
-    return from_row(
-        Webhook, row, created_at=iso_time(row.created_at), deleted_at=iso_time(row.deleted_at)
-    )
+def _webhooks(conn: Any, *where: Any) -> list[Webhook]:
+    """The subscriptions matching ``where``, oldest first, with their deliveries counted."""
+    d = webhook_deliveries.c
+    counted = sa.select(d.webhook_id, d.status, sa.func.count()).group_by(d.webhook_id, d.status)
+    counts: dict[str, dict[str, int]] = {}
+    for hook_id, status, n in conn.execute(counted).all():
+        counts.setdefault(hook_id, dict.fromkeys(STATUSES, 0))[status] = n
+    rows = conn.execute(sa.select(webhooks).where(*where).order_by(webhooks.c.created_at)).all()
+    return [
+        from_row(
+            Webhook,
+            row,
+            created_at=iso_time(row.created_at),
+            deleted_at=iso_time(row.deleted_at),
+            deliveries=counts.get(row.id, dict.fromkeys(STATUSES, 0)),
+        )
+        for row in rows
+    ]
 
 
 class WebhookStore:
@@ -179,14 +195,13 @@ class WebhookStore:
                     last_event_id=int(head),
                 )
             )
-            row = conn.execute(sa.select(webhooks).where(webhooks.c.id == hook_id)).one()
-        return _webhook(row), secret
+            [hook] = _webhooks(conn, webhooks.c.id == hook_id)
+        return hook, secret
 
     def list(self) -> list[Webhook]:
         """Every subscription (deleted ones too, with ``deleted_at``), oldest first."""
         with read_connection(self.engine) as conn:
-            rows = conn.execute(sa.select(webhooks).order_by(webhooks.c.created_at)).all()
-        return [_webhook(r) for r in rows]
+            return _webhooks(conn)
 
     def get(self, hook_id: str) -> Webhook:
         """One subscription.
@@ -196,10 +211,10 @@ class WebhookStore:
         NotFoundError
         """
         with read_connection(self.engine) as conn:
-            row = conn.execute(sa.select(webhooks).where(webhooks.c.id == hook_id)).first()
-        if row is None:
+            found = _webhooks(conn, webhooks.c.id == hook_id)
+        if not found:
             raise NotFoundError(f"webhook {hook_id!r} does not exist; list them: GET /v1/webhooks.")
-        return _webhook(row)
+        return found[0]
 
     def delete(self, hook_id: str) -> Webhook:
         """Stop a subscription; its pending deliveries fail with that reason (history is kept).

@@ -52,7 +52,11 @@ def create_webhook(body: WebhookRequest, service: ServiceDep, principal: AdminP)
 
 @router.get("/v1/webhooks", tags=["webhooks"], summary="Webhook subscriptions")
 def list_webhooks(service: ServiceDep, principal: AdminP) -> JSONResponse:
-    """Every subscription, without secrets (deleted ones show ``deleted_at``)."""
+    """Every subscription, without secrets, with its deliveries counted per status.
+
+    The counts are of pending, delivered and failed deliveries; deleted subscriptions show
+    ``deleted_at``.
+    """
     hooks = service.webhooks.list()
     return JSONResponse({"webhooks": [h.to_dict() for h in hooks]})
 

@@ -97,6 +97,9 @@ def test_a_redirect_is_not_followed_and_ends_failed(hook_env):
                 return rows if rows and rows[0]["status"] == "failed" else None
 
             [row] = wait_for(failed)
+            hooks = admin.get("/v1/webhooks").json()["webhooks"]
+        [listed] = [h for h in hooks if h["id"] == hook["id"]]
+        assert listed["deliveries"] == {"pending": 0, "delivered": 0, "failed": 1}
         assert row["attempts"] == 3 and "redirect" in row["last_error"]
         assert "not followed" in row["last_error"] and len(receiver.posts) == 3
     finally:
