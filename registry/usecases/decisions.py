@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+__all__ = ["DecisionRequest", "decide"]
+
 if TYPE_CHECKING:
     from fairgate.registry.store import ModelVersion, Registry
-
-__all__ = ["DecisionRequest", "decide"]
 
 
 @dataclass(frozen=True)
@@ -59,11 +59,6 @@ def decide(registry: Registry, request: DecisionRequest) -> ModelVersion:
     ------
     ValidationError, TransitionError, ConflictError, NotFoundError
     """
-    return registry.decide(
-        request.name,
-        request.version,
-        request.action,
-        rationale=request.rationale,
-        actor=request.actor,
-        evidence=request.evidence,
-    )
+    r = request
+    why = {"rationale": r.rationale, "actor": r.actor, "evidence": r.evidence}
+    return registry.decide(r.name, r.version, r.action, **why)
