@@ -26,8 +26,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from results import write_section
-from timing import load_line
+from results import parse, record
 
 ATTRS = ["sex", "region", "age_band"]
 
@@ -124,10 +123,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--memory", default="1000000,10000000")
     parser.add_argument("--parquet", default="10000000")
-    parser.add_argument("--write", action="store_true")
-    args = parser.parse_args()
-    start_load = load_line()
-    print(start_load)
+    args, start_load = parse(parser)
     lines = [
         "| rows | engine | wall | CPU | peak memory above baseline | compared with |",
         "|---:|---|---:|---:|---:|---|",
@@ -164,18 +160,15 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     text = "\n".join(lines)
     if args.write:
-        _record(text, args, start_load)
-
-
-def _record(text: str, args: argparse.Namespace, start_load: str) -> None:
-    title = "## Counts scale curve (`benchmarks/counts_scale_bench.py`)"
-    body = (
-        f"Command: `python benchmarks/counts_scale_bench.py --memory {args.memory} "
-        f"--parquet {args.parquet} --write`; {start_load} at the start. Three sensitive "
-        "columns (2 x 20 x 5 = 200 groups; categorical in memory, strings in Parquet), binary "
-        "outcome and decision.\n\n" + text + "\n"
-    )
-    write_section(title, body)
+        record(
+            "## Counts scale curve (`benchmarks/counts_scale_bench.py`)",
+            f"python benchmarks/counts_scale_bench.py --memory {args.memory} "
+            f"--parquet {args.parquet} --write",
+            start_load,
+            text,
+            note="Three sensitive columns (2 x 20 x 5 = 200 groups; categorical in memory, "
+            "strings in Parquet), binary outcome and decision.",
+        )
 
 
 if __name__ == "__main__":
