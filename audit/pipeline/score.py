@@ -240,7 +240,7 @@ def kind_detail(spec: Any, counts: Any, frame: pd.DataFrame, pred: np.ndarray) -
         frame[list(spec.sensitive)],
         pos_label=spec.pos_label,
         threshold=float(spec.threshold),
-        top_k=spec.extra.get("top_k"),
+        top_k=spec.top_k,
     )
 
 
