@@ -226,4 +226,5 @@ def write_outputs(
         model=final_path(model_path),
         data=final_path(data_path),
         json_path=final / "audit.json",
+        lang=lang,
     )
