@@ -19,12 +19,13 @@ __all__ = [
     "PANELS_PER_ROW",
     "confusion_panels_chart",
     "error_distribution_chart",
+    "panel_grid",
     "reliability_chart",
     "threshold_sweep_chart",
 ]
 
-PANELS_PER_ROW = 4
-"""Small multiples wrap into rows of at most this many panels."""
+PANELS_PER_ROW = 3
+"""Small multiples wrap into rows of at most this many panels (ten groups: four rows)."""
 
 _STYLES = ("-", "--", ":", "-.")
 _LINEAR_BINS = 40
@@ -167,6 +168,12 @@ def threshold_sweep_chart(
     return figure_uri(fig)
 
 
+def panel_grid(panels: int) -> tuple[int, int]:
+    """Rows and columns of ``panels`` small multiples: at most :data:`PANELS_PER_ROW` a row."""
+    cols = max(1, min(panels, PANELS_PER_ROW))
+    return -(-panels // cols), cols
+
+
 def confusion_panels_chart(
     panels: Sequence[tuple[str, np.ndarray]],
     classes: Sequence[str],
@@ -175,7 +182,7 @@ def confusion_panels_chart(
 ) -> str:
     """Each group's confusion matrix as one panel of small multiples, on one colour scale.
 
-    Panels wrap into rows of at most :data:`PANELS_PER_ROW` (ten groups: three rows); each is
+    Panels wrap into rows of at most :data:`PANELS_PER_ROW` (see :func:`panel_grid`); each is
     titled with its group, has the classes on both axes and its values written in the cells,
     and one colour bar serves them all.
 
@@ -197,8 +204,7 @@ def confusion_panels_chart(
         A ``data:image/svg+xml;base64,...`` URI.
     """
     plt = pyplot()
-    cols = max(1, min(len(panels), PANELS_PER_ROW))
-    rows = -(-len(panels) // cols)
+    rows, cols = panel_grid(len(panels))
     side = 0.5 * len(classes) + 1.3
     fig, axes = plt.subplots(
         rows, cols, figsize=(side * cols + 1.2, side * rows + 0.4), squeeze=False

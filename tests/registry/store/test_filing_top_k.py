@@ -61,7 +61,7 @@ def test_a_bad_top_k_is_refused_naming_the_field(example_filing, value, words):
 def test_top_k_is_refused_for_a_model_that_ranks_nothing(example_filing):
     body = dict(example_filing)
     body["target"] = {**example_filing["target"], "top_k": 100}
-    with pytest.raises(FilingError, match="target.top_k: a top k is audited for ranking models"):
+    with pytest.raises(FilingError, match=r"target\.top_k: a top k is audited for ranking models"):
         parse_filing(body)
 
 
