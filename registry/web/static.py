@@ -116,17 +116,19 @@ def catalog_font_path(home: Path) -> Path:
 
 
 def prepare_font(home: Path) -> Path:
-    """Build the catalogs' font subset under ``home`` unless it is there already.
+    """Build the catalogs' font subset at :func:`catalog_font_path` unless it is there already.
+
+    A request that comes while the start-up build runs waits for it, never builds it twice.
 
     Parameters
     ----------
     home : Path
-        The state folder (``FAIRGATE_HOME``).
+        ``FAIRGATE_HOME``.
 
     Returns
     -------
     Path
-        The subset's file.
+        The subset's file, ready to serve.
     """
     from fairgate.audit.report.fonts import font_face_css
 

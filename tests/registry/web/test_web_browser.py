@@ -100,6 +100,8 @@ def _check(page, shots: Path, name: str) -> None:
     assert page.evaluate(_UNLABELLED) == [], name
     for landmark in ("header", "nav", "main", "footer"):
         assert page.locator(landmark).count() >= 1, (name, landmark)
+    for frame in page.frames:  # the report's embedded font is drawn once it has loaded
+        frame.evaluate("document.fonts.ready.then(() => true)")
     page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
 
 
@@ -195,6 +197,9 @@ def test_the_main_pages_in_chinese(chromium, site, tmp_path):
     assert page.locator("html").get_attribute("lang") == "zh-Hans"
     assert zh["web_public_title"] in page.locator("h1").inner_text()
     _check(page, tmp_path, "public_zh")
+    page.goto(f"{site.url}/public/models/arrests")
+    _check(page, tmp_path, "public_model_zh")
+    page.goto(f"{site.url}/public")
     # Chinese pages draw every glyph with fairgate's own Noto Sans SC subset: no empty boxes
     faces = page.evaluate(
         "async () => { await document.fonts.ready;"
@@ -214,6 +219,7 @@ _MACHINE = re.compile(
     r"\b[0-9a-f]{8,}\b"  # hashes
     r"|\b(?:committee|vendor|admin):[\w:-]+"  # identities: who signed in, who acted
     r"|\b[\w-]+\.(?:ipynb|json|yaml|atom)\b"  # file names
+    r"|\bfg_"  # how every token starts
 )
 _WORD = re.compile(r"[A-Za-z]{2,}")
 _TERMS = {"fairgate", "SHAP", "SHA", "JSON", "AUC", "ROC", "ECE", "NMI", "PermutationExplainer"}
@@ -320,3 +326,45 @@ def test_every_page_reads_in_its_own_language_only(chromium, site):
         anon.context.close()
         vendor_context.close()
         committee.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_an_empty_rationale_is_answered_by_its_field_and_nothing_is_recorded(
+    chromium, site, tmp_path, lang
+):
+    """With the keyboard only: the browser holds back an empty required field; sent anyway
+    (a browser that does not check), the page comes back with the message by the field."""
+    catalog = load_catalog(lang)
+    context, page = _sign_in(chromium, site, "committee", lang=lang)
+    page.goto(f"{site.url}/web/models/arrests/1?lang={lang}")
+    before = len(site.registry.events())
+    form = page.locator("form.decision-reject")
+    field = form.locator("textarea")
+    field.focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.type") == "submit"
+    page.keyboard.press("Enter")  # held back by the browser: the field is required
+    assert field.evaluate("el => el.validity.valueMissing") and page.url.endswith("?lang=" + lang)
+    form.evaluate("f => { f.noValidate = true; }")
+    field.focus()
+    page.keyboard.type("   ")
+    page.keyboard.press("Tab")
+    with page.expect_response(re.compile(r"/decide$")) as answer:
+        page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    assert answer.value.status == 422
+    assert "text/html" in answer.value.headers["content-type"]
+    field = page.locator("#rationale-reject")
+    message = page.locator("#rationale-reject-error")
+    assert field.get_attribute("aria-invalid") == "true"
+    assert "rationale-reject-error" in field.get_attribute("aria-describedby").split()
+    expected = catalog["web_form_rationale_missing"].format(n=10)
+    assert message.inner_text() == expected and message.is_visible()
+    assert field.input_value() == "   "  # what was typed is kept
+    assert page.evaluate("document.activeElement.id") == "rationale-reject"  # focus on it
+    box, text = field.bounding_box(), message.bounding_box()
+    assert 0 <= text["y"] - (box["y"] + box["height"]) < 60  # right under the field
+    assert len(site.registry.events()) == before  # nothing recorded in the ledger
+    assert site.registry.get("arrests", "1").state == "AUDITED"
+    _check(page, tmp_path, f"form_error_{lang}")
+    context.close()
