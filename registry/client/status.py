@@ -420,7 +420,7 @@ class StatusClient:
         *,
         reviewed: bool | None = None,
         overridden: bool | None = None,
-        final_decision: int | bool | None = None,
+        final_decision: int | bool | float | str | None = None,
     ) -> None:
         """Queue one live decision (sent in the background).
 
@@ -436,16 +436,19 @@ class StatusClient:
             The true outcome when known (0/1 for a ranking model), of the same kind.
         reviewed, overridden, final_decision : optional
             Whether a person reviewed the decision (needed by a model with oversight limits),
-            overrode it (default: whether ``final_decision`` differs from ``prediction``), and
-            the decision that took effect.
+            overrode it (default: whether ``final_decision`` differs from the model's decision),
+            and the decision that took effect, of the model's kind: 0/1 (a ranking model's
+            decision at the filing's threshold), a class label of the filing, or a number.
 
         Raises
         ------
         ValidationError
             A missing prediction, NaN or infinity, neither a number nor a string; ``overridden``
-            or ``final_decision`` without ``reviewed``, or contradicting it.
+            or ``final_decision`` without ``reviewed``, or ``overridden`` without review. The
+            service refuses (and the client drops) a batch whose final decision does not fit
+            the filing or contradicts ``overridden``.
         """
-        review = review_of(prediction, reviewed, overridden, final_decision)
+        review = review_of(reviewed, overridden, final_decision)
         self._batcher.add(name, version, prediction, sensitive, outcome, review)
 
     def flush(self) -> int:

@@ -335,7 +335,9 @@ class Breaker:
                 details={"expected": state.live.kind, "received": batch.kind},
             )
         if state.limits:
-            review_cells(batch, state.oversight)  # refuses a batch that does not report reviews
+            review_cells(
+                batch, state.oversight, state.live
+            )  # refuses a batch that does not report reviews
         missing = sorted(state.attributes() - set(batch.codes))
         if missing:
             raise ValidationError(
@@ -401,7 +403,7 @@ class Breaker:
                 continue
             results.append(evaluate_drift(rule, window, state.baselines[i]))
         if state.limits and batch.reviews is not None:
-            reviews = review_cells(batch, state.oversight)
+            reviews = review_cells(batch, state.oversight, state.live)
             for limit, window in zip(state.limits, state.limit_windows, strict=True):
                 local, keys = combined_groups(batch, list(limit.attributes))
                 for closed in window.add(local, keys, reviews, batch.id):

@@ -50,7 +50,6 @@ from fairgate.registry.monitor.columns import (
 )
 from fairgate.registry.monitor.live_kind import BINARY, LiveKind, kind_columns
 from fairgate.registry.monitor.reviews import (
-    REVIEW_FIELDS,
     Reviews,
     decode_reviews,
     encode_reviews,
@@ -238,23 +237,8 @@ def parse_batch_dict(data: Any, live: LiveKind = BINARY) -> Batch:
         pred, out, sens = data["prediction"], data.get("outcome"), data.get("sensitive")
         ts = data.get("ts")
     batch = _columns(model, version, pred, out, sens, ts, live)
-    found = _reviews(data, batch, live)  # reviewed, overridden, final_decision
+    found = parse_reviews(data, batch.prediction, live)  # reviewed, overridden, final_decision
     return dataclasses.replace(batch, client_batch_id=client_id, reviews=found)
-
-
-def _reviews(data: dict[str, Any], batch: Batch, live: LiveKind) -> Reviews | None:
-    if live.kind == "binary":
-        return parse_reviews(data, batch.prediction)
-    rows = data.get("observations")
-    keys = set(data) if not isinstance(rows, list) else {k for r in rows for k in r}
-    sent = sorted(keys & set(REVIEW_FIELDS))
-    if sent:
-        raise ValidationError(
-            f"{sent}: reviews and overrides are recorded for 0/1 decisions; "
-            f"{batch.model}:{batch.version} reports {live.kind} observations, send them without.",
-            details={"fields": sent},
-        )
-    return None
 
 
 def _columns(
@@ -349,7 +333,7 @@ def _decode(row: Any) -> Batch:
         row["client_batch_id"],
         kind,
         classes,
-        decode_reviews(row["review"], n),
+        decode_reviews(row["review"], n, kind),
     )
 
 
@@ -392,7 +376,7 @@ class ObservationStore:
             "client_batch_id": batch.client_batch_id,
             "kind": batch.kind,
             "classes": None if batch.classes is None else json.dumps(list(batch.classes)),
-            "review": encode_reviews(batch.reviews),
+            "review": encode_reviews(batch.reviews, batch.kind),
         }
         if conn is None:
             with self.engine.begin() as own:
