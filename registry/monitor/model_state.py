@@ -7,13 +7,13 @@ from typing import Any
 
 import numpy as np
 
+from fairgate.registry.monitor.batch import Batch
 from fairgate.registry.monitor.drift import evaluate_drift
 from fairgate.registry.monitor.evaluation import Evaluation
 from fairgate.registry.monitor.fairness import evaluate_fairness, evaluate_kind
 from fairgate.registry.monitor.kind_rules import applies
 from fairgate.registry.monitor.kind_windows import KindWindow, empty_counts
 from fairgate.registry.monitor.live_kind import BINARY, LiveKind
-from fairgate.registry.monitor.observations import Batch
 from fairgate.registry.monitor.oversight import evaluate_limit, review_cells
 from fairgate.registry.monitor.windows import Window, batch_cells, combined_groups
 
