@@ -142,20 +142,10 @@ class ObservationBatcher:
     ) -> None:
         """Queue one live decision; wake the sender once ``batch_size`` wait.
 
-        Parameters
-        ----------
-        name, version : str
-            The model version.
-        prediction : int, bool, float or str
-            What the model decided, as its filing declares: 0/1, a score, a class label or a
-            numeric prediction.
-        sensitive : dict
-            Sensitive attribute values of the person.
-        outcome : int, bool, float, str or None
-            The true outcome when known.
-        review : tuple, optional
-            ``(reviewed, overridden, final_decision)`` (see :func:`review_of`); decisions with
-            and without it are sent in separate batches.
+        ``name``, ``version``, ``prediction``, ``sensitive`` and ``outcome`` are as
+        :meth:`StatusClient.observe <fairgate.registry.client.StatusClient.observe>` takes them;
+        ``review`` is :func:`review_of`'s answer (decisions with and without one are sent in
+        separate batches).
 
         Raises
         ------

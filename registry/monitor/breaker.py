@@ -117,10 +117,8 @@ class Breaker:
         policy_for: PolicyLookup,
         describe_policy: Callable[[str, str], dict[str, Any]] | None = None,
     ) -> None:
-        self.registry = registry
-        self.observations = observations
-        self.policy_for = policy_for
-        self.describe_policy = describe_policy
+        self.registry, self.observations = registry, observations
+        self.policy_for, self.describe_policy = policy_for, describe_policy
         self._models: dict[tuple[str, str], ModelState] = {}
         self._kinds: dict[tuple[str, str], LiveKind] = {}
         self._lock = threading.Lock()

@@ -43,17 +43,6 @@ def rule_metrics(metric: str) -> tuple[str, ...]:
     return compared_rates(metric)
 
 
-def _window_of(rule: Any) -> tuple[str, int]:
-    window = getattr(rule, "window", None)
-    if window is None:
-        return "sliding", 1000
-    if isinstance(window, int):
-        return "sliding", window
-    if isinstance(window, dict):
-        return str(window.get("kind", "sliding")), int(window.get("size", 1000))
-    return str(getattr(window, "kind", "sliding")), int(getattr(window, "size", 1000))
-
-
 def evaluate_fairness(rule: Any, window: Window, counts: np.ndarray) -> Evaluation:
     """Evaluate one fairness breaker rule on window counts of shape ``(G, 6)``.
 

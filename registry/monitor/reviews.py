@@ -70,7 +70,11 @@ class Reviews:
     @property
     def given(self) -> np.ndarray:
         """Which decisions' final decision was sent (bool)."""
-        return ~np.isnan(self.final) if self.final.dtype.kind == "f" else self.final >= 0
+        return _given(self.final)
+
+
+def _given(final: np.ndarray) -> np.ndarray:
+    return ~np.isnan(final) if final.dtype.kind == "f" else final >= 0
 
 
 def _flags(values: Any, name: str, n: int, *, nullable: bool) -> np.ndarray:
@@ -135,7 +139,7 @@ def parse_reviews(
         final = final_column(live, sent["final_decision"], n)
     else:
         final = final_column(live, [None] * n, n)
-    given = Reviews(reviewed, reviewed, final).given
+    given = _given(final)
     changed = given & (final != model_decisions(live, prediction))
     if "overridden" in sent:
         flags = _flags(sent["overridden"], "overridden", n, nullable=True)

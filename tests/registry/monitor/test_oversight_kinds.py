@@ -13,7 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sqlalchemy as sa
+import yaml
 
+from fairgate.audit.policy.oversight import LIMIT_KINDS
 from fairgate.registry.client import StatusClient
 from fairgate.registry.monitor.live_kind import LiveKind
 from fairgate.registry.monitor.observations import ObservationStore, batches_table
@@ -21,15 +23,17 @@ from tests.fixtures.service import filing, record_passing_audit
 
 TIERS = np.array(["deny", "partial", "full"], dtype=object)
 
-LIMITS = {
-    "min_review_share": 0.2,
-    "max_automated_adverse_share": 0.9,
-    "max_override_rate": 0.6,
-    "max_override_gap": {"kind": "difference", "threshold": 0.1},
-    "window": {"kind": "sliding", "size": 2000},
-    "min_samples": 100,
-    "alpha": 0.001,
-}
+LIMITS = yaml.safe_load(
+    """
+    min_review_share: 0.2               # people review a fifth of the decisions or more
+    max_automated_adverse_share: 0.9
+    max_override_rate: 0.6
+    max_override_gap: {kind: difference, threshold: 0.1}
+    window: {kind: sliding, size: 2000}
+    min_samples: 100
+    alpha: 0.001
+    """
+)
 
 KINDS = {
     "scores": (
@@ -109,15 +113,14 @@ def _batch(model, kind, rng, n, override):
     return body
 
 
-def _post_until_trip(env, bodies) -> list[dict]:
-    answers = []
+def _post_until_trip(env, bodies: list[dict]) -> list[dict]:
+    """Post the batches in turn, stopping after the one that trips; the answer of each."""
+    answers: list[dict] = []
     with env.client("operations") as c:
-        for body in bodies:
-            r = c.post("/v1/observations", json=body)
+        while bodies and not (answers and answers[-1]["tripped"]):
+            r = c.post("/v1/observations", json=bodies.pop(0))
             assert r.status_code == 201, r.text
             answers.append(r.json())
-            if answers[-1]["tripped"]:
-                break
     return answers
 
 
@@ -129,12 +132,7 @@ def test_a_balanced_stream_of_every_kind_does_not_trip(plain_env, policies, kind
     answers = _post_until_trip(plain_env, [_batch(model, kind, rng, 500, even) for _ in range(8)])
     assert len(answers) == 8 and not any(a["tripped"] for a in answers)
     judged = {e["rule"]: e["status"] for e in answers[-1]["evaluations"]}
-    assert judged == {
-        "min_review_share.sex": "ok",
-        "max_automated_adverse_share.sex": "ok",
-        "max_override_rate.sex": "ok",
-        "max_override_gap.sex": "ok",
-    }
+    assert judged == {f"{limit}.sex": "ok" for limit in LIMIT_KINDS}  # every limit judged: ok
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
