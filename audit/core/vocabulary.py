@@ -123,12 +123,18 @@ KIND_METRIC_NAMES: tuple[MetricName, ...] = (
     MetricName("macro_true_positive_rate", True, model_kind="multiclass"),
     MetricName("macro_false_positive_rate", True, model_kind="multiclass"),
     MetricName("macro_precision", True, model_kind="multiclass"),
+    MetricName("top_k_rate", False, model_kind="ranking"),
+    MetricName("top_k_share_ratio", False, model_kind="ranking"),
+    MetricName("exposure_ratio", False, model_kind="ranking"),
 )
 """The per-group metrics of regression and multiclass models (see ``regression_metrics`` and
 ``multiclass_metrics``). A multiclass model also has every one-vs-rest rate of each class, named
 ``rate[class]`` (``true_positive_rate[Gentoo]``, aliases accepted: ``recall[Gentoo]``); its
-``accuracy`` is the binary name. Each kind resolves its own names for its reports; a rule may
-name any of them and is judged on the audits of that kind."""
+``accuracy`` is the binary name. A ranking (a scores model) is judged at its top k: the share of
+each group's rows in the top k, the group's share of the top k over its share of the pool, and
+its share of the exposure over its share of the pool (see ``ranking_table``). Each kind resolves
+its own names for its reports; a rule may name any of them and is judged on the audits of that
+kind."""
 
 PER_CLASS_RATES: tuple[str, ...] = (
     "selection_rate",

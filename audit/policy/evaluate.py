@@ -28,6 +28,7 @@ from fairgate.audit.policy.detector_checks import (
 )
 from fairgate.audit.policy.group_checks import group_size_results, metric_results
 from fairgate.audit.policy.load import load_policy
+from fairgate.audit.policy.ranking_checks import is_ranking_rule, ranking_results
 from fairgate.audit.policy.rules import MetricRule
 from fairgate.audit.policy.schema import Policy
 from fairgate.audit.policy.verdict import AuditEvidence, Outcome, RuleResult, Verdict
@@ -67,7 +68,9 @@ def evaluate(policy: Policy | str | Mapping[str, Any], evidence: AuditEvidence) 
     if "proxy" not in kinds and evidence.proxies is not None:
         rules.append(_builtin("proxy", "proxy", "warn"))
     for rule in rules:
-        if rule.kind in ("ratio", "difference"):
+        if is_ranking_rule(rule):
+            results.extend(ranking_results(policy, rule, evidence))
+        elif rule.kind in ("ratio", "difference"):
             results.extend(metric_results(policy, rule, evidence))
         elif rule.kind in ("minimum", "maximum"):
             results.extend(absolute_results(policy, rule, evidence))

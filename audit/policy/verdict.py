@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:  # the evidence's types; the policy needs no detector at run time
     from fairgate.audit.core.group_report import GroupReport
     from fairgate.audit.explain import Explanation
+    from fairgate.audit.policy.ranking_checks import RankingEvidence
     from fairgate.detectors import (
         FlipResult,
         ProhibitedFinding,
@@ -60,6 +61,9 @@ class AuditEvidence:
         Optional sensitive category of an attribute or column (e.g. ``{"colour":
         "ethnicity"}``), used to tell whether a proxy's attribute is prohibited when the
         attribute is not a model input (inputs get their category from ``prohibited``).
+    ranking : RankingEvidence or None
+        A scores model's ranking at the top k, per attribute (see
+        :mod:`fairgate.audit.policy.ranking_checks`); ``None`` when the audit ranked no scores.
     """
 
     reports: Mapping[tuple[str, ...], GroupReport]
@@ -70,6 +74,7 @@ class AuditEvidence:
     explanation: Explanation | None = None
     representation: Sequence[RepresentationResult] = ()
     categories: Mapping[str, str] = field(default_factory=dict)
+    ranking: RankingEvidence | None = None
 
 
 def finite(value: Any) -> float | None:
