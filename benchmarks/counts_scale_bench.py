@@ -34,8 +34,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from results import write_section
-from timing import load_line
+from results import parse, record
 
 ATTRS = ["sex", "region", "age_band"]
 
@@ -180,14 +179,20 @@ def main() -> None:
     parser.add_argument("--memory", default="1000000,10000000")
     parser.add_argument("--parquet", default="10000000")
     parser.add_argument("--scores", type=int, default=0, help="rows of a scored log instead")
-    parser.add_argument("--write", action="store_true")
-    args = parser.parse_args()
-    start_load = load_line()
-    print(start_load)
+    args, start_load = parse(parser)
     if args.scores:
         text = scores_table(args.scores)
         if args.write:
-            _record_scores(text, args.scores, start_load)
+            record(
+                "## Score statistics over all rows (`benchmarks/counts_scale_bench.py --scores`)",
+                f"python benchmarks/counts_scale_bench.py --scores {args.scores} --write",
+                start_load,
+                text,
+                note=f"A scored log of {args.scores:,} rows, three sensitive columns (200 groups, "
+                "strings), binary outcome, scores in [0, 1] rounded to 4 decimals. Each path runs "
+                "in a fresh process; in-memory paths read the Parquet file before the clock "
+                "starts. CPU is this process's own (DuckDB's threads included).",
+            )
         return
     lines = [
         "| rows | engine | wall | CPU | peak memory above baseline | compared with |",
@@ -225,18 +230,15 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     text = "\n".join(lines)
     if args.write:
-        _record(text, args, start_load)
-
-
-def _record(text: str, args: argparse.Namespace, start_load: str) -> None:
-    title = "## Counts scale curve (`benchmarks/counts_scale_bench.py`)"
-    body = (
-        f"Command: `python benchmarks/counts_scale_bench.py --memory {args.memory} "
-        f"--parquet {args.parquet} --write`; {start_load} at the start. Three sensitive "
-        "columns (2 x 20 x 5 = 200 groups; categorical in memory, strings in Parquet), binary "
-        "outcome and decision.\n\n" + text + "\n"
-    )
-    write_section(title, body)
+        record(
+            "## Counts scale curve (`benchmarks/counts_scale_bench.py`)",
+            f"python benchmarks/counts_scale_bench.py --memory {args.memory} "
+            f"--parquet {args.parquet} --write",
+            start_load,
+            text,
+            note="Three sensitive columns (2 x 20 x 5 = 200 groups; categorical in memory, "
+            "strings in Parquet), binary outcome and decision.",
+        )
 
 
 def scores_table(rows: int) -> str:
@@ -271,18 +273,6 @@ def scores_table(rows: int) -> str:
         )
         print(lines[-1])
     return "\n".join(lines)
-
-
-def _record_scores(text: str, rows: int, start_load: str) -> None:
-    title = "## Score statistics over all rows (`benchmarks/counts_scale_bench.py --scores`)"
-    body = (
-        f"Command: `python benchmarks/counts_scale_bench.py --scores {rows} --write`; "
-        f"{start_load} at the start. A scored log of {rows:,} rows, three sensitive columns "
-        "(200 groups, strings), binary outcome, scores in [0, 1] rounded to 4 decimals. Each "
-        "path runs in a fresh process; in-memory paths read the Parquet file before the clock "
-        "starts. CPU is this process's own (DuckDB's threads included).\n\n" + text + "\n"
-    )
-    write_section(title, body)
 
 
 if __name__ == "__main__":

@@ -262,7 +262,7 @@ def kind_detail(spec: Any, counts: Any, scored: Any, engine: str) -> dict[str, A
         threshold=float(spec.threshold),
         engine=engine,
         pos_label=spec.pos_label,
-        top_k=spec.extra.get("top_k"),
+        top_k=spec.top_k,
     )
     return score_detail(stats, threshold=float(spec.threshold))
 
