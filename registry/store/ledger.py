@@ -28,6 +28,7 @@ __all__ = [
     "LedgerEvent",
     "VerifyResult",
     "append",
+    "append_about",
     "canonical_json",
     "event_from_row",
     "event_hash",
@@ -144,6 +145,33 @@ def append(
     )
     notify_change(conn, "ledger")  # every worker refreshes its status cache at commit
     return LedgerEvent(event_id, kind, name, version, actor, clean, created, prev, digest)
+
+
+def append_about(
+    conn: Connection, kind: str, subject: Any, *, actor: str, payload: dict[str, Any] | None = None
+) -> LedgerEvent:
+    """:func:`append` an event about one model version (``subject.name``, ``subject.version``).
+
+    Parameters
+    ----------
+    conn : Connection
+        The caller's write transaction.
+    kind : str
+        The event kind.
+    subject : object
+        Anything with the version's ``name`` and ``version`` (a row, a filing, a record).
+    actor : str
+        Who acted.
+    payload : dict, optional
+        The event's evidence.
+
+    Returns
+    -------
+    LedgerEvent
+    """
+    return append(
+        conn, kind, actor=actor, name=subject.name, version=subject.version, payload=payload
+    )
 
 
 def event_from_row(row: Any) -> LedgerEvent:
