@@ -26,6 +26,8 @@ variable                           meaning (default)
                                    (``FAIRGATE_HOME/checkpoint-key.pem``, created on first use)
 ``FAIRGATE_WEBHOOK_ATTEMPTS``      delivery attempts per webhook event before it is failed (8)
 ``FAIRGATE_WEBHOOK_BACKOFF``       seconds before the first retry; doubled at each retry (2.0)
+``FAIRGATE_WEBHOOK_KEY``           file of the key that seals webhook secrets at rest
+                                   (``FAIRGATE_HOME/webhook-key``, created on first use)
 ``FAIRGATE_WEB_IDLE_MINUTES``      a web page session ends after this many idle minutes (30)
 ``FAIRGATE_TRUSTED_PROXIES``       comma-separated proxy addresses whose ``X-Forwarded-Proto``
                                    is believed (none)
@@ -131,6 +133,9 @@ class Settings:
         Delivery attempts of one webhook event before it is marked failed.
     webhook_backoff : float
         Seconds before the first retry of a webhook delivery; each retry doubles it.
+    webhook_key : Path or None
+        File of the key (base64 of 32 bytes) that seals webhook secrets at rest; ``None`` means
+        ``home / "webhook-key"``, created (0600) on first use.
     web_idle_minutes : int
         A web page session (committee or vendor) ends after this many minutes without a request.
     trusted_proxies : tuple of str
@@ -161,6 +166,7 @@ class Settings:
     webhook_backoff: float = field(
         default_factory=lambda: _env_number("FAIRGATE_WEBHOOK_BACKOFF", float, 2.0, 0.0)
     )
+    webhook_key: Path | None = field(default_factory=lambda: _env_path("FAIRGATE_WEBHOOK_KEY"))
     web_idle_minutes: int = _int("FAIRGATE_WEB_IDLE_MINUTES", 30, 1)
     trusted_proxies: tuple[str, ...] = field(
         default_factory=lambda: _env_list("FAIRGATE_TRUSTED_PROXIES")
@@ -180,6 +186,11 @@ class Settings:
     def checkpoint_key_path(self) -> Path:
         """The PEM file of the Ed25519 key that signs ledger checkpoints."""
         return self.checkpoint_key or self.home / "checkpoint-key.pem"
+
+    @property
+    def webhook_key_path(self) -> Path:
+        """The file of the key that seals webhook secrets at rest."""
+        return self.webhook_key or self.home / "webhook-key"
 
     @property
     def artifacts_dir(self) -> Path:
