@@ -151,12 +151,11 @@ class DecisionWriter(AuditWriter):
                     created_at=now,
                 )
             ).inserted_primary_key[0]
-            event = ledger.append(
+            event = ledger.append_about(
                 conn,
                 action,
+                row,
                 actor=who,
-                name=row.name,
-                version=row.version,
                 payload={
                     "decision_id": decision_id,
                     "from": row.state,

@@ -26,24 +26,18 @@ from fairgate.registry.store import ledger
 from fairgate.registry.store.db import read_connection
 from fairgate.registry.store.policy_records import (
     DEFAULT_POLICY,
-    POLICY_NAME_PATTERN,
     SYSTEM_ACTOR,
     PolicyAssignment,
     PolicyRecord,
     parse_policy_ref,
     record_from_row,
 )
+from fairgate.registry.store.policy_records import (
+    POLICY_NAME_PATTERN as POLICY_NAME_PATTERN,
+)
 from fairgate.registry.store.tables import policies, policy_assignments
 
-__all__ = [
-    "DEFAULT_POLICY",
-    "POLICY_NAME_PATTERN",
-    "SYSTEM_ACTOR",
-    "PolicyAssignment",
-    "PolicyRecord",
-    "PolicyStore",
-    "parse_policy_ref",
-]
+__all__ = ["PolicyStore"]
 
 
 class PolicyStore:
