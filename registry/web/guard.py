@@ -9,16 +9,26 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 
-from fairgate.errors import AuthenticationError, FairgateError, PermissionDeniedError
+from fairgate.audit.report.catalog import message_in
+from fairgate.errors import (
+    AuthenticationError,
+    FairgateError,
+    PermissionDeniedError,
+    ValidationError,
+)
 from fairgate.registry.api.redact import redact, server_roots
-from fairgate.registry.web.render import is_https, page, security_headers
+from fairgate.registry.web.render import choose_lang, is_https, page, security_headers
 from fairgate.registry.web.sessions import Session, SessionStore, csrf_matches
 
 __all__ = [
     "SESSION_COOKIE",
     "SIGNIN_COOKIE",
+    "PageRoute",
     "check_csrf",
     "committee_session",
     "html_errors",
@@ -129,21 +139,58 @@ def new_signin_nonce() -> str:
     return secrets.token_urlsafe(24)
 
 
+def _return_to(request: Request) -> str:
+    """The page to come back to after signing in again (a form's page, not its action)."""
+    path = request.url.path
+    if request.method != "GET":
+        path = path.rsplit("/", 1)[0] if path.endswith("/decide") else _HOME
+    return path if path.startswith("/web/") else _HOME
+
+
+_HOME = "/web"
+
+
 def _refusal(request: Request, exc: FairgateError) -> Response:
     if isinstance(exc, AuthenticationError) and request.method == "GET":
         target = "/web/signin?next=" + quote(request.url.path, safe="/")
         return security_headers(RedirectResponse(target, status_code=303))
     reason = exc.details.get("page_reason") if exc.details else None
     key = _REASON_KEYS.get(str(reason)) or _STATUS_KEYS.get(exc.status_code, "web_error_other")
+    lang = choose_lang(request)
+    # the refusal's own words: from the catalog in the page's language; English text only
+    # on an English page (a Chinese page says it with the catalog's sentence alone)
+    detail = message_in(exc, lang) if exc.message_key or lang == "en" else ""
     roots = server_roots(request.app.state.service.settings)
     return page(
         request,
         "error.html.j2",
         status_code=exc.status_code,
         key=key,
-        detail=redact(exc.message, roots),
+        detail=redact(detail, roots),
         status=exc.status_code,
+        signin="/web/signin?next=" + quote(_return_to(request), safe="/"),
     )
+
+
+def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
+    fields = ", ".join(str(e.get("loc", ("", ""))[-1]) for e in exc.errors()) or "request"
+    return _refusal(request, ValidationError(f"check {fields} and send it again."))
+
+
+class PageRoute(APIRoute):
+    """A page route: a request FastAPI cannot parse is answered with an HTML page (422)."""
+
+    def get_route_handler(self) -> Callable[[Request], Any]:
+        """The route's handler, turning :class:`RequestValidationError` into an error page."""
+        handler = super().get_route_handler()
+
+        async def answer(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                return await run_in_threadpool(_invalid_request, request, exc)
+
+        return answer
 
 
 def html_errors(route: Callable[..., Response]) -> Callable[..., Response]:

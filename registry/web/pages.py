@@ -8,18 +8,24 @@ from a form field; every form carries the session's CSRF token. Decisions go thr
 from __future__ import annotations
 
 import hmac
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from fairgate.audit.report.catalog import message_in
 from fairgate.errors import AuthenticationError, FairgateError, NotFoundError, PermissionDeniedError
 from fairgate.registry import usecases
-from fairgate.registry.store.lifecycle import COMMITTEE_ACTIONS, DISSENT
+from fairgate.registry.web.forms import (
+    MAX_FIELD,
+    MAX_RATIONALE,
+    DecisionForm,
+    check_decision,
+)
 from fairgate.registry.web.guard import (
     SESSION_COOKIE,
     SIGNIN_COOKIE,
+    PageRoute,
     check_csrf,
     committee_session,
     html_errors,
@@ -28,10 +34,13 @@ from fairgate.registry.web.guard import (
     set_cookie,
     signed_in,
 )
-from fairgate.registry.web.render import page, security_headers
+from fairgate.registry.web.render import choose_lang, page, security_headers
+from fairgate.registry.web.reports import report_html
 from fairgate.registry.web.review import (
     FILING_FIELDS,
     MIN_RATIONALE,
+    latest_completed,
+    previous_version,
     queue,
     review,
     vendor_overview,
@@ -40,16 +49,13 @@ from fairgate.registry.web.sessions import Session
 
 __all__ = ["REPORT_CSP", "router"]
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
 
 REPORT_CSP = (
     "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
     "frame-ancestors 'self'"
 )
 """The stored report is served sandboxed: no script, no request anywhere, framed by us only."""
-
-_MAX_TOKEN = 200
-_MAX_RATIONALE = 20_000
 
 
 def _home_of(session: Session) -> str:
@@ -58,7 +64,13 @@ def _home_of(session: Session) -> str:
 
 def _safe_next(target: str | None) -> str | None:
     """A local path to return to after sign-in (never another site)."""
-    if target and target.startswith("/web/") and not target.startswith("//") and "\\" not in target:
+    if (
+        target
+        and len(target) <= MAX_FIELD
+        and target.startswith("/web/")
+        and not target.startswith("//")
+        and "\\" not in target
+    ):
         return target
     return None
 
@@ -86,9 +98,9 @@ def signin_form(
 @html_errors
 def signin(
     request: Request,
-    token: Annotated[str, Form(max_length=_MAX_TOKEN)] = "",
-    csrf: Annotated[str, Form(max_length=200)] = "",
-    next: Annotated[str, Form(max_length=500)] = "",
+    token: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "",
 ) -> Response:
     """Exchange a token for a session; a wrong token shows the form again (401)."""
     cookie = request.cookies.get(SIGNIN_COOKIE) or ""
@@ -99,6 +111,8 @@ def signin(
         )
     service = request.app.state.service
     try:
+        if len(token) > MAX_FIELD:
+            raise AuthenticationError("the token is longer than any fairgate token.")
         principal = service.tokens.verify(token.strip())
     except AuthenticationError:
         nonce = new_signin_nonce()
@@ -127,7 +141,7 @@ def signin(
 
 @router.post("/web/signout", response_class=HTMLResponse)
 @html_errors
-def signout(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+def signout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
     """End the session."""
     session = signed_in(request)
     check_csrf(session, csrf)
@@ -154,21 +168,27 @@ def _version_page(
     *,
     outcome: object = None,
     changed: bool = True,
-    error: FairgateError | None = None,
+    form: DecisionForm | None = None,
+    refused: str = "",
+    detail: str = "",
     status_code: int = 200,
 ) -> Response:
+    """The version page; after a refused form, with its message and the entered text."""
     registry = request.app.state.service.registry
     return page(
         request,
         "version.html.j2",
         status_code=status_code,
         session=session,
-        r=review(registry, name, version),
+        r=review(registry, name, version, lang=choose_lang(request)),
         fields=FILING_FIELDS,
         min_rationale=MIN_RATIONALE,
+        max_rationale=MAX_RATIONALE,
         outcome=outcome,
         changed=changed,
-        error=error,
+        form=form,
+        refused=refused,
+        detail=detail,
     )
 
 
@@ -186,15 +206,20 @@ def decide(
     request: Request,
     name: str,
     version: str,
-    action: Annotated[str, Form(max_length=32)] = "",
-    rationale: Annotated[str, Form(max_length=_MAX_RATIONALE)] = "",
-    csrf: Annotated[str, Form(max_length=200)] = "",
+    action: Annotated[str, Form()] = "",
+    rationale: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    """Record the signed-in member's decision (or vote) with its rationale."""
+    """Record the signed-in member's decision (or vote) with its rationale.
+
+    A wrong form answers with the page again (422): the message beside the field, the text
+    kept, nothing recorded.
+    """
     session = committee_session(request)
-    check_csrf(session, csrf)
-    if action not in (*COMMITTEE_ACTIONS, DISSENT):
-        raise NotFoundError(f"action={action[:40]!r} is not a committee decision.")
+    check_csrf(session, csrf[:MAX_FIELD])
+    form = check_decision(action, rationale)
+    if form.error is not None:
+        return _version_page(request, session, name, version, form=form, status_code=422)
     service = request.app.state.service
     request_ = usecases.DecisionRequest(
         name=name, version=version, action=action, rationale=rationale, actor=session.member
@@ -205,8 +230,17 @@ def decide(
     except FairgateError as exc:
         if exc.status_code not in (409, 422):
             raise
+        lang = choose_lang(request)
+        said = message_in(exc, lang) if exc.message_key or lang == "en" else ""
         return _version_page(
-            request, session, name, version, error=exc, status_code=exc.status_code
+            request,
+            session,
+            name,
+            version,
+            form=form,
+            refused=f"web_error_{exc.status_code}",
+            detail=said,
+            status_code=exc.status_code,
         )
     service.hub.changed(name, version)
     changed = outcome.state != before or action not in ("approve", "reinstate")
@@ -221,9 +255,13 @@ def report(
     version: str,
     audit_id: int = Query(ge=1, le=2**62),
 ) -> Response:
-    """A stored audit report, for the version page's sandboxed frame (committee or own vendor)."""
+    """An audit's report in the page's language, for the version page's sandboxed frame.
+
+    For a committee member or the version's own vendor.
+    """
     session = signed_in(request)
-    registry = request.app.state.service.registry
+    service = request.app.state.service
+    registry = service.registry
     model = registry.get(name, version)
     if not session.is_committee and model.vendor != session.principal.vendor:
         raise PermissionDeniedError(
@@ -231,9 +269,11 @@ def report(
             details={"page_reason": "committee_only"},
         )
     audit = next((a for a in registry.audits(name, version) if a.id == audit_id), None)
-    if audit is None or not audit.report_path or not Path(audit.report_path).is_file():
+    if audit is None or audit.error is not None:
         raise NotFoundError(f"{name}@{version} has no stored report for audit {audit_id}.")
-    body = Path(audit.report_path).read_bytes()
+    before = previous_version(registry, model)
+    earlier = latest_completed(registry.audits(before.name, before.version)) if before else None
+    body = report_html(service.settings.home, audit, choose_lang(request), earlier)
     response = Response(body, media_type="text/html; charset=utf-8")
     security_headers(response, REPORT_CSP)
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
@@ -248,5 +288,5 @@ def vendor_page(request: Request) -> Response:
     if session.principal.role != "vendor":
         return security_headers(RedirectResponse("/web/queue", status_code=303))
     registry = request.app.state.service.registry
-    reviews = vendor_overview(registry, str(session.principal.vendor))
+    reviews = vendor_overview(registry, str(session.principal.vendor), lang=choose_lang(request))
     return page(request, "vendor.html.j2", session=session, reviews=reviews)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from fairgate.audit.report.catalog import Text
+from fairgate.audit.report.sentences import RuleLine, rule_lines
 from fairgate.registry.store import AuditRecord, ModelVersion, allowed_actions
 from fairgate.registry.store.lifecycle import COMMITTEE_ACTIONS, DISSENT, MIN_RATIONALE
 from fairgate.registry.store.records import AUDIT_COMPLETED
@@ -15,9 +17,12 @@ __all__ = [
     "FILING_FIELDS",
     "MIN_RATIONALE",
     "VOTE_KINDS",
+    "Blocker",
     "QueueItem",
     "Review",
     "RuleRow",
+    "latest_completed",
+    "previous_version",
     "queue",
     "review",
     "vendor_overview",
@@ -72,13 +77,31 @@ class QueueItem:
 
 @dataclass(frozen=True)
 class RuleRow:
-    """One policy rule's value in the previous and the current version's latest audits."""
+    """One policy rule in the page's language: the previous and this version's latest audits.
+
+    ``previous`` and ``current`` are the values as the rule's kind reads them (empty when the
+    audit did not judge the rule); the outcomes are ``pass``, ``warn``, ``fail`` or empty.
+    """
 
     rule: str
-    previous: Any
-    current: Any
+    attributes: str
+    previous: str
+    current: str
     previous_outcome: str
     current_outcome: str
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """A message that holds a version back, in the page's language.
+
+    ``detail`` is the audit runner's own error text (English, marked so on the page), empty
+    for a broken rule.
+    """
+
+    title: str
+    text: str
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -97,10 +120,11 @@ class Review:
     events: list[Any]
     votes: list[Any]
     actions: list[str]
-    blocking: list[str] = field(default_factory=list)
+    blocking: list[Blocker] = field(default_factory=list)
 
 
-def _latest_completed(audits: list[AuditRecord]) -> AuditRecord | None:
+def latest_completed(audits: list[AuditRecord]) -> AuditRecord | None:
+    """The newest audit that reached a verdict (``None``: none did)."""
     done = [a for a in audits if a.status == AUDIT_COMPLETED]
     return done[-1] if done else None
 
@@ -129,47 +153,59 @@ def queue(registry: Any) -> list[QueueItem]:
     items = []
     for state in AWAITING:
         for model in registry.list_versions(state=state):
-            latest = _latest_completed(registry.audits(model.name, model.version))
+            latest = latest_completed(registry.audits(model.name, model.version))
             items.append(
                 QueueItem(model, _since(registry, model), latest.verdict if latest else "none")
             )
     return sorted(items, key=lambda item: item.since)
 
 
-def _rules(audit: AuditRecord | None) -> dict[str, dict[str, Any]]:
-    if audit is None:
-        return {}
-    verdict = audit.result.get("verdict") if isinstance(audit.result, dict) else None
-    rules = verdict.get("rules", []) if isinstance(verdict, dict) else []
-    return {str(r.get("description") or r.get("rule_id")): r for r in rules if isinstance(r, dict)}
+@dataclass(frozen=True)
+class _Judged:
+    """The two parts of a stored audit result that :func:`rule_lines` reads."""
+
+    policy: dict[str, Any]
+    verdict: dict[str, Any]
 
 
-def _rule_rows(previous: AuditRecord | None, current: AuditRecord | None) -> list[RuleRow]:
-    before, after = _rules(previous), _rules(current)
+def _lines(audit: AuditRecord | None, t: Text) -> list[RuleLine]:
+    """The audit's rule results told in the page's language (none for a result without them)."""
+    result = audit.result if audit is not None and isinstance(audit.result, dict) else {}
+    verdict, policy = result.get("verdict"), result.get("policy")
+    if not isinstance(verdict, dict) or not isinstance(policy, dict):
+        return []
+    return rule_lines(_Judged(policy, verdict), t)
+
+
+def _rule_rows(previous: AuditRecord | None, current: AuditRecord | None, t: Text) -> list[RuleRow]:
+    before = {line.key: line for line in _lines(previous, t)}
+    after = {line.key: line for line in _lines(current, t)}
     rows = []
     for key in dict.fromkeys([*after, *before]):
-        b, a = before.get(key, {}), after.get(key, {})
+        line = after.get(key) or before[key]
+        b, a = before.get(key), after.get(key)
         rows.append(
             RuleRow(
-                key,
-                b.get("value"),
-                a.get("value"),
-                str(b.get("outcome", "")),
-                str(a.get("outcome", "")),
+                rule=line.title,
+                attributes=line.attributes,
+                previous=b.shown if b else "",
+                current=a.shown if a else "",
+                previous_outcome=b.outcome if b else "",
+                current_outcome=a.outcome if a else "",
             )
         )
     return rows
 
 
-def _previous_version(registry: Any, model: ModelVersion) -> ModelVersion | None:
+def previous_version(registry: Any, model: ModelVersion) -> ModelVersion | None:
     """The version of the same name filed just before ``model`` (filing order)."""
     versions = [v.version for v in registry.list_versions(name=model.name)]
     place = versions.index(model.version)
     return registry.get(model.name, versions[place - 1]) if place > 0 else None
 
 
-def review(registry: Any, name: str, version: str) -> Review:
-    """The version page's content.
+def review(registry: Any, name: str, version: str, *, lang: str) -> Review:
+    """The version page's content, its sentences in the page's language.
 
     Parameters
     ----------
@@ -177,6 +213,8 @@ def review(registry: Any, name: str, version: str) -> Review:
         The registry.
     name, version : str
         The model version.
+    lang : {"en", "zh"}
+        The page's language (rule titles, measured values, blocking messages).
 
     Returns
     -------
@@ -187,15 +225,16 @@ def review(registry: Any, name: str, version: str) -> Review:
     NotFoundError
         The version is not filed.
     """
+    t = Text(lang)
     model = registry.get(name, version)
     filing = registry.filing(name, version)
     audits = registry.audits(name, version)
-    current = _latest_completed(audits)
+    current = latest_completed(audits)
     report_audit = next((a for a in reversed(audits) if a.report_path and a.error is None), None)
-    previous = _previous_version(registry, model)
+    previous = previous_version(registry, model)
     changed: list[tuple[str, Any, Any]] = []
     previous_verdict = None
-    rows = _rule_rows(None, current)
+    rows = _rule_rows(None, current, t)
     if previous is not None:
         before = registry.filing(previous.name, previous.version)
         changed = [
@@ -203,9 +242,9 @@ def review(registry: Any, name: str, version: str) -> Review:
             for k in FILING_FIELDS
             if before.get(k) != filing.get(k)
         ]
-        prev_audit = _latest_completed(registry.audits(previous.name, previous.version))
+        prev_audit = latest_completed(registry.audits(previous.name, previous.version))
         previous_verdict = prev_audit.verdict if prev_audit else "none"
-        rows = _rule_rows(prev_audit, current)
+        rows = _rule_rows(prev_audit, current, t)
     actions = [a for a in allowed_actions(model.state) if a in COMMITTEE_ACTIONS]
     if model.state in AWAITING:
         actions.append(DISSENT)
@@ -223,25 +262,25 @@ def review(registry: Any, name: str, version: str) -> Review:
         events=events,
         votes=[e for e in events if e.version == version and e.kind in VOTE_KINDS],
         actions=actions,
-        blocking=_blocking(current, audits),
+        blocking=_blocking(current, audits, t),
     )
 
 
-def _blocking(current: AuditRecord | None, audits: list[AuditRecord]) -> list[str]:
-    """The messages that hold a version back: failing rules' reasons, a failed run's error."""
+def _blocking(current: AuditRecord | None, audits: list[AuditRecord], t: Text) -> list[Blocker]:
+    """What holds a version back: a failed audit run, then each broken rule with its reason."""
     out = []
     if audits and audits[-1].error:
-        out.append(audits[-1].error)
-    verdict = (
-        current.result.get("verdict") if current and isinstance(current.result, dict) else None
-    )
-    for rule in verdict.get("rules", []) if isinstance(verdict, dict) else []:
-        if isinstance(rule, dict) and rule.get("outcome") == "fail":
-            out.append(str(rule.get("why") or rule.get("description") or rule.get("rule_id")))
+        out.append(
+            Blocker(t("web_blocking_audit_failed"), t("web_blocking_rerun"), audits[-1].error)
+        )
+    for line in _lines(current, t):
+        if line.outcome == "fail":
+            title = f"{line.title} ({line.attributes})" if line.attributes else line.title
+            out.append(Blocker(title, line.sentence))
     return out
 
 
-def vendor_overview(registry: Any, vendor: str) -> list[Review]:
+def vendor_overview(registry: Any, vendor: str, *, lang: str) -> list[Review]:
     """A vendor's own versions, each with its audits and the messages that block it.
 
     Parameters
@@ -250,9 +289,14 @@ def vendor_overview(registry: Any, vendor: str) -> list[Review]:
         The registry.
     vendor : str
         The signed-in vendor.
+    lang : {"en", "zh"}
+        The page's language.
 
     Returns
     -------
     list of Review
     """
-    return [review(registry, mv.name, mv.version) for mv in registry.list_versions(vendor=vendor)]
+    return [
+        review(registry, mv.name, mv.version, lang=lang)
+        for mv in registry.list_versions(vendor=vendor)
+    ]

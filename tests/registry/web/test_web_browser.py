@@ -77,6 +77,8 @@ def _check(page, shots: Path, name: str) -> None:
     assert page.evaluate(_UNLABELLED) == [], name
     for landmark in ("header", "nav", "main", "footer"):
         assert page.locator(landmark).count() >= 1, (name, landmark)
+    for frame in page.frames:  # the report's embedded font is drawn once it has loaded
+        frame.evaluate("document.fonts.ready.then(() => true)")
     page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
 
 
@@ -172,6 +174,9 @@ def test_the_main_pages_in_chinese(chromium, site, tmp_path):
     assert page.locator("html").get_attribute("lang") == "zh-Hans"
     assert zh["web_public_title"] in page.locator("h1").inner_text()
     _check(page, tmp_path, "public_zh")
+    page.goto(f"{site.url}/public/models/arrests")
+    _check(page, tmp_path, "public_model_zh")
+    page.goto(f"{site.url}/public")
     # Chinese pages draw every glyph with fairgate's own Noto Sans SC subset: no empty boxes
     faces = page.evaluate(
         "async () => { await document.fonts.ready;"
@@ -183,4 +188,160 @@ def test_the_main_pages_in_chinese(chromium, site, tmp_path):
     vendor_context, vendor = _sign_in(chromium, site, "acme", lang="zh")
     _check(vendor, tmp_path, "vendor_zh")
     vendor_context.close()
+    context.close()
+
+
+_CJK = re.compile(r"[\u3400-\u9fff\u3000-\u303f\uff00-\uffef]")
+_MACHINE = re.compile(
+    r"\b[0-9a-f]{8,}\b"  # hashes
+    r"|\b(?:committee|vendor|admin):[\w:-]+"  # identities: who signed in, who acted
+    r"|\b[\w-]+\.(?:ipynb|json|yaml|atom)\b"  # file names
+    r"|\bfg_"  # how every token starts
+)
+_WORD = re.compile(r"[A-Za-z]{2,}")
+_TERMS = {"fairgate", "SHAP", "SHA", "JSON", "AUC", "ROC", "ECE", "NMI", "PermutationExplainer"}
+"""Names of tools, formats and measures that are the same in every language."""
+_HIDE_CODE = """() => { for (const el of document.querySelectorAll('code, pre, kbd, .hash')) {
+  el.textContent = ' '; } }"""
+"""Commands, library versions and hashes (code elements) are machine text, the same in every
+language: blanked before the words are read."""
+
+
+def _data_values(env) -> list[str]:
+    """What people and data wrote: filings, vendors, actors, rationales, the data's labels."""
+    from sklego.datasets import load_arrests
+
+    def strings(value):
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            for v in value.values():
+                yield from strings(v)
+        elif isinstance(value, list):
+            for v in value:
+                yield from strings(v)
+
+    out = set()
+    for mv in env.registry.list_versions():
+        out |= set(strings(env.registry.filing(mv.name, mv.version)))
+        out |= {mv.name, mv.vendor or ""}
+    for event in env.registry.events():
+        out |= {event.actor, str(event.payload.get("rationale") or "")}
+    data = load_arrests(as_frame=True)
+    labels = data.select_dtypes(exclude="number")
+    out |= set(data.columns)
+    out |= {str(v) for c in labels.columns for v in labels[c].unique()}
+    out |= {v.lower() for v in out}
+    return sorted((v for v in out if v.strip()), key=len, reverse=True)
+
+
+def _english_left(text: str, values: list[str]) -> list[str]:
+    """Latin words of ``text`` once the data values, hashes and product names are taken out."""
+    text = _MACHINE.sub(" ", text)
+    for value in values:
+        text = re.sub(rf"(?<![A-Za-z]){re.escape(value)}(?![A-Za-z])", " ", text)
+    return sorted({w for w in _WORD.findall(text) if w not in _TERMS})
+
+
+def _visible(page) -> str:
+    """The page's visible text and its report frame's, code elements blanked."""
+    page.evaluate(_HIDE_CODE)
+    text = page.locator("body").inner_text()
+    if page.locator("iframe.report").count():
+        frame = page.frames[1]
+        frame.evaluate(_HIDE_CODE)
+        text += "\n" + frame.locator("body").inner_text()
+    return text
+
+
+def test_every_page_reads_in_its_own_language_only(chromium, site):
+    """zh pages hold no English word but data values; en pages hold no Chinese character."""
+    # the language switch names each language in its own words
+    values = [*_data_values(site), *(load_catalog(c)["web_lang_name"] for c in ("en", "zh"))]
+    pages = [
+        "/web/queue",
+        "/web/models/arrests/2",
+        "/web/models/arrests/1",
+        "/public",
+        "/public/models/arrests",
+        "/web/models/no-such/1",  # an error page
+        "/public/models/no-such",
+    ]
+    for lang in ("zh", "en"):
+        committee, page = _sign_in(chromium, site, "committee", lang=lang)
+        vendor_context, vendor = _sign_in(chromium, site, "acme", lang=lang)
+        anon = chromium.new_context().new_page()
+        seen = {}
+        for path in pages:
+            page.goto(f"{site.url}{path}?lang={lang}")
+            page.wait_for_load_state()
+            seen[path] = _visible(page)
+        anon.goto(f"{site.url}/web/signin?lang={lang}")
+        seen["signin"] = _visible(anon)
+        vendor.goto(f"{site.url}/web/vendor?lang={lang}")
+        seen["vendor"] = _visible(vendor)
+        vendor.goto(f"{site.url}/web/queue?lang={lang}")  # refused: committee only
+        seen["refused"] = _visible(vendor)
+        # a form sent with a session that has ended: an HTML page with a way to sign in
+        page.goto(f"{site.url}/web/models/arrests/1?lang={lang}")
+        page.locator("form.decision-reject textarea").fill("Reject: an ended session sends this.")
+        page.context.clear_cookies()
+        with page.expect_response(re.compile(r"/decide$")) as answer:
+            page.locator("form.decision-reject button").click()
+        assert answer.value.status == 401
+        assert "text/html" in answer.value.headers["content-type"]
+        assert page.locator("#signin-again").get_attribute("href").endswith("/web/models/arrests/1")
+        seen["ended"] = _visible(page)
+        for name, text in seen.items():
+            if lang == "zh":
+                assert _english_left(text, values) == [], (name, text[:3000])
+                assert _CJK.search(text), name
+            else:
+                own = text.replace(load_catalog("zh")["web_lang_name"], "")
+                assert _CJK.findall(own) == [], (name, text[:3000])
+        assert site.registry.get("arrests", "1").state == "AUDITED"
+        anon.context.close()
+        vendor_context.close()
+        committee.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_an_empty_rationale_is_answered_by_its_field_and_nothing_is_recorded(
+    chromium, site, tmp_path, lang
+):
+    """With the keyboard only: the browser holds back an empty required field; sent anyway
+    (a browser that does not check), the page comes back with the message by the field."""
+    catalog = load_catalog(lang)
+    context, page = _sign_in(chromium, site, "committee", lang=lang)
+    page.goto(f"{site.url}/web/models/arrests/1?lang={lang}")
+    before = len(site.registry.events())
+    form = page.locator("form.decision-reject")
+    field = form.locator("textarea")
+    field.focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.type") == "submit"
+    page.keyboard.press("Enter")  # held back by the browser: the field is required
+    assert field.evaluate("el => el.validity.valueMissing") and page.url.endswith("?lang=" + lang)
+    form.evaluate("f => { f.noValidate = true; }")
+    field.focus()
+    page.keyboard.type("   ")
+    page.keyboard.press("Tab")
+    with page.expect_response(re.compile(r"/decide$")) as answer:
+        page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    assert answer.value.status == 422
+    assert "text/html" in answer.value.headers["content-type"]
+    field = page.locator("#rationale-reject")
+    message = page.locator("#rationale-reject-error")
+    assert field.get_attribute("aria-invalid") == "true"
+    assert "rationale-reject-error" in field.get_attribute("aria-describedby").split()
+    expected = catalog["web_form_rationale_missing"].format(n=10)
+    assert message.inner_text() == expected and message.is_visible()
+    assert field.input_value() == "   "  # what was typed is kept
+    assert page.evaluate("document.activeElement.id") == "rationale-reject"  # focus on it
+    box, text = field.bounding_box(), message.bounding_box()
+    assert 0 <= text["y"] - (box["y"] + box["height"]) < 60  # right under the field
+    assert len(site.registry.events()) == before  # nothing recorded in the ledger
+    assert site.registry.get("arrests", "1").state == "AUDITED"
+    _check(page, tmp_path, f"form_error_{lang}")
     context.close()
