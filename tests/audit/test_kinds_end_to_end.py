@@ -39,6 +39,24 @@ def _filing(example_filing, name, algorithm_type, features, target, sensitive):
     return body
 
 
+def _abalone(example_filing, name):
+    """The abalone data, a linear model of rings from the shell measurements, and its filing."""
+    from sklego.datasets import load_abalone
+
+    df = load_abalone(as_frame=True)
+    features = [c for c in df.columns if c not in ("sex", "rings")]
+    model = make_pipeline(StandardScaler(), LinearRegression()).fit(df[features], df["rings"])
+    body = _filing(
+        example_filing,
+        name,
+        "regression",
+        features,
+        {"name": "rings", "favourable_outcome": "an accurate age estimate"},
+        ["sex"],
+    )
+    return df, features, model, body
+
+
 def _penguins(example_filing, name):
     """Penguins with every body measurement, a model of their species, and its filing."""
     from sklego.datasets import load_penguins
@@ -128,19 +146,7 @@ def _audit_and_decide(registry, tmp_path, body, model, data, policy):
 def test_abalone_regression_filed_audited_and_rejected_for_a_group_error_ceiling(
     registry, tmp_path, example_filing
 ):
-    from sklego.datasets import load_abalone
-
-    df = load_abalone(as_frame=True)
-    features = [c for c in df.columns if c not in ("sex", "rings")]
-    model = make_pipeline(StandardScaler(), LinearRegression()).fit(df[features], df["rings"])
-    body = _filing(
-        example_filing,
-        "abalone-age",
-        "regression",
-        features,
-        {"name": "rings", "favourable_outcome": "an accurate age estimate"},
-        ["sex"],
-    )
+    df, features, model, body = _abalone(example_filing, "abalone-age")
     policy = {
         "name": "abalone",
         "rules": [
@@ -202,19 +208,7 @@ def test_penguins_multiclass_with_island_and_missing_sex_filed_audited_and_appro
 
 @pytest.mark.slow
 def test_abalone_approved_then_suspended_by_a_live_mae_gap(registry, tmp_path, example_filing):
-    from sklego.datasets import load_abalone
-
-    df = load_abalone(as_frame=True)
-    features = [c for c in df.columns if c not in ("sex", "rings")]
-    model = make_pipeline(StandardScaler(), LinearRegression()).fit(df[features], df["rings"])
-    body = _filing(
-        example_filing,
-        "abalone-served",
-        "regression",
-        features,
-        {"name": "rings", "favourable_outcome": "an accurate age estimate"},
-        ["sex"],
-    )
+    df, features, model, body = _abalone(example_filing, "abalone-served")
     policy = {
         "name": "abalone-live",
         # shell weights carry sex (infants are small): a warning for the committee

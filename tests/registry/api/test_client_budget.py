@@ -10,15 +10,11 @@ import time
 import httpx
 
 from fairgate.registry.client import StatusClient
+from tests.fixtures.service import wait_until
 
 
 def _wait(predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
+    return wait_until(predicate, timeout, step=0.02)
 
 
 def test_may_serve_under_a_hung_server(fresh_env):

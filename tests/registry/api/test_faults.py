@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from fairgate.registry.client import StatusClient
 from fairgate.registry.monitor.observations import batches_table
+from tests.fixtures.service import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -26,12 +27,7 @@ def _stored(env, name) -> int:
 
 
 def _wait(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
+    return wait_until(predicate, timeout, step=0.05)
 
 
 def test_kill_and_restart_mid_stream(fresh_env):

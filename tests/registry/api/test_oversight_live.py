@@ -47,6 +47,14 @@ def _activate(env, name: str, policy: str) -> tuple[str, str]:
     return env.activate(name, "1", policy=policy)
 
 
+def _status(env, model) -> dict:
+    """The status answer the serving side gets for ``model`` (name, version)."""
+    with env.client("operations") as c:
+        r = c.get(f"/v1/status/{model[0]}/{model[1]}")
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
 def _batch(model, rng, n, override, *, reviews=True):
     """``n`` decisions; every denial reviewed, and overridden with ``override[sex]``."""
     sex = rng.choice(["F", "M"], size=n)
@@ -107,8 +115,7 @@ def test_the_status_answer_carries_the_oversight_rules(plain_env, policy):
             fg.observe(*model, 0, {"sex": "F"}, reviewed=False, overridden=True)
     # a model whose policy has no oversight section says so
     other = _activate(plain_env, "benefits-no-oversight", "default")
-    with plain_env.client("operations") as c:
-        assert c.get(f"/v1/status/{other[0]}/1").json()["oversight"] is None
+    assert _status(plain_env, other)["oversight"] is None
 
 
 def test_a_balanced_stream_does_not_trip(plain_env, policy):
@@ -155,8 +162,7 @@ def test_overriding_one_group_three_times_as_often_trips_the_gap_rule(plain_env,
     assert evidence["compared"] == [["M"], ["F"]]
     assert evidence["statistic"] > 0.1 and evidence["p_value"] < 0.001
     assert evidence["policy"]["name"] == "oversight-test"
-    with env.client("operations") as c:
-        assert c.get(f"/v1/status/{model[0]}/1").json()["may_serve"] is False
+    assert _status(env, model)["may_serve"] is False
 
 
 def test_the_serving_side_routes_and_reports_with_the_client(plain_env, policy):
