@@ -6,15 +6,14 @@ from __future__ import annotations
 import os
 import signal
 import time
+from functools import partial
 
 import httpx
 
 from fairgate.registry.client import StatusClient
 from tests.fixtures.service import wait_until
 
-
-def _wait(predicate, timeout=30.0):
-    return wait_until(predicate, timeout, step=0.02)
+_wait = partial(wait_until, timeout=30.0)
 
 
 def test_may_serve_under_a_hung_server(fresh_env):

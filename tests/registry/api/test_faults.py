@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from functools import partial
 
 import numpy as np
 import pytest
@@ -26,8 +27,7 @@ def _stored(env, name) -> int:
     return int(total)
 
 
-def _wait(predicate, timeout=20.0):
-    return wait_until(predicate, timeout, step=0.05)
+_wait = partial(wait_until, timeout=20.0, step=0.05)
 
 
 def test_kill_and_restart_mid_stream(fresh_env):

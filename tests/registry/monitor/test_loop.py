@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import threading
 import time
+from functools import partial
 
 import numpy as np
 
 from fairgate.registry.client import StatusClient
 from tests.fixtures.service import wait_until
 
-
-def _wait(predicate, timeout=10.0):
-    return wait_until(predicate, timeout)
+_wait = partial(wait_until, timeout=10.0)
 
 
 def _feed(client, name, version, n, rng, rate_f, rate_m, tpr=None):
