@@ -26,7 +26,6 @@ import argparse
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from governed import activate, filing
 from results import parse, write_section
-from serving import free_port, stop, wait_http
+from serving import serve_fairgate, stop
 from timing import timed
 
 HERE = Path(__file__).resolve().parent
@@ -187,30 +186,15 @@ def main() -> None:
     activate(registry, home, filing("route-bench", benefits, policy="benefits"))
     activate(registry, home, filing(MULTICLASS["name"], benefits, policy=MULTICLASS["name"]))
     token = TokenStore(registry.engine).create("operations")[0]
-    port = free_port()
     env = {**os.environ, "FAIRGATE_HOME": str(home)}
     env.pop("FAIRGATE_BREAKER_POLICY", None)
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from fairgate.cli import main; main()",
-            "serve",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stdout=open(tmp / "fairgate.log", "wb"),  # noqa: SIM115 - lives as long as the server
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
+    server = None
     try:
-        wait_http(f"{url}/ready", server)
+        server, url = serve_fairgate(env, tmp / "fairgate.log")
         rows = run(url, token, args.calls, args.repeats)
     finally:
-        stop(server)
+        if server is not None:
+            stop(server, group=True)
         shutil.rmtree(tmp, ignore_errors=True)
     table = _table(rows, load)
     print(table)

@@ -6,11 +6,13 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import httpx
 
-__all__ = ["free_port", "stop", "tree_cpu", "wait_http"]
+__all__ = ["free_port", "serve_fairgate", "stop", "tree_cpu", "wait_http"]
 
 
 def free_port() -> int:
@@ -91,3 +93,38 @@ def stop(proc: subprocess.Popen[bytes], group: bool = False) -> None:
                 os.killpg(proc.pid, signal.SIGKILL)
             else:
                 proc.kill()
+
+
+def serve_fairgate(
+    env: dict[str, str], log: Path, workers: int = 1
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``fairgate serve`` on a free port in a new session; return once ``/ready`` answers.
+
+    Parameters
+    ----------
+    env : dict
+        The server's environment (``FAIRGATE_HOME`` and the rest of its settings).
+    log : Path
+        Where its output goes.
+    workers : int
+        Its worker processes.
+
+    Returns
+    -------
+    tuple of (subprocess.Popen, str)
+        The server (stop it with ``stop(proc, group=True)``) and its base URL.
+    """
+    port = free_port()
+    cmd = [sys.executable, "-c", "from fairgate.cli import main; main()", "serve"]
+    cmd += ["--port", str(port), "--log-level", "warning", "--workers", str(workers)]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{url}/ready", proc)
+    except BaseException:
+        stop(proc, group=True)
+        raise
+    return proc, url

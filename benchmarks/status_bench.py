@@ -46,7 +46,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from governed import activate, filing  # noqa: E402
-from serving import free_port, stop, tree_cpu, wait_http  # noqa: E402
+from serving import free_port, serve_fairgate, stop, tree_cpu, wait_http  # noqa: E402
 
 POLICY = """\
 name: bench
@@ -265,27 +265,7 @@ def _start_mlflow(tmp: Path, workers: int | None) -> tuple[subprocess.Popen[byte
 
 
 def _serve(home: Path, tmp: Path, env: dict[str, str], workers: int) -> tuple[Any, str]:
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from fairgate.cli import main; main()",
-            "serve",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--workers",
-            str(workers),
-        ],
-        env=env,
-        stdout=open(tmp / f"fairgate-{workers}.log", "wb"),  # noqa: SIM115 - lives with it
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    wait_http(f"{url}/ready", server)
+    server, url = serve_fairgate(env, tmp / f"fairgate-{workers}.log", workers)
     if workers > 1:
         time.sleep(3)  # /ready answers with the first worker up; let the others start too
     return server, url

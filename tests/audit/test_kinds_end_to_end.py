@@ -20,29 +20,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from fairgate.audit import run_audit
-from fairgate.registry.store import Registry
 from fairgate.registry.store.filing import parse_filing
-from fairgate.settings import Settings
 
 PENGUIN_FEATURES = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
 
 
-@pytest.fixture
-def registry(tmp_path):
-    return Registry(Settings(home=tmp_path / "home"))
-
-
-@pytest.fixture(scope="module")
-def example():
-    import yaml
-
-    from fairgate.registry.store.filing import example_filing_path
-
-    return yaml.safe_load(example_filing_path().read_text(encoding="utf-8"))
-
-
-def _filing(example, name, algorithm_type, features, target, sensitive):
-    body = copy.deepcopy(example)
+def _filing(example_filing, name, algorithm_type, features, target, sensitive):
+    body = copy.deepcopy(example_filing)
     body.update(
         name=name,
         version="1",
@@ -53,6 +37,71 @@ def _filing(example, name, algorithm_type, features, target, sensitive):
         prohibited_variables=[],
     )
     return body
+
+
+def _abalone(example_filing, name):
+    """The abalone data, a linear model of rings from the shell measurements, and its filing."""
+    from sklego.datasets import load_abalone
+
+    df = load_abalone(as_frame=True)
+    features = [c for c in df.columns if c not in ("sex", "rings")]
+    model = make_pipeline(StandardScaler(), LinearRegression()).fit(df[features], df["rings"])
+    body = _filing(
+        example_filing,
+        name,
+        "regression",
+        features,
+        {"name": "rings", "favourable_outcome": "an accurate age estimate"},
+        ["sex"],
+    )
+    return df, features, model, body
+
+
+def _penguins(example_filing, name):
+    """Penguins with every body measurement, a model of their species, and its filing."""
+    from sklego.datasets import load_penguins
+
+    df = load_penguins(as_frame=True).dropna(subset=PENGUIN_FEATURES).reset_index(drop=True)
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
+    model.fit(df[PENGUIN_FEATURES], df["species"])
+    classes = sorted(df["species"].unique())
+    body = _filing(
+        example_filing,
+        name,
+        "classification",
+        PENGUIN_FEATURES,
+        {"name": "species", "favourable_outcome": "the right species", "classes": classes},
+        ["island", "sex"],
+    )
+    return df, model, body
+
+
+def _live_rule(rule_id, metric, kind, threshold, attribute, size, min_samples):
+    """A breaker rule on one attribute over a sliding window, with the significance guard."""
+    return {
+        "id": rule_id,
+        "metric": metric,
+        "kind": kind,
+        "threshold": threshold,
+        "attributes": [attribute],
+        "window": {"kind": "sliding", "size": size},
+        "min_samples": min_samples,
+        "alpha": 0.001,
+    }
+
+
+def _trip_text(registry, name, policy, fair, biased):
+    """``fair`` trips nothing; ``fair[:2] + biased`` trips once the biased batches arrive.
+
+    The model is then SUSPENDED; returns the trip event's payload as JSON text.
+    """
+    assert _monitor(registry, name, "1", policy, fair) is None
+    assert registry.status(name, "1").state == "ACTIVE"
+    tripped = _monitor(registry, name, "1", policy, fair[:2] + biased)
+    assert tripped is not None and tripped >= 2  # only once the biased stream arrives
+    assert registry.status(name, "1").state == "SUSPENDED"
+    trip = [e for e in registry.events() if e.name == name][-1]
+    return json.dumps(trip.payload, default=str)
 
 
 def _monitor(registry, name, version, policy, stream):
@@ -95,21 +144,9 @@ def _audit_and_decide(registry, tmp_path, body, model, data, policy):
 
 @pytest.mark.slow
 def test_abalone_regression_filed_audited_and_rejected_for_a_group_error_ceiling(
-    registry, tmp_path, example
+    registry, tmp_path, example_filing
 ):
-    from sklego.datasets import load_abalone
-
-    df = load_abalone(as_frame=True)
-    features = [c for c in df.columns if c not in ("sex", "rings")]
-    model = make_pipeline(StandardScaler(), LinearRegression()).fit(df[features], df["rings"])
-    body = _filing(
-        example,
-        "abalone-age",
-        "regression",
-        features,
-        {"name": "rings", "favourable_outcome": "an accurate age estimate"},
-        ["sex"],
-    )
+    df, features, model, body = _abalone(example_filing, "abalone-age")
     policy = {
         "name": "abalone",
         "rules": [
@@ -140,23 +177,10 @@ def test_abalone_regression_filed_audited_and_rejected_for_a_group_error_ceiling
 
 @pytest.mark.slow
 def test_penguins_multiclass_with_island_and_missing_sex_filed_audited_and_approved(
-    registry, tmp_path, example
+    registry, tmp_path, example_filing
 ):
-    from sklego.datasets import load_penguins
-
-    df = load_penguins(as_frame=True).dropna(subset=PENGUIN_FEATURES).reset_index(drop=True)
+    df, model, body = _penguins(example_filing, "penguin-species")
     assert df["sex"].isna().sum() == 9  # 11 missing in the data, 2 of them without measurements
-    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
-    model.fit(df[PENGUIN_FEATURES], df["species"])
-    classes = sorted(df["species"].unique())
-    body = _filing(
-        example,
-        "penguin-species",
-        "classification",
-        PENGUIN_FEATURES,
-        {"name": "species", "favourable_outcome": "the right species", "classes": classes},
-        ["island", "sex"],
-    )
     policy = {
         "name": "penguins",
         "min_group_size": 5,
@@ -183,36 +207,15 @@ def test_penguins_multiclass_with_island_and_missing_sex_filed_audited_and_appro
 
 
 @pytest.mark.slow
-def test_abalone_approved_then_suspended_by_a_live_mae_gap(registry, tmp_path, example):
-    from sklego.datasets import load_abalone
-
-    df = load_abalone(as_frame=True)
-    features = [c for c in df.columns if c not in ("sex", "rings")]
-    model = make_pipeline(StandardScaler(), LinearRegression()).fit(df[features], df["rings"])
-    body = _filing(
-        example,
-        "abalone-served",
-        "regression",
-        features,
-        {"name": "rings", "favourable_outcome": "an accurate age estimate"},
-        ["sex"],
-    )
+def test_abalone_approved_then_suspended_by_a_live_mae_gap(registry, tmp_path, example_filing):
+    df, features, model, body = _abalone(example_filing, "abalone-served")
     policy = {
         "name": "abalone-live",
         # shell weights carry sex (infants are small): a warning for the committee
         "explainability": {"severity": "warn"},
         "rules": [{"id": "mae_ceiling", "kind": "maximum", "metric": "mae", "max": 2.5}],
         "breaker": [
-            {
-                "id": "live_mae_gap",
-                "metric": "mean_absolute_error",
-                "kind": "difference",
-                "threshold": 1.5,
-                "attributes": ["sex"],
-                "window": {"kind": "sliding", "size": 1500},
-                "min_samples": 100,
-                "alpha": 0.001,
-            }
+            _live_rule("live_mae_gap", "mean_absolute_error", "difference", 1.5, "sex", 1500, 100)
         ],
     }
     result, decided = _audit_and_decide(registry, tmp_path, body, model, df, policy)
@@ -234,51 +237,24 @@ def test_abalone_approved_then_suspended_by_a_live_mae_gap(registry, tmp_path, e
         }
 
     fair = [batch(rng.integers(0, len(df), 500), 0.0) for _ in range(4)]
-    assert _monitor(registry, "abalone-served", "1", policy, fair) is None
-    assert registry.status("abalone-served", "1").state == "ACTIVE"
     biased = [batch(rng.integers(0, len(df), 500), 4.0) for _ in range(4)]
-    tripped = _monitor(registry, "abalone-served", "1", policy, fair[:2] + biased)
-    assert tripped is not None and tripped >= 2  # only once the biased stream arrives
-    assert registry.status("abalone-served", "1").state == "SUSPENDED"
-    trip = [e for e in registry.events() if e.name == "abalone-served"][-1]
-    text = json.dumps(trip.payload, default=str)
+    text = _trip_text(registry, "abalone-served", policy, fair, biased)
     assert "live_mae_gap" in text and "welch" in text and '"I"' in text
 
 
 @pytest.mark.slow
 def test_penguins_approved_then_suspended_by_a_live_accuracy_floor_on_one_island(
-    registry, tmp_path, example
+    registry, tmp_path, example_filing
 ):
-    from sklego.datasets import load_penguins
-
-    df = load_penguins(as_frame=True).dropna(subset=PENGUIN_FEATURES).reset_index(drop=True)
-    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
-    model.fit(df[PENGUIN_FEATURES], df["species"])
-    classes = sorted(df["species"].unique())
-    body = _filing(
-        example,
-        "penguins-served",
-        "classification",
-        PENGUIN_FEATURES,
-        {"name": "species", "favourable_outcome": "the right species", "classes": classes},
-        ["island", "sex"],
-    )
+    df, model, body = _penguins(example_filing, "penguins-served")
+    classes = body["target"]["classes"]
     policy = {
         "name": "penguins-live",
         "min_group_size": 5,
         "explainability": {"severity": "warn"},
         "rules": [{"id": "accuracy_floor", "kind": "minimum", "metric": "accuracy", "min": 0.6}],
         "breaker": [
-            {
-                "id": "live_accuracy_floor",
-                "metric": "accuracy",
-                "kind": "minimum",
-                "threshold": 0.6,
-                "attributes": ["island"],
-                "window": {"kind": "sliding", "size": 600},
-                "min_samples": 50,
-                "alpha": 0.001,
-            }
+            _live_rule("live_accuracy_floor", "accuracy", "minimum", 0.6, "island", 600, 50)
         ],
     }
     data = df[[*PENGUIN_FEATURES, "species", "island", "sex"]]
@@ -304,11 +280,6 @@ def test_penguins_approved_then_suspended_by_a_live_accuracy_floor_on_one_island
         }
 
     fair = [batch(rng.integers(0, len(df), 200), None) for _ in range(4)]
-    assert _monitor(registry, "penguins-served", "1", policy, fair) is None
     biased = [batch(rng.integers(0, len(df), 200), "Dream") for _ in range(6)]
-    tripped = _monitor(registry, "penguins-served", "1", policy, fair[:2] + biased)
-    assert tripped is not None and tripped >= 2
-    assert registry.status("penguins-served", "1").state == "SUSPENDED"
-    trip = [e for e in registry.events() if e.name == "penguins-served"][-1]
-    text = json.dumps(trip.payload, default=str)
+    text = _trip_text(registry, "penguins-served", policy, fair, biased)
     assert "live_accuracy_floor" in text and '"Dream"' in text

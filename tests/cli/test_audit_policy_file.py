@@ -36,22 +36,19 @@ def _audit(*args: str):
     return CliRunner().invoke(main, ["audit", *args, "--quiet"])
 
 
+def _audit_file(model, data, out, policy: str):
+    """``fairgate audit`` of a model file (target approved, sensitive sex) with ``--policy``."""
+    return _audit(
+        str(model), str(data), "--target", "approved", "--sensitive", "sex", "--out", str(out),
+        "--policy", policy,
+    )  # fmt: skip
+
+
 def test_model_file_with_a_local_policy_file(case, tmp_path, monkeypatch):
     folder, model, data = case
     monkeypatch.chdir(folder)  # a relative path, as an operator types it
     out = tmp_path / "out"
-    r = _audit(
-        str(model),
-        str(data),
-        "--target",
-        "approved",
-        "--sensitive",
-        "sex",
-        "--out",
-        str(out),
-        "--policy",
-        "lax.yaml",
-    )
+    r = _audit_file(model, data, out, "lax.yaml")
     assert r.exit_code == 0, r.output
     saved = json.loads((out / "audit.json").read_text())
     assert saved["policy"]["name"] == "lax-local"
@@ -70,18 +67,7 @@ def test_bad_policy_file_is_one_clear_error(case, tmp_path, monkeypatch, file, m
     folder, model, data = case
     monkeypatch.chdir(folder)
     out = tmp_path / "out"
-    r = _audit(
-        str(model),
-        str(data),
-        "--target",
-        "approved",
-        "--sensitive",
-        "sex",
-        "--out",
-        str(out),
-        "--policy",
-        file,
-    )
+    r = _audit_file(model, data, out, file)
     assert r.exit_code == 2
     assert re.search(message, r.output), r.output
     assert "Traceback" not in r.output and not out.exists()

@@ -11,19 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.writers import file_audited, run_writers, settled
+from tests.fixtures.writers import approved, run_writers, settled
 
 WRITERS, EACH = 8, 5
 
 
 def _write(home: str, worker: int, filing: dict) -> int:
-    from fairgate.registry.store import Registry
-    from fairgate.settings import Settings
-
-    reg = Registry(Settings(home=Path(home)))
-    for i in range(EACH):
-        name, version = file_audited(reg, filing, worker, i, result={"i": i})
-        reg.decide(name, version, "approve", rationale="audit passed", actor="committee")
+    for reg, name, version in approved(home, worker, filing, EACH):
         reg.suspend_by_breaker(name, version, rule="live_dp", evidence={"worker": worker})
     return EACH
 

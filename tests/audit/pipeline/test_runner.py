@@ -118,25 +118,31 @@ def _cli(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
-def test_cli_audit_succeeds(case, tmp_path):
-    model, data, _ = case
-    out = tmp_path / "report"
-    res = _cli(
+def _audit_args(
+    model: str, data: str, out, *extra: str, target: str = "approved", sensitive: str = "sex,race"
+) -> list[str]:
+    """``fairgate audit`` of the lending case (with its features) into ``out``."""
+    return [
         "audit",
-        str(model),
-        str(data),
+        model,
+        data,
         "--target",
-        "approved",
+        target,
         "--sensitive",
-        "sex,race",
+        sensitive,
         "--features",
         ",".join(FEATURES),
         "--out",
         str(out),
-        "--lang",
-        "zh",
+        *extra,
         "--quiet",
-    )
+    ]
+
+
+def test_cli_audit_succeeds(case, tmp_path):
+    model, data, _ = case
+    out = tmp_path / "report"
+    res = _cli(*_audit_args(str(model), str(data), out, "--lang", "zh"))
     assert res.exit_code == 0, res.output
     assert "verdict: fail" in res.output
     assert "公平性审计报告" in (out / "report.html").read_text(encoding="utf-8")
@@ -176,21 +182,7 @@ def test_cli_bad_inputs_fail_cleanly(case, tmp_path, problem):
         expect = "Parquet"
     out = tmp_path / "out"
     res = CliRunner().invoke(
-        main,
-        [
-            "audit",
-            args["model"],
-            args["data"],
-            "--target",
-            args["target"],
-            "--sensitive",
-            "sex,race",
-            "--features",
-            ",".join(FEATURES),
-            "--out",
-            str(out),
-            "--quiet",
-        ],
+        main, _audit_args(args["model"], args["data"], out, target=args["target"])
     )
     assert res.exit_code == 2, res.output
     assert "error:" in res.output and expect in res.output
@@ -206,21 +198,7 @@ def test_cli_pickle_allowed_with_flag(case, tmp_path):
     out = tmp_path / "out"
     res = CliRunner().invoke(
         main,
-        [
-            "audit",
-            str(tmp_path / "m.joblib"),
-            str(data),
-            "--target",
-            "approved",
-            "--sensitive",
-            "sex",
-            "--features",
-            ",".join(FEATURES),
-            "--out",
-            str(out),
-            "--quiet",
-            "--allow-pickle",
-        ],
+        _audit_args(str(tmp_path / "m.joblib"), str(data), out, "--allow-pickle", sensitive="sex"),
     )
     assert res.exit_code == 0, res.output
     assert "warning" in res.output and (out / "report.html").exists()

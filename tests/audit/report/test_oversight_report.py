@@ -29,19 +29,17 @@ OVERSIGHT = {
 @pytest.fixture(scope="module")
 def audited(tmp_path_factory):
     from fairgate.audit.pipeline.run import run_audit
-    from fairgate.demo.data import (
-        SENSITIVE,
-        TARGET,
-        UNAWARE_FEATURES,
-        arrests_model,
-        load_arrests_frame,
-    )
+    from fairgate.demo import data as demo
 
-    data = load_arrests_frame(0)
-    model = arrests_model(data.train, 0, UNAWARE_FEATURES)
+    data = demo.load_arrests_frame(0)
+    model = demo.arrests_model(data.train, 0, demo.UNAWARE_FEATURES)
     body = load_policy("default").to_dict()
     policy = load_policy({**body, "name": "default-with-oversight", "oversight": OVERSIGHT})
-    spec = {"target": TARGET, "sensitive": list(SENSITIVE), "features": list(UNAWARE_FEATURES)}
+    spec = {
+        "target": demo.TARGET,
+        "sensitive": list(demo.SENSITIVE),
+        "features": list(demo.UNAWARE_FEATURES),
+    }
     folder = tmp_path_factory.mktemp("oversight-audit")
     result = run_audit(model, data.audit, spec, policy, seed=0, out_dir=folder, explain_size=40)
     return result, model, data, spec

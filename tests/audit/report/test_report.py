@@ -82,11 +82,19 @@ def _failing_first(result: AuditResult, keep: set[str]) -> AuditResult:
     return AuditResult.from_dict(body)
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
-def test_first_screen_says_what_failed_why_and_what_the_committee_may_decide(
-    arrests_audits, pages, lang
-):
-    v1 = arrests_audits[0]
+@pytest.fixture(params=["en", "zh"])
+def lang(request) -> str:
+    """Each test that takes ``lang`` runs in English and in Chinese."""
+    return request.param
+
+
+@pytest.fixture
+def v1(arrests_audits):
+    """The audit of version 1 (colour and sex among its inputs)."""
+    return arrests_audits[0]
+
+
+def test_first_screen_says_what_failed_why_and_what_the_committee_may_decide(v1, pages, lang):
     cat = load_catalog(lang)
     page = _parse(pages[(lang, "v1")])
     text = "\n".join(page.text)
@@ -109,7 +117,6 @@ def test_first_screen_says_what_failed_why_and_what_the_committee_may_decide(
     assert "fairgate reject arrests-release@1" in first_screen
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
 def test_headline_names_the_real_reasons(arrests_audits, lang):
     """A version failing only on prohibited inputs is not headlined as treating groups unequally."""
     t = Text(lang)
@@ -129,7 +136,6 @@ def test_a_passing_version_may_be_approved(arrests_audits):
     assert t("decision_approve_pass") in html and t("decision_approve_fail") not in html
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
 def test_rules_are_sentences_without_raw_ids_or_bare_numbers(arrests_audits, pages, lang):
     for which, result in zip(("v1", "v2"), arrests_audits, strict=True):
         html = pages[(lang, which)]
@@ -174,11 +180,7 @@ def test_metric_sentence_names_both_groups_with_their_rates(arrests_audits, page
     assert abs(rates[low] / rates[high] - rule["value"]) < 1e-9
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
-def test_group_tables_show_fnr_precision_and_disparity_to_the_reference(
-    arrests_audits, pages, lang
-):
-    v1 = arrests_audits[0]
+def test_group_tables_show_fnr_precision_and_disparity_to_the_reference(v1, pages, lang):
     t = Text(lang)
     html = unescape(pages[(lang, "v1")])
     for metric in ("false_negative_rate", "precision", "true_positive_rate"):
@@ -192,7 +194,6 @@ def test_group_tables_show_fnr_precision_and_disparity_to_the_reference(
     assert t("flag_reference") in html
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
 def test_this_version_beside_the_previous_one(arrests_audits, pages, lang):
     previous, current = arrests_audits
     t = Text(lang)
@@ -304,7 +305,6 @@ def test_chinese_report_of_representation_and_unusual_findings_has_no_english(ar
     assert "85.0% in the data, 50.0% in the reference population" in english
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
 def test_report_is_self_contained_and_embeds_every_glyph_it_shows(pages, lang):
     from fontTools.ttLib import TTFont
 

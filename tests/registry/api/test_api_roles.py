@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import itertools
 import re
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
-from fairgate.registry.api.auth import TokenStore, tokens_table
+from fairgate.registry.api.auth import TokenStore
 from fairgate.registry.store.webhooks import WebhookStore
+from tests.fixtures.service import expired_token
 
 CALLERS = (
     "none",
@@ -108,13 +108,7 @@ def world(env):
     tokens = dict(env.tokens)
     revoked, info = store.create("committee")
     store.revoke(info.id)
-    expired, info = store.create("admin")
-    with env.registry.engine.begin() as conn:
-        conn.execute(
-            tokens_table.update()
-            .where(tokens_table.c.id == info.id)
-            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
-        )
+    expired = expired_token(env, "admin")
     tokens.update(revoked=revoked, expired=expired, malformed="fg_not-a-token")
     env.activate("vendor-a-model", "1", vendor="acme")
     env.activate("decided-model", "1", vendor="acme")

@@ -7,7 +7,6 @@ import os
 import re
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
 
 import httpx
 import sqlalchemy as sa
@@ -15,6 +14,7 @@ import sqlalchemy as sa
 from fairgate.registry.api.app import PUBLIC_PATHS, create_app
 from fairgate.registry.api.auth import TokenStore, tokens_table
 from fairgate.settings import Settings
+from tests.fixtures.service import expired_token
 
 
 def test_public_listing_needs_no_token(env):
@@ -58,13 +58,7 @@ def test_wrong_expired_and_revoked_tokens_get_401(env):
         assert "Traceback" not in r.text
     r = httpx.delete(f"{env.url}/v1/tokens/{info.id}", headers=env.headers("admin"))
     assert r.status_code == 200
-    expired, info2 = store.create("operations")
-    with env.registry.engine.begin() as conn:
-        conn.execute(
-            tokens_table.update()
-            .where(tokens_table.c.id == info2.id)
-            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
-        )
+    expired = expired_token(env, "operations")
     # a fresh token id is not in the server's cache, so both take effect at once
     r = httpx.get(url, headers={"Authorization": f"Bearer {expired}"})
     assert r.status_code == 401 and "expired" in r.json()["message"]

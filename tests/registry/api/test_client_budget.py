@@ -6,19 +6,14 @@ from __future__ import annotations
 import os
 import signal
 import time
+from functools import partial
 
 import httpx
 
 from fairgate.registry.client import StatusClient
+from tests.fixtures.service import wait_until
 
-
-def _wait(predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
+_wait = partial(wait_until, timeout=30.0)
 
 
 def test_may_serve_under_a_hung_server(fresh_env):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from functools import partial
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 
 from fairgate.registry.client import StatusClient
 from fairgate.registry.monitor.observations import batches_table
+from tests.fixtures.service import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -25,13 +27,7 @@ def _stored(env, name) -> int:
     return int(total)
 
 
-def _wait(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
+_wait = partial(wait_until, timeout=20.0, step=0.05)
 
 
 def test_kill_and_restart_mid_stream(fresh_env):

@@ -47,6 +47,14 @@ def _activate(env, name: str, policy: str) -> tuple[str, str]:
     return env.activate(name, "1", policy=policy)
 
 
+def _status(env, model) -> dict:
+    """The status answer the serving side gets for ``model`` (name, version)."""
+    with env.client("operations") as c:
+        r = c.get(f"/v1/status/{model[0]}/{model[1]}")
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
 def _batch(model, rng, n, override, *, reviews=True):
     """``n`` decisions; every denial reviewed, and overridden with ``override[sex]``."""
     sex = rng.choice(["F", "M"], size=n)
@@ -81,6 +89,13 @@ def _stream(env, model, batches):
     return answers
 
 
+def _overridden(env, name: str, policy: str, seed: int, override: dict):
+    """Activate ``name``; stream 12 batches of 500 whose denials are overridden by group."""
+    model = _activate(env, name, policy)
+    rng = np.random.default_rng(seed)
+    return model, _stream(env, model, [_batch(model, rng, 500, override) for _ in range(12)])
+
+
 def _trip_event(env, model):
     events = [e for e in env.registry.events() if e.name == model[0] and e.kind == "breaker_trip"]
     return events[-1] if events else None
@@ -107,17 +122,12 @@ def test_the_status_answer_carries_the_oversight_rules(plain_env, policy):
             fg.observe(*model, 0, {"sex": "F"}, reviewed=False, overridden=True)
     # a model whose policy has no oversight section says so
     other = _activate(plain_env, "benefits-no-oversight", "default")
-    with plain_env.client("operations") as c:
-        assert c.get(f"/v1/status/{other[0]}/1").json()["oversight"] is None
+    assert _status(plain_env, other)["oversight"] is None
 
 
 def test_a_balanced_stream_does_not_trip(plain_env, policy):
     env = plain_env
-    model = _activate(env, "benefits-balanced", policy)
-    rng = np.random.default_rng(1)
-    answers = _stream(
-        env, model, [_batch(model, rng, 500, {"F": 0.1, "M": 0.1}) for _ in range(12)]
-    )
+    model, answers = _overridden(env, "benefits-balanced", policy, 1, {"F": 0.1, "M": 0.1})
     assert len(answers) == 12 and not any(a["tripped"] for a in answers)
     judged = {e["rule"]: e["status"] for e in answers[-1]["evaluations"]}
     assert judged == {
@@ -142,11 +152,7 @@ def test_a_balanced_stream_does_not_trip(plain_env, policy):
 
 def test_overriding_one_group_three_times_as_often_trips_the_gap_rule(plain_env, policy):
     env = plain_env
-    model = _activate(env, "benefits-gap", policy)
-    rng = np.random.default_rng(2)
-    answers = _stream(
-        env, model, [_batch(model, rng, 500, {"F": 0.3, "M": 0.1}) for _ in range(12)]
-    )
+    model, answers = _overridden(env, "benefits-gap", policy, 2, {"F": 0.3, "M": 0.1})
     assert answers[-1]["tripped"] and answers[-1]["state"] == "SUSPENDED"
     event = _trip_event(env, model)
     evidence = event.payload["evidence"]
@@ -155,8 +161,7 @@ def test_overriding_one_group_three_times_as_often_trips_the_gap_rule(plain_env,
     assert evidence["compared"] == [["M"], ["F"]]
     assert evidence["statistic"] > 0.1 and evidence["p_value"] < 0.001
     assert evidence["policy"]["name"] == "oversight-test"
-    with env.client("operations") as c:
-        assert c.get(f"/v1/status/{model[0]}/1").json()["may_serve"] is False
+    assert _status(env, model)["may_serve"] is False
 
 
 def test_the_serving_side_routes_and_reports_with_the_client(plain_env, policy):

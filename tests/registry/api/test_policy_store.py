@@ -173,12 +173,8 @@ def test_policy_bypass_is_refused_and_the_breaker_still_trips(plain_env, service
     name, version = "bypass", "1"
     assert _file(env, "acme", service_filing(name, version)).status_code == 201
     env.record_audit(name, version)
+    env.decide(name, version, "approve", "audit passed")
     with env.client("committee") as c:
-        r = c.post(
-            f"/v1/models/{name}/{version}/decisions",
-            json={"action": "approve", "rationale": "audit passed"},
-        )
-        assert r.status_code == 200, r.text
         governing = c.get(f"/v1/models/{name}/{version}/policy").json()["policy"]
     assert governing["name"] == "default"
     # 0.95 vs 0.05 selection rates: the committee's breaker trips

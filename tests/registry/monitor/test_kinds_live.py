@@ -101,6 +101,27 @@ def _state(env, name):
         return c.get(f"/v1/status/{name}/1").json()["state"]
 
 
+def _fair(env, name, batches):
+    """Post each (prediction, outcome, district) batch; none may trip. The last answer."""
+    for prediction, outcome, district in batches:
+        r = _post(env, name, prediction, outcome, district)
+        assert r.status_code == 201 and r.json()["tripped"] is False, r.text
+    return r
+
+
+def _trips(env, name, batches) -> str:
+    """Post batches until one trips (one must); the model is SUSPENDED. The trip's evidence."""
+    tripped = False
+    for prediction, outcome, district in batches:
+        r = _post(env, name, prediction, outcome, district)
+        assert r.status_code == 201, r.text
+        if r.json()["tripped"]:
+            tripped = True
+            break
+    assert tripped and _state(env, name) == "SUSPENDED"
+    return _trip_evidence(env, name)
+
+
 def test_multiclass_labels_trip_the_live_accuracy_floor_of_one_district(kenv):
     _activate(kenv, "travel-mode", target={"name": "mode", "classes": CLASSES})
     rng = np.random.default_rng(0)
@@ -122,25 +143,15 @@ def test_multiclass_labels_trip_the_live_accuracy_floor_of_one_district(kenv):
     assert r.status_code == 422 and "outcome" in r.text
     assert _stored(kenv, "travel-mode") == before
 
-    for _ in range(3):  # a fair stream, then predictions whose outcome is not known yet
-        pred, truth, district = stream(1000, None)
-        r = _post(kenv, "travel-mode", pred, truth, district)
-        assert r.status_code == 201 and r.json()["tripped"] is False, r.text
+    # a fair stream, then predictions whose outcome is not known yet
+    _fair(kenv, "travel-mode", (stream(1000, None) for _ in range(3)))
     r = _post(kenv, "travel-mode", ["walk", "bus"], [None, None], ["east", "west"])
     assert r.status_code == 201 and r.json()["tripped"] is False
     rules = {e["rule"] for e in r.json()["evaluations"]}
     assert rules == {"live_accuracy_floor", "live_mode_parity"}  # MAE / binary rules left out
 
-    tripped = False
-    for _ in range(4):  # the east district's trips are now recognised badly
-        pred, truth, district = stream(1000, "east")
-        r = _post(kenv, "travel-mode", pred, truth, district)
-        assert r.status_code == 201, r.text
-        if r.json()["tripped"]:
-            tripped = True
-            break
-    assert tripped and _state(kenv, "travel-mode") == "SUSPENDED"
-    evidence = _trip_evidence(kenv, "travel-mode")
+    # the east district's trips are now recognised badly
+    evidence = _trips(kenv, "travel-mode", (stream(1000, "east") for _ in range(4)))
     assert "live_accuracy_floor" in evidence and "'east'" in evidence
     assert "binomial_one_sided" in evidence
 
@@ -164,21 +175,10 @@ def test_regression_numbers_trip_the_live_mae_gap(kenv):
     assert r.status_code == 422 and "outcome" in r.text
     assert _stored(kenv, "trip-minutes") == before
 
-    for _ in range(3):
-        pred, y, district = stream(1000, 0.0)
-        r = _post(kenv, "trip-minutes", pred, y, district)
-        assert r.status_code == 201 and r.json()["tripped"] is False, r.text
+    r = _fair(kenv, "trip-minutes", (stream(1000, 0.0) for _ in range(3)))
     assert {e["rule"] for e in r.json()["evaluations"]} == {"live_mae_gap"}
-    tripped = False
-    for _ in range(4):  # predictions for the west district run 6 minutes late
-        pred, y, district = stream(1000, 6.0)
-        r = _post(kenv, "trip-minutes", pred, y, district)
-        assert r.status_code == 201, r.text
-        if r.json()["tripped"]:
-            tripped = True
-            break
-    assert tripped and _state(kenv, "trip-minutes") == "SUSPENDED"
-    evidence = _trip_evidence(kenv, "trip-minutes")
+    # predictions for the west district run 6 minutes late
+    evidence = _trips(kenv, "trip-minutes", (stream(1000, 6.0) for _ in range(4)))
     assert "live_mae_gap" in evidence and "'west'" in evidence and "welch" in evidence
 
 
@@ -204,25 +204,14 @@ def test_raw_scores_are_decided_at_the_filings_threshold_and_trip_a_selection_ga
     assert r.status_code == 422 and "0/1" in r.json()["message"]
     assert _stored(kenv, "risk-rank") == before
 
-    for _ in range(3):
-        score, outcome, district = stream(1000, 0.0)
-        r = _post(kenv, "risk-rank", score, outcome, district)
-        assert r.status_code == 201 and r.json()["tripped"] is False, r.text
+    r = _fair(kenv, "risk-rank", (stream(1000, 0.0) for _ in range(3)))
     assert {e["rule"] for e in r.json()["evaluations"]} == {
         "live_accuracy_floor",
         "live_mode_parity",
         "live_selection_gap",
     }  # the rates of a classifier at its threshold; no MAE
-    tripped = False
-    for _ in range(4):  # the south district's scores drift up: far more pass the threshold
-        score, outcome, district = stream(1000, 3.0)
-        r = _post(kenv, "risk-rank", score, outcome, district)
-        assert r.status_code == 201, r.text
-        if r.json()["tripped"]:
-            tripped = True
-            break
-    assert tripped and _state(kenv, "risk-rank") == "SUSPENDED"
-    assert "'south'" in _trip_evidence(kenv, "risk-rank")
+    # the south district's scores drift up: far more pass the threshold
+    assert "'south'" in _trips(kenv, "risk-rank", (stream(1000, 3.0) for _ in range(4)))
 
 
 def test_stored_batches_of_every_kind_decode_to_what_was_sent(tmp_path):

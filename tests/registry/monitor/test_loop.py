@@ -5,19 +5,14 @@ from __future__ import annotations
 
 import threading
 import time
+from functools import partial
 
 import numpy as np
 
 from fairgate.registry.client import StatusClient
+from tests.fixtures.service import wait_until
 
-
-def _wait(predicate, timeout=10.0, step=0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return predicate()
+_wait = partial(wait_until, timeout=10.0)
 
 
 def _feed(client, name, version, n, rng, rate_f, rate_m, tpr=None):
@@ -85,12 +80,7 @@ def test_whole_loop(env):
 
         # the committee reinstates only after a new, passing audit
         env.record_audit(name, version)
-        with env.client("committee") as c:
-            r = c.post(
-                f"/v1/models/{name}/{version}/decisions",
-                json={"action": "reinstate", "rationale": "fixed; re-audit passed"},
-            )
-            assert r.status_code == 200, r.text
+        env.decide(name, version, "reinstate", "fixed; re-audit passed")
         assert _wait(lambda: client.may_serve(name, version), timeout=5)
         assert changes[-1][1]["state"] == "ACTIVE"
         # the breaker starts from empty windows after reinstatement: fair data does not trip
@@ -99,39 +89,27 @@ def test_whole_loop(env):
         assert client.may_serve(name, version) is True
 
 
+def _fair_decisions(c, name, version, share_f, rng, n=1000):
+    """Post ``n`` fair coin-flip decisions, a share ``share_f`` of them about women."""
+    sex = np.where(rng.random(n) < share_f, "F", "M").tolist()
+    pred = rng.integers(0, 2, n).tolist()
+    return c.post(
+        "/v1/observations",
+        json={"model": name, "version": version, "prediction": pred, "sensitive": {"sex": sex}},
+    )
+
+
 def test_drift_of_group_composition_trips_its_own_rule(env):
     name, version = "drifty", "1"
     env.activate(name, version)
     rng = np.random.default_rng(3)
     with env.client("operations") as c:
         for share_f in (0.5, 0.5, 0.5):  # 3000 observations: the first 2000 are the baseline
-            n = 1000
-            sex = np.where(rng.random(n) < share_f, "F", "M").tolist()
-            pred = rng.integers(0, 2, n).tolist()
-            r = c.post(
-                "/v1/observations",
-                json={
-                    "model": name,
-                    "version": version,
-                    "prediction": pred,
-                    "sensitive": {"sex": sex},
-                },
-            )
+            r = _fair_decisions(c, name, version, share_f, rng)
             assert r.status_code == 201 and not r.json()["tripped"], r.text
         tripped = False
         for _ in range(4):  # the population shifts to 95% F, decisions stay fair
-            n = 1000
-            sex = np.where(rng.random(n) < 0.95, "F", "M").tolist()
-            pred = rng.integers(0, 2, n).tolist()
-            r = c.post(
-                "/v1/observations",
-                json={
-                    "model": name,
-                    "version": version,
-                    "prediction": pred,
-                    "sensitive": {"sex": sex},
-                },
-            )
+            r = _fair_decisions(c, name, version, 0.95, rng)
             if r.status_code == 409:
                 break
             tripped = tripped or r.json()["tripped"]

@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fixtures.writers import file_audited, run_writers, settled
+from tests.fixtures.writers import approved, run_writers, settled
 
 WORKERS, EACH = 4, 15
 
 
 def _work(home: str, worker: int, filing: dict) -> int:
-    from pathlib import Path
-
-    from fairgate.registry.store import Registry
-    from fairgate.settings import Settings
-
-    reg = Registry(Settings(home=Path(home)))
-    for i in range(EACH):
-        name, version = file_audited(reg, filing, worker, i, result={"i": i})
-        reg.decide(name, version, "approve", rationale="audit passed", actor="c")
-    return EACH
+    return sum(1 for _ in approved(home, worker, filing, EACH))
 
 
 @pytest.mark.slow
