@@ -21,11 +21,13 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from results import write_section  # noqa: E402
-from timing import load_line, timed  # noqa: E402
+from results import parse, record  # noqa: E402
+from timing import timed  # noqa: E402
+
+from tests.fixtures.writers import file_audited  # noqa: E402
 
 
 def _writer(url: str, home: str, worker: int, each: int, filing: dict) -> tuple[int, float]:
@@ -37,18 +39,7 @@ def _writer(url: str, home: str, worker: int, each: int, filing: dict) -> tuple[
     cpu = time.process_time()
     reg = Registry(Settings(home=Path(home), database_url=url))
     for i in range(each):
-        name, version = f"w{worker}", str(i)
-        reg.file({**filing, "name": name, "version": version}, actor=f"vendor {worker}")
-        reg.record_audit(
-            name,
-            version,
-            artifact_sha256=None,
-            passed=True,
-            verdict="pass",
-            result={},
-            report_path=None,
-            actor="auditor",
-        )
+        file_audited(reg, filing, worker, i)
     return 2 * each, time.process_time() - cpu
 
 
@@ -86,12 +77,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--writers", type=int, default=8)
     parser.add_argument("--each", type=int, default=40)
-    parser.add_argument("--write", action="store_true", help="record in RESULTS.md")
-    args = parser.parse_args()
-    from pg_server import PgServer, find_bin_dir
+    args, start_load = parse(parser)
+    from tests.pg_server import PgServer, find_bin_dir
 
-    start_load = load_line()
-    print(start_load)
     rows = []
     work = Path(tempfile.mkdtemp(prefix="fairgate-ledger-bench-"))
     server = None
@@ -126,16 +114,13 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if args.write:
-        _record(text, args, start_load)
-
-
-def _record(text: str, args: argparse.Namespace, start_load: str) -> None:
-    title = "## Ledger appends, 8 concurrent writers (`benchmarks/ledger_bench.py`)"
-    body = (
-        f"Command: `python benchmarks/ledger_bench.py --writers {args.writers} "
-        f"--each {args.each} --write`; {start_load} at the start.\n\n{text}\n"
-    )
-    write_section(title, body)
+        record(
+            "## Ledger appends, 8 concurrent writers (`benchmarks/ledger_bench.py`)",
+            f"python benchmarks/ledger_bench.py --writers {args.writers} "
+            f"--each {args.each} --write",
+            start_load,
+            text,
+        )
 
 
 if __name__ == "__main__":

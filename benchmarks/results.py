@@ -1,11 +1,14 @@
-"""Recording a benchmark's figures: replace its own section of ``benchmarks/RESULTS.md``."""
+"""Recording a benchmark's figures: its ``--write`` option and its own section of RESULTS.md."""
 
 from __future__ import annotations
 
+import argparse
 import re
 from pathlib import Path
 
-__all__ = ["RESULTS", "write_section"]
+from timing import load_line
+
+__all__ = ["RESULTS", "parse", "record", "write_section"]
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 """The file every benchmark records its figures in."""
@@ -31,3 +34,45 @@ def write_section(heading: str, text: str, path: Path = RESULTS) -> None:
     else:
         body = body.rstrip("\n") + f"\n\n{section}"
     path.write_text(body, encoding="utf-8")
+
+
+def parse(parser: argparse.ArgumentParser) -> tuple[argparse.Namespace, str]:
+    """Add ``--write`` to a benchmark's options, parse them and print the load average.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The benchmark's own options.
+
+    Returns
+    -------
+    tuple of (argparse.Namespace, str)
+        The options, and the load line at the start (see :func:`timing.load_line`).
+    """
+    parser.add_argument(
+        "--write", action="store_true", help="Record the figures in benchmarks/RESULTS.md."
+    )
+    args = parser.parse_args()
+    load = load_line()
+    print(load)
+    return args, load
+
+
+def record(heading: str, command: str, load: str, text: str, note: str = "") -> None:
+    """Write ``text`` under ``heading``, after the command that measured it and the load.
+
+    Parameters
+    ----------
+    heading : str
+        The section's whole heading line.
+    command : str
+        The command line that produced the figures.
+    load : str
+        The load line at the start of the run.
+    text : str
+        The figures (Markdown).
+    note : str
+        A sentence or two on what was measured, after the command.
+    """
+    lead = f"Command: `{command}`; {load} at the start."
+    write_section(heading, f"{lead} {note}".rstrip() + f"\n\n{text}")

@@ -16,8 +16,8 @@ stream; once it holds the model's status answer, the benchmark calls, on one thr
   the floor a serving system that hard-codes its rule would pay.
 
 The target: ``route()`` within 2x of ``may_serve()`` (both answer from memory, no network call).
-Wall time, CPU time and the load average are printed; ``--write`` appends the table to
-``benchmarks/RESULTS.md``.
+Wall time, CPU time and the load average are printed; ``--write`` puts the table in its section
+of ``benchmarks/RESULTS.md``.
 """
 
 from __future__ import annotations
@@ -36,9 +36,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from results import write_section
+from governed import activate, filing
+from results import parse, write_section
 from serving import free_port, stop, wait_http
-from timing import load_line, timed
+from timing import timed
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES = HERE.parent / "registry" / "examples"
@@ -51,29 +52,6 @@ MULTICLASS = {
         ]
     },
 }
-
-
-def activate(registry: Any, home: Path, name: str, policy: str) -> None:
-    """File the benefits example under ``name`` with ``policy``, audit it, approve it."""
-    import yaml
-
-    body = yaml.safe_load((EXAMPLES / "benefits-filing.yaml").read_text(encoding="utf-8"))
-    body.update(name=name, policy=policy)
-    registry.file(body, None, actor="bench", vendor="bench")
-    report = home / "reports" / f"{name}.html"
-    report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text("<html></html>")
-    registry.record_audit(
-        name,
-        "1",
-        artifact_sha256=None,
-        passed=True,
-        verdict="pass",
-        result={},
-        report_path=str(report),
-        actor="bench",
-    )
-    registry.decide(name, "1", "approve", rationale="benchmark run: audit passed", actor="bench")
 
 
 def _measure(label: str, fn: Callable[[int], Any], calls: int, repeats: int) -> dict[str, Any]:
@@ -190,10 +168,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=200_000)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--write", action="store_true", help="Append to benchmarks/RESULTS.md")
-    args = parser.parse_args()
-    load = load_line()
-    print(load)
+    args, load = parse(parser)
 
     from fairgate.registry.api.auth import TokenStore
     from fairgate.registry.store import Registry
@@ -208,8 +183,9 @@ def main() -> None:
     policies = PolicyStore(registry.engine)
     policies.publish((EXAMPLES / "benefits-policy.yaml").read_text(), actor="committee:bench")
     policies.publish(MULTICLASS, actor="committee:bench")
-    activate(registry, home, "route-bench", "benefits")
-    activate(registry, home, "route-bench-multiclass", MULTICLASS["name"])
+    benefits = EXAMPLES / "benefits-filing.yaml"
+    activate(registry, home, filing("route-bench", benefits, policy="benefits"))
+    activate(registry, home, filing(MULTICLASS["name"], benefits, policy=MULTICLASS["name"]))
     token = TokenStore(registry.engine).create("operations")[0]
     port = free_port()
     env = {**os.environ, "FAIRGATE_HOME": str(home)}

@@ -45,6 +45,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from governed import activate, filing  # noqa: E402
 from serving import free_port, stop, tree_cpu, wait_http  # noqa: E402
 
 POLICY = """\
@@ -67,36 +68,6 @@ breaker:
     min_samples: 200
     alpha: 0.001
 """
-
-
-def _filing(name: str) -> dict[str, Any]:
-    """The packaged example filing under another name (a valid filing, as vendors send)."""
-    import yaml
-
-    from fairgate.registry.store.filing import example_filing_path
-
-    body = yaml.safe_load(example_filing_path().read_text(encoding="utf-8"))
-    body.update(name=name, version="1", policy=None)
-    return body
-
-
-def _activate(registry: Any, name: str, home: Path) -> None:
-    registry.file(_filing(name), None, actor="bench", vendor="bench")
-    report = home / "reports" / f"{name}.html"
-    report.write_text("<html></html>")
-    registry.record_audit(
-        name,
-        "1",
-        artifact_sha256=None,
-        passed=True,
-        verdict="pass",
-        result={},
-        report_path=str(report),
-        actor="bench",
-    )
-    registry.decide(
-        name, "1", "approve", rationale="benchmark: the audit passed every rule", actor="bench"
-    )
 
 
 def _measured(
@@ -199,7 +170,7 @@ def bench_trip(url: str, token: str, registry: Any, home: Path, repeats: int) ->
     rng = np.random.default_rng(2)
     for i in range(repeats):
         name = f"trip-{i}"
-        _activate(registry, name, home)
+        activate(registry, home, filing(name, version="1", policy=None))
         seen = threading.Event()
         stamp: list[float] = []
 
@@ -367,7 +338,7 @@ def main() -> None:
         registry = Registry(settings)
         published, _ = PolicyStore(registry.engine).publish(POLICY, actor="committee:benchmark")
         for name in ("bench-model", "ingest-http", "ingest-local"):
-            _activate(registry, name, home)
+            activate(registry, home, filing(name, version="1", policy=None))
         token = TokenStore(registry.engine).create("operations")[0]
         env = {**os.environ, "FAIRGATE_HOME": str(home)}
         env.pop("FAIRGATE_DATABASE_URL", None)

@@ -17,8 +17,10 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from fairgate.audit.core.levels import highest
+from fairgate.audit.core.records import Record
+
 __all__ = [
-    "STRENGTH_ORDER",
     "Evidence",
     "Strength",
     "content_evidence",
@@ -26,8 +28,8 @@ __all__ = [
     "strongest",
 ]
 
-Strength = Literal["strong", "moderate", "weak"]
-STRENGTH_ORDER = {"weak": 0, "moderate": 1, "strong": 2}
+Strength = Literal["weak", "moderate", "strong"]
+"""How strongly a piece of evidence says a column is sensitive, the weakest first."""
 
 _SEX_WORDS = {
     "male",
@@ -81,7 +83,7 @@ _MAX_LEVELS = 60
 
 
 @dataclass(frozen=True)
-class Evidence:
+class Evidence(Record):
     """One reason a column is sensitive: a stable code, its parameters, a sentence, a strength.
 
     Attributes
@@ -101,15 +103,6 @@ class Evidence:
     params: dict[str, Any] = field(default_factory=dict)
     text: str = ""
     strength: Strength = "strong"
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {
-            "code": self.code,
-            "params": dict(self.params),
-            "text": self.text,
-            "strength": self.strength,
-        }
 
 
 def is_prc_resident_id(value: Any) -> bool:
@@ -282,5 +275,4 @@ def _single_letters(
 
 def strongest(items: list[Evidence]) -> Strength:
     """The strongest strength among ``items`` (``weak`` when empty)."""
-    best = max((STRENGTH_ORDER[e.strength] for e in items), default=0)
-    return next(k for k, v in STRENGTH_ORDER.items() if v == best)  # type: ignore[return-value]
+    return highest(Strength, (e.strength for e in items), default="weak")

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairgate.audit.core.records import Record
 from fairgate.audit.core.uncertainty import wilson_interval
 from fairgate.errors import MissingColumnError, ValidationError
 
@@ -24,7 +25,7 @@ __all__ = ["FlipPair", "FlipResult", "flip_test"]
 
 
 @dataclass(frozen=True)
-class FlipPair:
+class FlipPair(Record):
     """Decisions of group ``from_group`` re-scored as ``to_group``, with a Wilson interval."""
 
     from_group: str
@@ -36,22 +37,9 @@ class FlipPair:
     ci_high: float | None
     ci_method: str = "wilson"
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {
-            "from_group": self.from_group,
-            "to_group": self.to_group,
-            "n": self.n,
-            "flips": self.flips,
-            "rate": self.rate,
-            "ci_low": self.ci_low,
-            "ci_high": self.ci_high,
-            "ci_method": self.ci_method,
-        }
-
 
 @dataclass(frozen=True)
-class FlipResult:
+class FlipResult(Record):
     """The flip test of one attribute: every ordered pair, the worst pair, the pooled rate.
 
     Attributes
@@ -82,17 +70,9 @@ class FlipResult:
         return max(judged, key=lambda p: (p.rate, p.n), default=None)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (``worst`` is the judged pair, or None)."""
+        """A JSON-ready dict of the fields and ``worst``, the judged pair (or None)."""
         worst = self.worst
-        return {
-            "attribute": self.attribute,
-            "rate": self.rate,
-            "n": self.n,
-            "min_n": self.min_n,
-            "confidence": self.confidence,
-            "worst": None if worst is None else worst.to_dict(),
-            "pairs": [p.to_dict() for p in self.pairs],
-        }
+        return {**super().to_dict(), "worst": None if worst is None else worst.to_dict()}
 
 
 def _interval(flips: int, n: int, confidence: float) -> tuple[float | None, float | None]:

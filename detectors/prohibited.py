@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import pandas as pd
 
+from fairgate.audit.core.records import Record
 from fairgate.detectors.content import Evidence, content_evidence, is_prc_resident_id, strongest
 from fairgate.detectors.sensitive_names import DEFAULT_PROHIBITED, matching_word
 from fairgate.errors import ValidationError
@@ -26,7 +27,7 @@ How = Literal["name", "description", "content", "dictionary", "declared"]
 
 
 @dataclass(frozen=True)
-class ProhibitedFinding:
+class ProhibitedFinding(Record):
     """A sensitive feature, why it was found, and whether the policy prohibits it.
 
     Attributes
@@ -55,19 +56,6 @@ class ProhibitedFinding:
     categories: tuple[str, ...] = ()
     strength: str = "strong"
     reasons: tuple[Evidence, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {
-            "feature": self.feature,
-            "category": self.category,
-            "evidence": self.evidence,
-            "prohibited": self.prohibited,
-            "how": self.how,
-            "categories": list(self.categories),
-            "strength": self.strength,
-            "reasons": [r.to_dict() for r in self.reasons],
-        }
 
 
 def _sex_columns(reference: pd.DataFrame | None, extra: Mapping[str, Sequence[str]]) -> list[str]:

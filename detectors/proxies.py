@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairgate.audit.core.records import Record
 from fairgate.errors import LengthMismatchError, MissingColumnError, ValidationError
 
 __all__ = ["JointProxy", "ProxyFinding", "ProxyReport", "cramers_v", "scan_proxies"]
@@ -68,7 +69,7 @@ def cramers_v(a: Any, b: Any) -> float:
 
 
 @dataclass(frozen=True)
-class ProxyFinding:
+class ProxyFinding(Record):
     """One feature (or pair) and how well it predicts one sensitive attribute."""
 
     features: tuple[str, ...]
@@ -78,20 +79,9 @@ class ProxyFinding:
     above_threshold: bool
     mutual_information: float = 0.0
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {
-            "features": list(self.features),
-            "attribute": self.attribute,
-            "score": self.score,
-            "method": self.method,
-            "above_threshold": self.above_threshold,
-            "mutual_information": self.mutual_information,
-        }
-
 
 @dataclass(frozen=True)
-class JointProxy:
+class JointProxy(Record):
     """How well all inputs together predict one attribute (one shallow tree, held-out rows)."""
 
     attribute: str
@@ -99,18 +89,9 @@ class JointProxy:
     top_features: tuple[str, ...]
     method: str
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {
-            "attribute": self.attribute,
-            "score": self.score,
-            "top_features": list(self.top_features),
-            "method": self.method,
-        }
-
 
 @dataclass(frozen=True)
-class ProxyReport:
+class ProxyReport(Record):
     """Every finding, strongest first, and the joint score per attribute."""
 
     findings: tuple[ProxyFinding, ...]
@@ -129,16 +110,6 @@ class ProxyReport:
             if attribute is None or f.attribute == attribute:
                 return f
         return None
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {
-            "threshold": self.threshold,
-            "sample_size": self.sample_size,
-            "seed": self.seed,
-            "findings": [f.to_dict() for f in self.findings],
-            "joint": [j.to_dict() for j in self.joint],
-        }
 
     def to_frame(self) -> pd.DataFrame:
         """The findings as a DataFrame."""

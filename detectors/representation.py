@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from fairgate.audit.core.records import Record
 from fairgate.errors import ValidationError
 
 __all__ = ["GroupShare", "RepresentationResult", "representation"]
@@ -27,7 +27,7 @@ class GroupShare:
 
 
 @dataclass(frozen=True)
-class RepresentationResult:
+class RepresentationResult(Record):
     """Chi-square goodness of fit of the group counts against the reference shares."""
 
     attribute: str
@@ -35,16 +35,6 @@ class RepresentationResult:
     statistic: float
     p_value: float
     alpha: float
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {
-            "attribute": self.attribute,
-            "statistic": self.statistic,
-            "p_value": self.p_value,
-            "alpha": self.alpha,
-            "groups": [g.__dict__.copy() for g in self.groups],
-        }
 
     def to_frame(self) -> pd.DataFrame:
         """The groups as a DataFrame."""

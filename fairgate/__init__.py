@@ -6,10 +6,8 @@ numerical and web stacks load only when a name that needs them is first used.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from fairgate.errors import FairgateError
+from fairgate.lazy import lazy_getattr
 from fairgate.settings import Settings, get_settings
 
 __version__ = "0.1.0"
@@ -36,10 +34,4 @@ _LAZY: dict[str, str] = {
 __all__ = ["FairgateError", "Settings", "__version__", "get_settings", *sorted(_LAZY)]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'fairgate' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())

@@ -53,6 +53,13 @@ class FairgateError(Exception):
     status_code: int = 500
     code: str = "fairgate_error"
 
+    def __init_subclass__(cls, *, code: str, status: int | None = None, **kwargs: object) -> None:
+        """Give a subclass its machine-readable ``code`` and, if it differs, its HTTP ``status``."""
+        super().__init_subclass__(**kwargs)
+        cls.code = code
+        if status is not None:
+            cls.status_code = status
+
     def __init__(
         self,
         message: str,
@@ -75,132 +82,81 @@ class FairgateError(Exception):
         return body
 
 
-class ValidationError(FairgateError):
+class ValidationError(FairgateError, status=422, code="validation_error"):
     """Input that fairgate cannot use as given (HTTP 422)."""
 
-    status_code = 422
-    code = "validation_error"
 
-
-class MissingColumnError(ValidationError):
+class MissingColumnError(ValidationError, code="missing_column"):
     """A named column is not in the data."""
 
-    code = "missing_column"
 
-
-class LengthMismatchError(ValidationError):
+class LengthMismatchError(ValidationError, code="length_mismatch"):
     """Arrays that must align have different lengths."""
 
-    code = "length_mismatch"
 
-
-class LabelError(ValidationError):
+class LabelError(ValidationError, code="label_error"):
     """Labels or predictions are not binary, or the positive label is not among them."""
 
-    code = "label_error"
 
-
-class MissingValueError(ValidationError):
+class MissingValueError(ValidationError, code="missing_value"):
     """NaN or None where a value is required (labels, predictions, or scores)."""
 
-    code = "missing_value"
 
-
-class EmptyDataError(ValidationError):
+class EmptyDataError(ValidationError, code="empty_data"):
     """The data has no rows."""
 
-    code = "empty_data"
 
-
-class PolicyError(ValidationError):
+class PolicyError(ValidationError, code="policy_error"):
     """A policy file is malformed or refers to something unknown."""
 
-    code = "policy_error"
 
-
-class FilingError(ValidationError):
+class FilingError(ValidationError, code="filing_error"):
     """A filing is malformed."""
 
-    code = "filing_error"
 
-
-class ModelLoadError(ValidationError):
+class ModelLoadError(ValidationError, code="model_load_error"):
     """A model artifact cannot be loaded or does not score."""
 
-    code = "model_load_error"
 
-
-class UnsafeModelError(FairgateError):
+class UnsafeModelError(FairgateError, status=403, code="unsafe_model"):
     """A model format that executes code on load (pickle/joblib) was refused (HTTP 403)."""
 
-    status_code = 403
-    code = "unsafe_model"
 
-
-class ArtifactIntegrityError(FairgateError):
+class ArtifactIntegrityError(FairgateError, status=409, code="artifact_integrity"):
     """An artifact's bytes no longer match its recorded SHA-256 (HTTP 409)."""
 
-    status_code = 409
-    code = "artifact_integrity"
 
-
-class NotFoundError(FairgateError):
+class NotFoundError(FairgateError, status=404, code="not_found"):
     """A model, version, audit or token does not exist (HTTP 404)."""
 
-    status_code = 404
-    code = "not_found"
 
-
-class ConflictError(FairgateError):
+class ConflictError(FairgateError, status=409, code="conflict"):
     """The request conflicts with the current state, e.g. a version filed twice (HTTP 409)."""
 
-    status_code = 409
-    code = "conflict"
 
-
-class TransitionError(ConflictError):
+class TransitionError(ConflictError, code="illegal_transition"):
     """An illegal lifecycle transition; the message names the allowed ones."""
 
-    code = "illegal_transition"
 
-
-class AuthenticationError(FairgateError):
+class AuthenticationError(FairgateError, status=401, code="unauthenticated"):
     """Missing, wrong, expired or revoked token (HTTP 401)."""
 
-    status_code = 401
-    code = "unauthenticated"
 
-
-class PermissionDeniedError(FairgateError):
+class PermissionDeniedError(FairgateError, status=403, code="forbidden"):
     """A valid token whose role or vendor may not do this (HTTP 403)."""
 
-    status_code = 403
-    code = "forbidden"
 
-
-class PayloadTooLargeError(FairgateError):
+class PayloadTooLargeError(FairgateError, status=413, code="payload_too_large"):
     """A body or upload over the configured limit (HTTP 413)."""
 
-    status_code = 413
-    code = "payload_too_large"
 
-
-class LedgerIntegrityError(FairgateError):
+class LedgerIntegrityError(FairgateError, status=500, code="ledger_integrity"):
     """The hash-chained ledger does not verify (HTTP 500)."""
 
-    status_code = 500
-    code = "ledger_integrity"
 
-
-class ServiceUnavailableError(FairgateError):
+class ServiceUnavailableError(FairgateError, status=503, code="unavailable"):
     """fairgate's service cannot be reached or is not ready (HTTP 503)."""
 
-    status_code = 503
-    code = "unavailable"
 
-
-class ConfigurationError(FairgateError):
+class ConfigurationError(FairgateError, status=503, code="configuration"):
     """The operator's set-up is incomplete, e.g. a database driver is not installed (HTTP 503)."""
-
-    status_code = 503
-    code = "configuration"

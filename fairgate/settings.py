@@ -26,6 +26,8 @@ variable                           meaning (default)
                                    (``FAIRGATE_HOME/checkpoint-key.pem``, created on first use)
 ``FAIRGATE_WEBHOOK_ATTEMPTS``      delivery attempts per webhook event before it is failed (8)
 ``FAIRGATE_WEBHOOK_BACKOFF``       seconds before the first retry; doubled at each retry (2.0)
+``FAIRGATE_WEBHOOK_KEY``           file of the key that seals webhook secrets at rest
+                                   (``FAIRGATE_HOME/webhook-key``, created on first use)
 ``FAIRGATE_WEB_IDLE_MINUTES``      a web page session ends after this many idle minutes (30)
 ``FAIRGATE_TRUSTED_PROXIES``       comma-separated proxy addresses whose ``X-Forwarded-Proto``
                                    is believed (none)
@@ -37,6 +39,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from fairgate.errors import ValidationError
 
@@ -60,34 +63,24 @@ def _env_bool(name: str, default: bool) -> bool:
     )
 
 
-def _env_int(name: str, default: int, minimum: int = 0) -> int:
+def _env_number(name: str, kind: type[int] | type[float], default: float, minimum: float) -> float:
+    """``name`` read as a whole number (``kind=int``) or a number of at least ``minimum``."""
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
-        value = int(raw)
+        value = kind(raw)
     except ValueError:
-        raise ValidationError(
-            f"{name}={raw!r} is not a whole number; set it to e.g. {default}."
-        ) from None
-    if value < minimum:
-        raise ValidationError(f"{name}={value} is below {minimum}; set it to at least {minimum}.")
-    return value
-
-
-def _env_float(name: str, default: float, minimum: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValidationError(
-            f"{name}={raw!r} is not a number; set it to e.g. {default}."
-        ) from None
+        what = "a whole number" if kind is int else "a number"
+        raise ValidationError(f"{name}={raw!r} is not {what}; set it to e.g. {default}.") from None
     if not value >= minimum:
         raise ValidationError(f"{name}={value} is below {minimum}; set it to at least {minimum}.")
     return value
+
+
+def _int(name: str, default: int, minimum: int = 0) -> Any:
+    """A whole-number field read from ``name`` when the settings are built."""
+    return field(default_factory=lambda: _env_number(name, int, default, minimum))
 
 
 def _env_path(name: str) -> Path | None:
@@ -140,6 +133,9 @@ class Settings:
         Delivery attempts of one webhook event before it is marked failed.
     webhook_backoff : float
         Seconds before the first retry of a webhook delivery; each retry doubles it.
+    webhook_key : Path or None
+        File of the key (base64 of 32 bytes) that seals webhook secrets at rest; ``None`` means
+        ``home / "webhook-key"``, created (0600) on first use.
     web_idle_minutes : int
         A web page session (committee or vendor) ends after this many minutes without a request.
     trusted_proxies : tuple of str
@@ -152,47 +148,26 @@ class Settings:
         default_factory=lambda: os.environ.get("FAIRGATE_DATABASE_URL")
     )
     allow_pickle: bool = field(default_factory=lambda: _env_bool("FAIRGATE_ALLOW_PICKLE", False))
-    max_upload_bytes: int = field(
-        default_factory=lambda: _env_int("FAIRGATE_MAX_UPLOAD_BYTES", 2 * 1024**3, 1)
-    )
-    max_body_bytes: int = field(
-        default_factory=lambda: _env_int("FAIRGATE_MAX_BODY_BYTES", 16 * 1024**2, 1)
-    )
-    min_group_size: int = field(default_factory=lambda: _env_int("FAIRGATE_MIN_GROUP_SIZE", 30, 1))
-    seed: int = field(default_factory=lambda: _env_int("FAIRGATE_SEED", 0))
-    sandbox_memory_bytes: int = field(
-        default_factory=lambda: _env_int(
-            "FAIRGATE_SANDBOX_MEMORY_BYTES", 4 * 1024**3, 256 * 1024**2
-        )
-    )
-    sandbox_cpu_seconds: int = field(
-        default_factory=lambda: _env_int("FAIRGATE_SANDBOX_CPU_SECONDS", 900, 1)
-    )
-    sandbox_open_files: int = field(
-        default_factory=lambda: _env_int("FAIRGATE_SANDBOX_OPEN_FILES", 256, 16)
-    )
-    sandbox_load_seconds: int = field(
-        default_factory=lambda: _env_int("FAIRGATE_SANDBOX_LOAD_SECONDS", 120, 1)
-    )
-    sandbox_call_seconds: int = field(
-        default_factory=lambda: _env_int("FAIRGATE_SANDBOX_CALL_SECONDS", 600, 1)
-    )
-    sandbox_output_bytes: int = field(
-        default_factory=lambda: _env_int("FAIRGATE_SANDBOX_OUTPUT_BYTES", 1024**3, 1024)
-    )
-    quorum: int = field(default_factory=lambda: _env_int("FAIRGATE_QUORUM", 1, 1))
+    max_upload_bytes: int = _int("FAIRGATE_MAX_UPLOAD_BYTES", 2 * 1024**3, 1)
+    max_body_bytes: int = _int("FAIRGATE_MAX_BODY_BYTES", 16 * 1024**2, 1)
+    min_group_size: int = _int("FAIRGATE_MIN_GROUP_SIZE", 30, 1)
+    seed: int = _int("FAIRGATE_SEED", 0)
+    sandbox_memory_bytes: int = _int("FAIRGATE_SANDBOX_MEMORY_BYTES", 4 * 1024**3, 256 * 1024**2)
+    sandbox_cpu_seconds: int = _int("FAIRGATE_SANDBOX_CPU_SECONDS", 900, 1)
+    sandbox_open_files: int = _int("FAIRGATE_SANDBOX_OPEN_FILES", 256, 16)
+    sandbox_load_seconds: int = _int("FAIRGATE_SANDBOX_LOAD_SECONDS", 120, 1)
+    sandbox_call_seconds: int = _int("FAIRGATE_SANDBOX_CALL_SECONDS", 600, 1)
+    sandbox_output_bytes: int = _int("FAIRGATE_SANDBOX_OUTPUT_BYTES", 1024**3, 1024)
+    quorum: int = _int("FAIRGATE_QUORUM", 1, 1)
     checkpoint_key: Path | None = field(
         default_factory=lambda: _env_path("FAIRGATE_CHECKPOINT_KEY")
     )
-    webhook_attempts: int = field(
-        default_factory=lambda: _env_int("FAIRGATE_WEBHOOK_ATTEMPTS", 8, 1)
-    )
+    webhook_attempts: int = _int("FAIRGATE_WEBHOOK_ATTEMPTS", 8, 1)
     webhook_backoff: float = field(
-        default_factory=lambda: _env_float("FAIRGATE_WEBHOOK_BACKOFF", 2.0, 0.0)
+        default_factory=lambda: _env_number("FAIRGATE_WEBHOOK_BACKOFF", float, 2.0, 0.0)
     )
-    web_idle_minutes: int = field(
-        default_factory=lambda: _env_int("FAIRGATE_WEB_IDLE_MINUTES", 30, 1)
-    )
+    webhook_key: Path | None = field(default_factory=lambda: _env_path("FAIRGATE_WEBHOOK_KEY"))
+    web_idle_minutes: int = _int("FAIRGATE_WEB_IDLE_MINUTES", 30, 1)
     trusted_proxies: tuple[str, ...] = field(
         default_factory=lambda: _env_list("FAIRGATE_TRUSTED_PROXIES")
     )
@@ -211,6 +186,11 @@ class Settings:
     def checkpoint_key_path(self) -> Path:
         """The PEM file of the Ed25519 key that signs ledger checkpoints."""
         return self.checkpoint_key or self.home / "checkpoint-key.pem"
+
+    @property
+    def webhook_key_path(self) -> Path:
+        """The file of the key that seals webhook secrets at rest."""
+        return self.webhook_key or self.home / "webhook-key"
 
     @property
     def artifacts_dir(self) -> Path:

@@ -39,7 +39,9 @@ __all__ = [
     "KINDS",
     "MISSING_LABEL",
     "GroupCounts",
+    "aligned_inputs",
     "binary_cells",
+    "check_kind_options",
     "group_counts",
 ]
 
@@ -108,30 +110,12 @@ def group_counts(
         On invalid input; each message names the argument and what to do.
     """
     check_missing_policy(missing)
-    if kind not in KINDS:
-        raise ValidationError(f"kind={kind!r}: use one of {', '.join(KINDS)}.")
-    if (threshold is None) == (kind == "scores"):
-        raise ValidationError(
-            f"threshold={threshold!r} with kind={kind!r}: a threshold is required for "
-            "kind='scores' (decide score >= threshold) and meaningless otherwise."
-        )
-    if favourable is not None and kind != "multiclass":
-        raise ValidationError(
-            f"favourable={favourable!r}: only for kind='multiclass'; for two classes use "
-            "pos_label=."
-        )
+    check_kind_options(kind, threshold, favourable)
     if isinstance(data, pd.DataFrame) and len(data) == 0:
         raise EmptyDataError("data: the frame has no rows; an audit needs decisions to count.")
-    yt = column(data, y_true, "y_true")
-    yp = column(data, y_pred, "y_pred")
-    names, columns = sensitive_columns(sensitive_features, data)
-    if not names:
-        raise ValidationError("sensitive_features: no sensitive column given; name at least one.")
-    lengths = {"y_true": len(yt), "y_pred": len(yp)}
-    lengths.update(
-        {f"sensitive_features[{n!r}]": len(c) for n, c in zip(names, columns, strict=True)}
+    (yt, yp), names, columns = aligned_inputs(
+        data, sensitive_features, y_true=y_true, y_pred=y_pred
     )
-    check_lengths(lengths)
     if kind == "regression":
         from fairgate.audit.core.regression import regression_counts_from_codes
 
@@ -156,3 +140,68 @@ def group_counts(
         p = binary_labels(yp, "y_pred", pos_label)
     code, levels = combined_codes(names, columns, missing, missing_label)
     return GroupCounts(tuple(names), levels, binary_cells(code, tuple(map(len, levels)), t, p))
+
+
+def check_kind_options(kind: str, threshold: float | None, favourable: Any) -> None:
+    """Refuse a kind fairgate does not know, or options that do not belong to the kind.
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`KINDS`.
+    threshold : float or None
+        Required for ``kind="scores"``, refused otherwise.
+    favourable : Any
+        Only for ``kind="multiclass"``.
+
+    Raises
+    ------
+    ValidationError
+    """
+    if kind not in KINDS:
+        raise ValidationError(f"kind={kind!r}: use one of {', '.join(KINDS)}.")
+    if (threshold is None) == (kind == "scores"):
+        raise ValidationError(
+            f"threshold={threshold!r} with kind={kind!r}: a threshold is required for "
+            "kind='scores' (decide score >= threshold) and meaningless otherwise."
+        )
+    if favourable is not None and kind != "multiclass":
+        raise ValidationError(
+            f"favourable={favourable!r}: only for kind='multiclass'; for two classes use "
+            "pos_label=."
+        )
+
+
+def aligned_inputs(
+    data: pd.DataFrame | None, sensitive_features: Any, **values: Any
+) -> tuple[list[pd.Series], list[str], list[pd.Series]]:
+    """The named value columns and the sensitive columns, checked to be of one length.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame, optional
+        Holds the columns when the arguments are names.
+    sensitive_features : Any
+        As in :func:`group_counts`.
+    **values : array-like or str
+        The value columns by argument name (``y_true=...``, ``y_score=...``).
+
+    Returns
+    -------
+    (columns, names, sensitive) : tuple
+        The value Series in argument order, the sensitive names and their Series.
+
+    Raises
+    ------
+    MissingColumnError, LengthMismatchError, EmptyDataError, ValidationError
+    """
+    series = [column(data, v, name) for name, v in values.items()]
+    names, columns = sensitive_columns(sensitive_features, data)
+    if not names:
+        raise ValidationError("sensitive_features: no sensitive column given; name at least one.")
+    lengths = {name: len(s) for name, s in zip(values, series, strict=True)}
+    lengths.update(
+        {f"sensitive_features[{n!r}]": len(c) for n, c in zip(names, columns, strict=True)}
+    )
+    check_lengths(lengths)
+    return series, names, columns

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairgate.audit.core.counts import KINDS, GroupCounts, Kind, binary_cells
+from fairgate.audit.core.counts import GroupCounts, Kind, binary_cells, check_kind_options
 from fairgate.audit.core.grouped import GroupedCounts
 from fairgate.audit.core.inputs import (
     MISSING_LABEL,
@@ -37,14 +37,27 @@ from fairgate.errors import (
     ValidationError,
 )
 
-__all__ = ["check_kind_options", "counts_from_file", "counts_from_grouped"]
+__all__ = [
+    "check_kind_options",
+    "check_log_columns",
+    "counts_from_file",
+    "counts_from_grouped",
+    "log_arguments",
+    "log_columns",
+    "open_log",
+    "quote_sql",
+    "reader_sql",
+    "refuse_bad_values",
+]
 
 
-def _quote(identifier: str) -> str:
+def quote_sql(identifier: str) -> str:
+    """A column name quoted for DuckDB SQL."""
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def _reader_sql(path: Path) -> str:
+def reader_sql(path: Path) -> str:
+    """The DuckDB table function that reads a Parquet or CSV file."""
     suffix = "".join(path.suffixes).lower()
     literal = "'" + str(path).replace("'", "''") + "'"
     if suffix.endswith(".parquet") or suffix.endswith(".pq"):
@@ -57,31 +70,56 @@ def _reader_sql(path: Path) -> str:
     )
 
 
-def check_kind_options(kind: str, threshold: float | None, favourable: Any) -> None:
-    """Refuse a kind fairgate does not know, or options that do not belong to the kind.
-
-    Parameters
-    ----------
-    kind : str
-        One of :data:`~fairgate.audit.core.counts.KINDS`.
-    threshold : float or None
-        Required for ``kind="scores"``, refused otherwise.
-    favourable : Any
-        Only for ``kind="multiclass"``.
+def log_arguments(
+    sensitive: str | Sequence[str],
+    missing: MissingPolicy,
+    kind: str,
+    threshold: float | None = None,
+    favourable: Any = None,
+) -> list[str]:
+    """Check an engine's arguments once; the sensitive column names as a list.
 
     Raises
     ------
     ValidationError
+        For no sensitive column, an unknown missing policy or kind, or misplaced options.
     """
-    if kind not in KINDS:
-        raise ValidationError(f"kind={kind!r}: use one of {', '.join(KINDS)}.")
-    if (threshold is None) == (kind == "scores"):
-        raise ValidationError(
-            f"threshold={threshold!r} with kind={kind!r}: a threshold is required for "
-            "kind='scores' (decide score >= threshold) and meaningless otherwise."
+    names = [sensitive] if isinstance(sensitive, str) else list(sensitive)
+    if not names:
+        raise ValidationError("sensitive: no sensitive column given; name at least one.")
+    check_missing_policy(missing)
+    check_kind_options(kind, threshold, favourable)
+    return names
+
+
+def check_log_columns(columns: Sequence[str], wanted: dict[str, str], what: str) -> None:
+    """Refuse a log that lacks a column an argument names.
+
+    Parameters
+    ----------
+    columns : sequence of str
+        The log's columns.
+    wanted : dict
+        Argument (``y_true``, ``sensitive['sex']``) to the column it names.
+    what : str
+        How the message names the log.
+
+    Raises
+    ------
+    MissingColumnError
+    """
+    absent = {k: v for k, v in wanted.items() if v not in columns}
+    if absent:
+        raise MissingColumnError(
+            f"{', '.join(f'{k}={v!r}' for k, v in absent.items())}: not in the columns of "
+            f"{what} {list(columns)[:20]}; check the spelling.",
+            details={"missing": list(absent.values())},
         )
-    if favourable is not None and kind != "multiclass":
-        raise ValidationError(f"favourable={favourable!r}: only for kind='multiclass'.")
+
+
+def log_columns(names: Sequence[str], **columns: str) -> dict[str, str]:
+    """The columns a decision log needs (``columns`` and the sensitive ``names``) by argument."""
+    return {**columns, **{f"sensitive[{n!r}]": n for n in names}}
 
 
 def counts_from_file(
@@ -124,36 +162,14 @@ def counts_from_file(
         Equal to :func:`~fairgate.audit.core.counts.group_counts` on the same rows (regression
         sums up to floating-point summation order).
     """
-    import duckdb
-
-    check_missing_policy(missing)
-    check_kind_options(kind, threshold, favourable)
-    path = Path(path)
-    if "*" not in str(path) and not path.exists():
-        raise ValidationError(f"path={str(path)!r}: no such file; check the path.")
-    names = [sensitive] if isinstance(sensitive, str) else list(sensitive)
-    if not names:
-        raise ValidationError("sensitive: no sensitive column given; name at least one.")
-    source = _reader_sql(path)
-    con = duckdb.connect()
+    names = log_arguments(sensitive, missing, kind, threshold, favourable)
+    con, source = open_log(path, log_columns(names, y_true=y_true, y_pred=y_pred), threads)
     try:
-        if threads:
-            con.execute(f"SET threads = {int(threads)}")
-        columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
-        wanted = {"y_true": y_true, "y_pred": y_pred}
-        wanted.update({f"sensitive[{n!r}]": n for n in names})
-        absent = {k: v for k, v in wanted.items() if v not in columns}
-        if absent:
-            raise MissingColumnError(
-                f"{', '.join(f'{k}={v!r}' for k, v in absent.items())}: not in the file's "
-                f"columns {columns[:20]}; check the spelling.",
-                details={"missing": list(absent.values())},
-            )
         if kind == "regression":
             return _regression(
                 con, source, names, y_true, y_pred, error_edges, missing, missing_label
             )
-        keys = ", ".join(_quote(c) for c in [*names, y_true, y_pred])
+        keys = ", ".join(quote_sql(c) for c in [*names, y_true, y_pred])
         rows = con.execute(f"SELECT {keys}, count(*) AS n FROM {source} GROUP BY ALL").fetchdf()
     finally:
         con.close()
@@ -172,6 +188,42 @@ def counts_from_file(
         missing=missing,
         missing_label=missing_label,
     )
+
+
+def open_log(path: str | Path, wanted: dict[str, str], threads: int | None) -> tuple[Any, str]:
+    """A DuckDB connection and the SQL that reads the log, after checking its columns.
+
+    Parameters
+    ----------
+    path : str or Path
+        A Parquet or CSV file (or a glob).
+    wanted : dict
+        Argument to column name (see :func:`check_log_columns`).
+    threads : int, optional
+        DuckDB threads (default: DuckDB's own).
+
+    Returns
+    -------
+    (connection, source) : tuple
+        The caller closes the connection.
+    """
+    import duckdb
+
+    path = Path(path)
+    if "*" not in str(path) and not path.exists():
+        raise ValidationError(f"path={str(path)!r}: no such file; check the path.")
+    source = reader_sql(path)
+    con = duckdb.connect()
+    try:
+        con.execute("SET enable_progress_bar = false")
+        if threads:
+            con.execute(f"SET threads = {int(threads)}")
+        columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+        check_log_columns(columns, wanted, "the file")
+    except BaseException:
+        con.close()
+        raise
+    return con, source
 
 
 def counts_from_grouped(
@@ -253,8 +305,8 @@ def _regression(
 
     edges = check_edges(error_edges)
     con.register("fairgate_edges", pd.DataFrame({"i": np.arange(len(edges)), "edge": edges}))
-    keys = ", ".join(_quote(c) for c in names)
-    t, p = _quote(y_true), _quote(y_pred)
+    keys = ", ".join(quote_sql(c) for c in names)
+    t, p = quote_sql(y_true), quote_sql(y_pred)
     try:
         rows = con.execute(
             f"""
@@ -263,7 +315,7 @@ def _regression(
                        CAST({p} AS DOUBLE) - CAST({t} AS DOUBLE) AS e
                 FROM {source}
             )
-            SELECT {", ".join(f"src.{_quote(c)}" for c in names)},
+            SELECT {", ".join(f"src.{quote_sql(c)}" for c in names)},
                    coalesce(fairgate_edges.i + 1, 0) AS bin,
                    count(*) AS n,
                    count(*) - count(src.y) AS null_y,
@@ -285,20 +337,12 @@ def _regression(
         ) from exc
     if rows.empty:
         raise EmptyDataError("the file has no rows.")
-    for col, arg, column in (("null_y", "y_true", y_true), ("null_p", "y_pred", y_pred)):
-        if bad := int(rows[col].sum()):
-            raise MissingValueError(
-                f"{arg}={column!r}: {bad} missing value(s) in the file; drop or impute those "
-                "rows before auditing, outcomes and predictions must be complete.",
-                details={"argument": arg, "missing": bad},
-            )
-    for col, arg, column in (("bad_y", "y_true", y_true), ("bad_p", "y_pred", y_pred)):
-        if bad := int(rows[col].sum()):
-            raise ValidationError(
-                f"{arg}={column!r}: {bad} infinite or NaN value(s) in the file; every outcome "
-                "and prediction must be a finite number.",
-                details={"argument": arg, "bad": bad},
-            )
+    refuse_bad_values(
+        {
+            ("y_true", y_true): (int(rows["null_y"].sum()), int(rows["bad_y"].sum())),
+            ("y_pred", y_pred): (int(rows["null_p"].sum()), int(rows["bad_p"].sum())),
+        }
+    )
     code, levels = combined_codes(names, [rows[c] for c in names], missing, missing_label)
     grid = tuple(map(len, levels))
     groups = math.prod(grid)
@@ -318,3 +362,38 @@ def _regression(
         hist.astype(np.int64).reshape(*grid, width),
         edges,
     )
+
+
+def refuse_bad_values(found: dict[tuple[str, str], tuple[int, int]]) -> None:
+    """Refuse missing, then infinite or NaN, values an engine counted in numeric columns.
+
+    Parameters
+    ----------
+    found : dict
+        ``(argument, column)`` to ``(missing, not finite)`` row counts.
+
+    Raises
+    ------
+    MissingValueError, ValidationError
+    """
+    problems = (
+        (
+            MissingValueError,
+            "missing",
+            "missing value(s) in the file; drop or impute those rows "
+            "before auditing, outcomes and predictions must be complete",
+        ),
+        (
+            ValidationError,
+            "bad",
+            "infinite or NaN value(s) in the file; every outcome and "
+            "prediction must be a finite number",
+        ),
+    )
+    for slot, (error, key, text) in enumerate(problems):
+        for (arg, column), counts in found.items():
+            if counts[slot]:
+                raise error(
+                    f"{arg}={column!r}: {counts[slot]} {text}.",
+                    details={"argument": arg, key: counts[slot]},
+                )

@@ -18,10 +18,20 @@ from fairgate.audit.core.counts import group_counts
 from fairgate.audit.core.counts_file import counts_from_file
 from fairgate.audit.core.grouped import GroupedCounts
 from fairgate.audit.core.inputs import MISSING_LABEL, MissingPolicy
-from fairgate.audit.core.spark import counts_from_spark, is_spark_frame
+from fairgate.audit.core.score_file import score_statistics_from_file
+from fairgate.audit.core.score_statistics import (
+    ScoreRequest,
+    ScoreStatistics,
+    score_statistics,
+)
+from fairgate.audit.core.spark import (
+    counts_from_spark,
+    is_spark_frame,
+    score_statistics_from_spark,
+)
 from fairgate.errors import ValidationError
 
-__all__ = ["ENGINES", "Engine", "choose_engine", "counts_from"]
+__all__ = ["ENGINES", "Engine", "choose_engine", "counts_from", "score_statistics_from"]
 
 Engine = Literal["auto", "memory", "duckdb", "spark"]
 ENGINES: tuple[str, ...] = ("auto", "memory", "duckdb", "spark")
@@ -113,15 +123,64 @@ def counts_from(
         return counts_from_spark(data, y_true=y_true, y_pred=y_pred, sensitive=names, **options)
     if chosen == "duckdb":
         return counts_from_file(data, y_true=y_true, y_pred=y_pred, sensitive=names, **options)
-    frame = data
-    if isinstance(data, str | Path):
-        frame = _read(Path(data))
-    elif not isinstance(data, pd.DataFrame):
-        frame = data.to_pandas()
-    return group_counts(y_true, y_pred, names, data=frame, **options)
+    return group_counts(y_true, y_pred, names, data=_frame(data), **options)
 
 
-def _read(path: Path) -> pd.DataFrame:
+def score_statistics_from(
+    data: Any,
+    *,
+    y_true: str,
+    y_score: str,
+    sensitive: str | Sequence[str],
+    threshold: float,
+    engine: str = "auto",
+    **options: Any,
+) -> ScoreStatistics:
+    """Score histograms and the top-k ranking of a scored log, on the engine its form calls for.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame, pyarrow.Table, str, Path or pyspark.sql.DataFrame
+        The scored log (for DuckDB and Spark: Parquet).
+    y_true, y_score : str
+        Columns of the outcomes and the scores.
+    sensitive : str or sequence of str
+        Columns of the sensitive attributes.
+    threshold : float
+        The decision threshold (sizes the default top).
+    engine : {"auto", "memory", "duckdb", "spark"}
+        See :func:`choose_engine`.
+    **options
+        ``pos_label``, ``top_k``, ``bins``, ``missing``, ``missing_label`` as in
+        :func:`~fairgate.audit.core.score_statistics.score_statistics`.
+
+    Returns
+    -------
+    ScoreStatistics
+        The same statistics whichever engine ran.
+    """
+    request = ScoreRequest(y_true, y_score, sensitive, threshold, **options)
+    chosen = choose_engine(data, engine)
+    if chosen == "spark":
+        return score_statistics_from_spark(data, request)
+    if chosen == "duckdb":
+        return score_statistics_from_file(data, request)
+    return score_statistics(
+        y_true,
+        y_score,
+        list(request.sensitive),
+        data=_frame(data),
+        threshold=threshold,
+        **options,
+    )
+
+
+def _frame(data: Any) -> pd.DataFrame:
+    if isinstance(data, pd.DataFrame):
+        return data
+    if not isinstance(data, str | Path):
+        return data.to_pandas()
+    path = Path(data)
     if not path.exists():
         raise ValidationError(f"data={str(path)!r}: no such file; check the path.")
     if path.suffix.lower() == ".csv":

@@ -9,29 +9,28 @@ significance test of each group against the reference group.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from fairgate.audit.core.estimates import (
-    Mean,
-    Proportion,
-    check_alpha,
-    estimate_interval,
-    estimate_p_values,
+from fairgate.audit.core.estimates import Mean, Proportion, check_alpha
+from fairgate.audit.core.group_uncertainty import (
+    CIMethod,
+    check_ci,
+    intervals,
+    p_value_frame,
+    reference_index,
 )
 from fairgate.audit.core.grouped import GroupedCounts
 from fairgate.audit.core.kinds import estimate, group_record, metric_names, resamplable
-from fairgate.audit.core.metrics import difference, ratio
-from fairgate.audit.core.uncertainty import bootstrap_cells, jeffreys_interval, percentiles
+from fairgate.audit.core.metrics import Method, difference, ratio
+from fairgate.audit.core.uncertainty import percentiles
 from fairgate.errors import ValidationError
 
 __all__ = ["GroupReport", "group_report"]
-
-CIMethod = Literal["analytic", "wilson", "jeffreys", "normal", "bootstrap", "none"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,46 +105,27 @@ class GroupReport:
                 ok &= ~self.insufficient_for[key].to_numpy()
         return ok
 
-    def _included(self) -> np.ndarray:
-        return self.included()
-
-    def difference(
-        self, method: Literal["between_groups", "to_overall"] = "between_groups"
-    ) -> pd.Series:
+    def difference(self, method: Method = "between_groups") -> pd.Series:
         """Largest difference per metric over the sufficient groups."""
-        return pd.Series(
-            {
-                m: float(
-                    difference(
-                        self.by_group[m].to_numpy(),
-                        self.overall[m],
-                        method=method,
-                        include=self.included(m),
-                    )
-                )
-                for m in self.metrics
-            },
-            name=f"difference ({method})",
-        )
+        return self._between_groups(difference, method)
 
-    def ratio(
-        self, method: Literal["between_groups", "to_overall"] = "between_groups"
-    ) -> pd.Series:
+    def ratio(self, method: Method = "between_groups") -> pd.Series:
         """Smallest ratio per metric over the sufficient groups."""
-        return pd.Series(
-            {
-                m: float(
-                    ratio(
-                        self.by_group[m].to_numpy(),
-                        self.overall[m],
-                        method=method,
-                        include=self.included(m),
-                    )
+        return self._between_groups(ratio, method)
+
+    def _between_groups(self, fn: Callable[..., Any], method: Method) -> pd.Series:
+        values = {
+            m: float(
+                fn(
+                    self.by_group[m].to_numpy(),
+                    self.overall[m],
+                    method=method,
+                    include=self.included(m),
                 )
-                for m in self.metrics
-            },
-            name=f"ratio ({method})",
-        )
+            )
+            for m in self.metrics
+        }
+        return pd.Series(values, name=f"{fn.__name__} ({method})")
 
     def disparity_interval(
         self, metric: str, kind: Literal["difference", "ratio"] = "difference"
@@ -298,18 +278,10 @@ def group_report(
     """
     if min_group_size < 0:
         raise ValidationError(f"min_group_size={min_group_size!r}: expected 0 or more, e.g. 30.")
-    if ci not in ("analytic", "wilson", "jeffreys", "normal", "bootstrap", "none"):
-        raise ValidationError(
-            f"ci={ci!r}: use 'analytic', 'wilson', 'jeffreys', 'normal', 'bootstrap' or 'none'."
-        )
+    check_ci(ci, counts, resamplable(counts))
     check_alpha(alpha)
     if metrics is not None and not list(metrics):
         raise ValidationError("metrics: empty; name at least one metric, e.g. 'selection_rate'.")
-    if ci == "bootstrap" and not resamplable(counts):
-        raise ValidationError(
-            f"ci='bootstrap': the cell bootstrap resamples counts of rows, which a {counts.kind} "
-            "audit does not keep; use ci='analytic' (Student-t intervals on the moments)."
-        )
     sub = counts if attributes is None else counts.marginal(attributes)
     names = metric_names(sub, metrics)
     keys = sub.keys()
@@ -345,45 +317,9 @@ def group_report(
     insufficient_for = pd.DataFrame(
         {m: (dens[m] < min_group_size) | (sizes < min_group_size) for m in names}, index=index
     )
-    low = pd.DataFrame(np.nan, index=index, columns=list(names))
-    high = pd.DataFrame(np.nan, index=index, columns=list(names))
-    methods = pd.DataFrame("", index=index, columns=list(names))
-    boot = None
-    drawn = None
-    if ci == "bootstrap":
-        cells = flat["cells"]
-        boot = bootstrap_cells(cells, n_boot, seed=seed)
-        drawn = {"cells": boot.reshape(n_boot * len(cells), *cells.shape[1:])}
-    for m in rate_names if ci != "none" else []:
-        est = estimates[m]
-        _check_interval_shape(ci, m, est)
-        if not isinstance(est, (Proportion, Mean)):
-            continue  # R², macro averages, shares: no interval
-        if ci == "jeffreys":
-            lo, hi = jeffreys_interval(est.num, est.den, alpha)
-            label = np.full(len(sizes), "jeffreys", dtype=object)
-        else:
-            lo, hi = estimate_interval(est, alpha)
-            name = {Proportion: "wilson", Mean: "t"}.get(type(est), "")
-            label = np.full(len(sizes), name, dtype=object)
-        if drawn is not None and isinstance(est, Proportion):
-            b_lo, b_hi = percentiles(estimate(sub, m, drawn).values.reshape(n_boot, -1), alpha)
-            num, den = np.asarray(est.num), np.asarray(est.den)
-            degenerate = (num == 0) | (num == den) | ~(b_hi > b_lo)
-            use_boot = (den > 0) & ~degenerate
-            lo, hi = np.where(use_boot, b_lo, lo), np.where(use_boot, b_hi, hi)
-            label = np.where(use_boot, "bootstrap", "wilson (bootstrap degenerate)")
-        elif drawn is not None:
-            lo, hi = percentiles(estimate(sub, m, drawn).values.reshape(n_boot, -1), alpha)
-            label = np.full(len(sizes), "bootstrap", dtype=object)
-        low[m], high[m] = lo, hi
-        methods[m] = np.where(np.isfinite(lo) | np.isfinite(hi), label, "")
-
-    ref_idx = _reference(keys, sub, sizes, insufficient.to_numpy(), reference)
-    p_values = pd.DataFrame(np.nan, index=index, columns=rate_names)
-    if ref_idx is not None:
-        for m in rate_names:
-            p_values[m] = estimate_p_values(estimates[m], ref_idx)
+    bounds = intervals(sub, estimates, names, ci=ci, alpha=alpha, n_boot=n_boot, seed=seed)
+    ref_idx = reference_index(sub, insufficient.to_numpy(), reference)
+    p_values = p_value_frame(estimates, ref_idx, index)
 
     return GroupReport(
         attributes=sub.attributes,
@@ -391,8 +327,8 @@ def group_report(
         metrics=names,
         by_group=by_group,
         overall=overall,
-        ci_low=low,
-        ci_high=high,
+        ci_low=bounds.low,
+        ci_high=bounds.high,
         insufficient=insufficient,
         reasons=reasons,
         p_values=p_values,
@@ -401,10 +337,10 @@ def group_report(
         alpha=alpha,
         ci_method=ci,
         n_boot=n_boot if ci == "bootstrap" else 0,
-        _boot=boot,
+        _boot=bounds.boot,
         insufficient_for=insufficient_for,
         denominators=denominators,
-        ci_methods=methods,
+        ci_methods=bounds.methods,
     )
 
 
@@ -415,37 +351,3 @@ def _denominator(est: Any, sizes: np.ndarray) -> np.ndarray:
     if isinstance(est, Mean):
         return np.asarray(est.n)
     return sizes
-
-
-def _check_interval_shape(ci: str, metric: str, est: Any) -> None:
-    wanted = {"wilson": Proportion, "jeffreys": Proportion, "normal": Mean}.get(ci)
-    if wanted is not None and isinstance(est, (Proportion, Mean)) and not isinstance(est, wanted):
-        raise ValidationError(
-            f"ci={ci!r} does not apply to {metric!r} (not a "
-            f"{'mean' if ci == 'normal' else 'rate'}); use ci='analytic', which picks the "
-            "interval of each metric's shape."
-        )
-
-
-def _reference(
-    keys: list[tuple[Any, ...]],
-    sub: GroupedCounts,
-    sizes: np.ndarray,
-    insufficient: np.ndarray,
-    reference: Any,
-) -> int | None:
-    """Index of the reference group: the one named, else the largest sufficient group."""
-    sufficient = np.flatnonzero(~insufficient & (sizes > 0))
-    if reference is not None:
-        ref_key = reference if isinstance(reference, tuple) else (reference,)
-        if ref_key not in keys:
-            raise ValidationError(
-                f"reference={reference!r} is not a group of {list(sub.attributes)}; "
-                f"use one of {[k if len(k) > 1 else k[0] for k in keys][:20]}."
-            )
-        return keys.index(ref_key)
-    if sufficient.size:
-        return int(sufficient[np.argmax(sizes[sufficient])])
-    if sizes.sum() > 0:
-        return int(np.argmax(sizes))
-    return None

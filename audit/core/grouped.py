@@ -19,7 +19,55 @@ import pandas as pd
 
 from fairgate.errors import MissingColumnError
 
-__all__ = ["GroupedCounts"]
+__all__ = ["GroupedCounts", "marginal_arrays"]
+
+
+def marginal_arrays(
+    attributes: tuple[str, ...],
+    levels: tuple[tuple[Any, ...], ...],
+    arrays: dict[str, np.ndarray],
+    wanted: str | Sequence[str],
+) -> tuple[tuple[str, ...], tuple[tuple[Any, ...], ...], dict[str, np.ndarray]]:
+    """Sum arrays over the group axes not wanted and order the kept axes as wanted.
+
+    Parameters
+    ----------
+    attributes : tuple of str
+        The counted attributes, one leading axis of every array each.
+    levels : tuple of tuple
+        The levels of each attribute.
+    arrays : dict of str to numpy.ndarray
+        Arrays whose leading axes are the group grid; trailing axes are kept as they are.
+    wanted : str or sequence of str
+        Attribute name(s), a non-empty subset of ``attributes``, in the order wanted.
+
+    Returns
+    -------
+    tuple
+        The wanted attributes, their levels, and each array summed and reordered.
+
+    Raises
+    ------
+    MissingColumnError
+        When ``wanted`` is empty or names an attribute that was not counted.
+    """
+    wanted = (wanted,) if isinstance(wanted, str) else tuple(wanted)
+    unknown = [a for a in wanted if a not in attributes]
+    if unknown or not wanted:
+        raise MissingColumnError(
+            f"attributes={list(wanted)!r}: {unknown or 'none given'} not among the counted "
+            f"attributes {list(attributes)}; pass a non-empty subset of them."
+        )
+    axes = [attributes.index(a) for a in wanted]
+    drop = tuple(i for i in range(len(attributes)) if i not in axes)
+    kept = sorted(axes)
+    out = {}
+    for name, arr in arrays.items():
+        summed = arr.sum(axis=drop) if drop else arr
+        rest = list(range(len(kept), summed.ndim))
+        perm = [kept.index(a) for a in axes] + rest
+        out[name] = np.ascontiguousarray(np.transpose(summed, perm))
+    return wanted, tuple(levels[a] for a in axes), out
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,23 +141,10 @@ class GroupedCounts:
         attributes : str or sequence of str
             Attribute name(s), a subset of :attr:`attributes`, in the order wanted.
         """
-        wanted = (attributes,) if isinstance(attributes, str) else tuple(attributes)
-        unknown = [a for a in wanted if a not in self.attributes]
-        if unknown or not wanted:
-            raise MissingColumnError(
-                f"attributes={list(wanted)!r}: {unknown or 'none given'} not among the counted "
-                f"attributes {list(self.attributes)}; pass a non-empty subset of them."
-            )
-        axes = [self.attributes.index(a) for a in wanted]
-        drop = tuple(i for i in range(len(self.attributes)) if i not in axes)
-        kept = sorted(axes)
-        out = {}
-        for name, arr in self.arrays().items():
-            summed = arr.sum(axis=drop) if drop else arr
-            rest = list(range(len(kept), summed.ndim))
-            perm = [kept.index(a) for a in axes] + rest
-            out[name] = np.ascontiguousarray(np.transpose(summed, perm))
-        return self.rebuild(wanted, tuple(self.levels[a] for a in axes), out)
+        wanted, levels, arrays = marginal_arrays(
+            self.attributes, self.levels, self.arrays(), attributes
+        )
+        return self.rebuild(wanted, levels, arrays)
 
     def keys(self) -> list[tuple[Any, ...]]:
         """One tuple of levels per group, row-major."""

@@ -21,8 +21,8 @@ from fairgate.audit.core.regression import STATS, RegressionCounts
 from fairgate.audit.core.regression_metrics import (
     DEFAULT_REGRESSION_METRICS,
     regression_estimate,
-    resolve_regression_metric,
 )
+from fairgate.audit.core.vocabulary import resolve_metric_name
 from fairgate.errors import ValidationError
 
 __all__ = [
@@ -57,7 +57,7 @@ def resolve(counts: GroupedCounts, name: str) -> str:
     """Canonical name of a metric of this kind (aliases such as ``tpr`` or ``mae`` accepted)."""
     _check(counts)
     if isinstance(counts, RegressionCounts):
-        return resolve_regression_metric(name)
+        return resolve_metric_name(name, "regression")
     if isinstance(counts, MulticlassCounts):
         return resolve_multiclass_metric(name, counts.classes)
     return resolve_metric(name)

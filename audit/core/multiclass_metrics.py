@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 
 import numpy as np
 
@@ -23,6 +23,7 @@ from fairgate.errors import ValidationError
 __all__ = [
     "MACRO_METRICS",
     "PER_CLASS_METRICS",
+    "PerClassOptions",
     "default_multiclass_metrics",
     "demographic_parity_per_class",
     "equalized_odds_per_class",
@@ -158,13 +159,35 @@ def _nanmean_last(values: np.ndarray) -> np.ndarray:
     return out
 
 
+class PerClassOptions(TypedDict, total=False):
+    """Options of the per-class parity metrics (each may be left out for its default).
+
+    Attributes
+    ----------
+    kind : {"difference", "ratio"}
+        Largest difference (default) or smallest ratio between groups.
+    method : {"between_groups", "to_overall"}
+        As in fairlearn (default ``"between_groups"``).
+    attributes : str or sequence of str or None
+        Attribute or intersection (default: all counted attributes).
+    min_group_size : int
+        Smaller groups are left out (default 0).
+    """
+
+    kind: Literal["difference", "ratio"]
+    method: Method
+    attributes: str | Sequence[str] | None
+    min_group_size: int
+
+
 def _per_class_aggregate(
     counts: MulticlassCounts,
     rate: str,
-    attributes: str | Sequence[str] | None,
-    method: Method,
-    min_group_size: int,
-    kind: Literal["difference", "ratio"],
+    *,
+    kind: Literal["difference", "ratio"] = "difference",
+    method: Method = "between_groups",
+    attributes: str | Sequence[str] | None = None,
+    min_group_size: int = 0,
 ) -> dict[Any, float]:
     sub = counts if attributes is None else counts.marginal(attributes)
     _, cells = sub.flat()
@@ -180,12 +203,7 @@ def _per_class_aggregate(
 
 
 def demographic_parity_per_class(
-    counts: MulticlassCounts,
-    *,
-    kind: Literal["difference", "ratio"] = "difference",
-    method: Method = "between_groups",
-    attributes: str | Sequence[str] | None = None,
-    min_group_size: int = 0,
+    counts: MulticlassCounts, **options: Unpack[PerClassOptions]
 ) -> dict[Any, float]:
     """Demographic parity difference (or ratio) of each class's selection rate between groups.
 
@@ -193,30 +211,19 @@ def demographic_parity_per_class(
     ----------
     counts : MulticlassCounts
         Counts from ``group_counts(..., kind="multiclass")``.
-    kind : {"difference", "ratio"}
-        Largest difference or smallest ratio between groups.
-    method : {"between_groups", "to_overall"}
-        As in fairlearn.
-    attributes : str or sequence of str, optional
-        Attribute or intersection (default: all counted attributes).
-    min_group_size : int, default 0
-        Smaller groups are left out.
+    **options
+        ``kind``, ``method``, ``attributes``, ``min_group_size``: see :class:`PerClassOptions`.
 
     Returns
     -------
     dict
         Class label -> value (NaN when no group has the rate defined).
     """
-    return _per_class_aggregate(counts, "selection_rate", attributes, method, min_group_size, kind)
+    return _per_class_aggregate(counts, "selection_rate", **options)
 
 
 def equalized_odds_per_class(
-    counts: MulticlassCounts,
-    *,
-    kind: Literal["difference", "ratio"] = "difference",
-    method: Method = "between_groups",
-    attributes: str | Sequence[str] | None = None,
-    min_group_size: int = 0,
+    counts: MulticlassCounts, **options: Unpack[PerClassOptions]
 ) -> dict[Any, float]:
     """Equalized odds of each class (one-vs-rest): the worse of its TPR and FPR disparities.
 
@@ -224,13 +231,9 @@ def equalized_odds_per_class(
     of the two differences, for ``ratio`` the smaller of the two ratios (an undefined part is
     left out, as fairlearn does).
     """
-    tpr = _per_class_aggregate(
-        counts, "true_positive_rate", attributes, method, min_group_size, kind
-    )
-    fpr = _per_class_aggregate(
-        counts, "false_positive_rate", attributes, method, min_group_size, kind
-    )
-    worst = np.nanmax if kind == "difference" else np.nanmin
+    tpr = _per_class_aggregate(counts, "true_positive_rate", **options)
+    fpr = _per_class_aggregate(counts, "false_positive_rate", **options)
+    worst = np.nanmin if options.get("kind") == "ratio" else np.nanmax
     out = {}
     for c in counts.classes:
         parts = [v for v in (tpr[c], fpr[c]) if not np.isnan(v)]

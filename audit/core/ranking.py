@@ -17,31 +17,33 @@ ranking is reproducible.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
+from fairgate.audit.core.counts import aligned_inputs
 from fairgate.audit.core.estimates import Proportion, safe_divide
 from fairgate.audit.core.grouped import GroupedCounts
 from fairgate.audit.core.inputs import (
     MISSING_LABEL,
     MissingPolicy,
-    check_lengths,
-    column,
     combined_codes,
     numeric_values,
-    sensitive_columns,
 )
 from fairgate.errors import ValidationError
 
 __all__ = [
     "RANKING_STATS",
     "RankingCounts",
+    "check_k",
     "position_discount",
     "ranking_counts",
+    "ranking_counts_from_codes",
     "ranking_table",
+    "score_ranks",
     "top_k_rate",
 ]
 
@@ -121,25 +123,81 @@ def ranking_counts(
     ValidationError
         For a ``k`` below 1, missing or non-numeric scores, or inputs of different lengths.
     """
+    check_k(k)
+    (values,), names, columns = aligned_inputs(data, sensitive_features, y_score=y_score)
+    scores = numeric_values(values, "y_score")
+    code, levels = combined_codes(names, columns, missing, missing_label)
+    ranks = score_ranks(scores)
+    return ranking_counts_from_codes(
+        tuple(names),
+        levels,
+        code,
+        (ranks <= k).astype(np.float64),
+        position_discount(ranks),
+        k=int(k),
+    )
+
+
+def check_k(k: Any) -> None:
+    """Refuse a top size that is not a whole number of at least 1.
+
+    Raises
+    ------
+    ValidationError
+    """
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
         raise ValidationError(f"k={k!r}: expected a whole number of at least 1, e.g. k=100.")
-    scores = numeric_values(column(data, y_score, "y_score"), "y_score")
-    names, columns = sensitive_columns(sensitive_features, data)
-    lengths = {"y_score": len(scores)}
-    lengths.update(
-        {f"sensitive_features[{n!r}]": len(c) for n, c in zip(names, columns, strict=True)}
-    )
-    check_lengths(lengths)
-    code, levels = combined_codes(names, columns, missing, missing_label)
+
+
+def score_ranks(scores: np.ndarray) -> np.ndarray:
+    """1-based rank of every row, highest score first; ties in the order of the rows.
+
+    This is the tie rule every engine follows: ``ORDER BY score DESC, row number``.
+    """
     order = np.argsort(-scores, kind="stable")
     ranks = np.empty(len(scores), dtype=np.int64)
     ranks[order] = np.arange(1, len(scores) + 1)
-    groups = int(np.prod([len(lv) for lv in levels]))
-    pool = np.bincount(code, minlength=groups).astype(np.float64)
-    top = np.bincount(code[ranks <= k], minlength=groups).astype(np.float64)
-    exposure = np.bincount(code, weights=position_discount(ranks), minlength=groups)
-    stats = np.stack([pool, top, exposure], axis=1).reshape(*map(len, levels), 3)
-    return RankingCounts(tuple(names), levels, stats, int(k))
+    return ranks
+
+
+def ranking_counts_from_codes(
+    attributes: tuple[str, ...],
+    levels: tuple[tuple[Any, ...], ...],
+    code: np.ndarray,
+    top: np.ndarray,
+    exposure: np.ndarray,
+    *,
+    k: int,
+    weights: np.ndarray | None = None,
+) -> RankingCounts:
+    """Fold ranked rows (or an engine's per-group sums) into :class:`RankingCounts`.
+
+    Parameters
+    ----------
+    attributes, levels, code
+        The sensitive attributes, their levels and the combined group code of each row.
+    top, exposure : numpy.ndarray
+        Per row: 1 in the top k, else 0, and the position discount (or, for grouped rows,
+        their sums over the key).
+    k : int
+        The size of the top.
+    weights : numpy.ndarray, optional
+        For grouped rows, how many ranked rows each stands for (default: 1).
+
+    Returns
+    -------
+    RankingCounts
+    """
+    groups = math.prod(len(lv) for lv in levels)
+    stats = np.stack(
+        [
+            np.bincount(code, weights=weights, minlength=groups).astype(np.float64),
+            np.bincount(code, weights=top, minlength=groups),
+            np.bincount(code, weights=exposure, minlength=groups),
+        ],
+        axis=1,
+    )
+    return RankingCounts(attributes, levels, stats.reshape(*map(len, levels), 3), int(k))
 
 
 def top_k_rate(counts: RankingCounts) -> Proportion:

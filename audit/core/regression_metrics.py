@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from fairgate.audit.core.estimates import Derived, Estimate, Mean, safe_divide
+from fairgate.audit.core.vocabulary import kind_metric_names
 from fairgate.errors import ValidationError
 
 __all__ = [
@@ -24,50 +25,17 @@ __all__ = [
     "mean_squared_error",
     "r2_score",
     "regression_estimate",
-    "resolve_regression_metric",
     "root_mean_squared_error",
 ]
 
 _N, _SY, _SY2, _SP, _SP2, _SE, _SAE, _SSE, _SE4 = range(9)
 _EMPTY = "empty group (no rows)"
 
-REGRESSION_METRICS: tuple[str, ...] = (
-    "count",
-    "mean_outcome",
-    "mean_prediction",
-    "mean_error",
-    "mean_absolute_error",
-    "mean_squared_error",
-    "root_mean_squared_error",
-    "r2_score",
-)
-"""Every regression metric by its canonical name."""
+REGRESSION_METRICS: tuple[str, ...] = kind_metric_names("regression")
+"""Every regression metric by its canonical name (the vocabulary's, ``count`` first)."""
 
 DEFAULT_REGRESSION_METRICS: tuple[str, ...] = REGRESSION_METRICS
 """Metrics a regression group report shows unless told otherwise."""
-
-_ALIASES = {
-    "mae": "mean_absolute_error",
-    "mse": "mean_squared_error",
-    "rmse": "root_mean_squared_error",
-    "r2": "r2_score",
-    "bias": "mean_error",
-}
-
-
-def resolve_regression_metric(name: str) -> str:
-    """Canonical regression metric name for ``name`` or an alias (``mae``, ``rmse``, ``r2``).
-
-    Raises
-    ------
-    ValidationError
-        For an unknown name; the message lists the known ones.
-    """
-    key = _ALIASES.get(name, name)
-    if key in REGRESSION_METRICS:
-        return key
-    known = ", ".join(sorted({*REGRESSION_METRICS, *_ALIASES}))
-    raise ValidationError(f"metric {name!r} is not a regression metric; use one of {known}.")
 
 
 def _s(stats: np.ndarray, i: int) -> np.ndarray:
@@ -138,7 +106,7 @@ def regression_estimate(name: str, stats: np.ndarray) -> Estimate:
     Parameters
     ----------
     name : str
-        Canonical name (see :func:`resolve_regression_metric`), other than ``count``.
+        Canonical name (see :func:`.vocabulary.resolve_metric_name`), other than ``count``.
     stats : numpy.ndarray
         Shape ``(groups, 9)``.
 

@@ -24,21 +24,19 @@ and the mean score per bin comes from the stored score sums, not from bin centre
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
+from fairgate.audit.core.counts import aligned_inputs
+from fairgate.audit.core.grouped import GroupedCounts
 from fairgate.audit.core.inputs import (
     MISSING_LABEL,
     MissingPolicy,
     binary_labels,
-    check_lengths,
-    column,
     combined_codes,
-    sensitive_columns,
 )
 from fairgate.errors import MissingValueError, ValidationError
 
@@ -47,12 +45,14 @@ __all__ = [
     "exact_roc_auc_by_group",
     "expected_calibration_error",
     "roc_auc_by_group",
+    "score_bins",
     "score_counts",
+    "score_counts_from_codes",
 ]
 
 
 @dataclass(frozen=True, eq=False)
-class ScoreCounts:
+class ScoreCounts(GroupedCounts):
     """Per-group score histograms.
 
     Attributes
@@ -65,44 +65,94 @@ class ScoreCounts:
         Shape ``(*levels, bins)``: sum of the scores in each bin.
     """
 
-    attributes: tuple[str, ...]
-    levels: tuple[tuple[Any, ...], ...]
     hist: np.ndarray
     score_sum: np.ndarray
+
+    ARRAYS: ClassVar[tuple[str, ...]] = ("hist", "score_sum")
+    KIND: ClassVar[str] = "scores"
+
+    def __post_init__(self) -> None:
+        self.check_layout()
 
     @property
     def bins(self) -> int:
         """Number of equal-width score bins on [0, 1]."""
         return int(self.hist.shape[-2])
 
-    def marginal(self, attributes: str | Sequence[str]) -> ScoreCounts:
-        """Histograms for one attribute or an intersection (sum over the others)."""
-        wanted = (attributes,) if isinstance(attributes, str) else tuple(attributes)
-        unknown = [a for a in wanted if a not in self.attributes]
-        if unknown or not wanted:
-            raise ValidationError(
-                f"attributes={list(wanted)!r}: {unknown or 'none given'} not among "
-                f"{list(self.attributes)}."
-            )
-        axes = [self.attributes.index(a) for a in wanted]
-        drop = tuple(i for i in range(len(self.attributes)) if i not in axes)
-        kept = sorted(axes)
-        perm = [kept.index(a) for a in axes]
-        hist = self.hist.sum(axis=drop) if drop else self.hist
-        sums = self.score_sum.sum(axis=drop) if drop else self.score_sum
-        k = len(axes)
-        return ScoreCounts(
-            wanted,
-            tuple(self.levels[a] for a in axes),
-            np.transpose(hist, [*perm, k, k + 1]),
-            np.transpose(sums, [*perm, k]),
-        )
+    def group_sizes(self) -> np.ndarray:
+        """Rows per group, flat (row-major)."""
+        return self.hist.reshape(-1, self.bins * 2).sum(axis=1)
 
-    def index(self) -> pd.Index:
-        """Group index shaped like fairlearn's ``MetricFrame.by_group``."""
-        if len(self.attributes) == 1:
-            return pd.Index(list(self.levels[0]), name=self.attributes[0])
-        return pd.MultiIndex.from_product([list(lv) for lv in self.levels], names=self.attributes)
+
+def score_bins(unit: np.ndarray, bins: int) -> np.ndarray:
+    """The histogram bin of every score in ``[0, 1]``: ``min(floor(score * bins), bins - 1)``."""
+    return np.minimum((unit * bins).astype(np.int64), bins - 1)
+
+
+def score_counts_from_codes(
+    attributes: tuple[str, ...],
+    levels: tuple[tuple[Any, ...], ...],
+    code: np.ndarray,
+    t: np.ndarray,
+    b: np.ndarray,
+    score_sum: np.ndarray,
+    *,
+    bins: int,
+    weights: np.ndarray | None = None,
+) -> ScoreCounts:
+    """Fold rows (or an engine's grouped rows) into per-group score histograms.
+
+    Parameters
+    ----------
+    attributes, levels
+        The sensitive attributes and their levels.
+    code : numpy.ndarray
+        Combined group code of each row.
+    t : numpy.ndarray
+        0/1 label of each row.
+    b : numpy.ndarray
+        Score bin of each row (see :func:`score_bins`).
+    score_sum : numpy.ndarray
+        The row's score (or, for grouped rows, the sum of the scores of the key).
+    bins : int
+        Number of score bins.
+    weights : numpy.ndarray, optional
+        Rows behind each grouped row (default: one each).
+
+    Returns
+    -------
+    ScoreCounts
+    """
+    sizes = tuple(len(lv) for lv in levels)
+    groups = math.prod(sizes)
+    cell = code * bins + b
+    hist = np.bincount(cell * 2 + t, weights=weights, minlength=groups * bins * 2)
+    sums = np.bincount(cell, weights=score_sum, minlength=groups * bins)
+    return ScoreCounts(
+        attributes,
+        levels,
+        hist.astype(np.int64).reshape(*sizes, bins, 2),
+        sums.reshape(*sizes, bins),
+    )
+
+
+def _scored_rows(
+    y_true: Any,
+    y_score: Any,
+    sensitive_features: Any,
+    data: pd.DataFrame | None,
+    pos_label: Any,
+    missing: MissingPolicy,
+    missing_label: str,
+) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray, tuple[tuple[Any, ...], ...]]:
+    """Validated labels (0/1), scores in [0, 1], names, group codes and levels."""
+    (yt, ys), names, columns = aligned_inputs(
+        data, sensitive_features, y_true=y_true, y_score=y_score
+    )
+    t = binary_labels(yt, "y_true", pos_label).astype(np.int64)
+    s = _scores(ys)
+    code, levels = combined_codes(names, columns, missing, missing_label)
+    return t, s, names, code, levels
 
 
 def _scores(values: pd.Series) -> np.ndarray:
@@ -154,24 +204,10 @@ def score_counts(
     """
     if bins < 2:
         raise ValidationError(f"bins={bins!r}: expected at least 2, e.g. 1000.")
-    yt = column(data, y_true, "y_true")
-    ys = column(data, y_score, "y_score")
-    names, columns = sensitive_columns(sensitive_features, data)
-    lengths = {"y_true": len(yt), "y_score": len(ys)}
-    lengths.update(
-        {f"sensitive_features[{n!r}]": len(c) for n, c in zip(names, columns, strict=True)}
+    t, s, names, code, levels = _scored_rows(
+        y_true, y_score, sensitive_features, data, pos_label, missing, missing_label
     )
-    check_lengths(lengths)
-    t = binary_labels(yt, "y_true", pos_label).astype(np.int64)
-    s = _scores(ys)
-    code, levels = combined_codes(names, columns, missing, missing_label)
-    sizes = [len(lv) for lv in levels]
-    groups = math.prod(sizes)
-    b = np.minimum((s * bins).astype(np.int64), bins - 1)
-    cell = code * bins + b
-    hist = np.bincount(cell * 2 + t, minlength=groups * bins * 2).reshape(*sizes, bins, 2)
-    sums = np.bincount(cell, weights=s, minlength=groups * bins).reshape(*sizes, bins)
-    return ScoreCounts(tuple(names), levels, hist, sums)
+    return score_counts_from_codes(tuple(names), levels, code, t, score_bins(s, bins), s, bins=bins)
 
 
 def roc_auc_by_group(sc: ScoreCounts) -> tuple[np.ndarray, np.ndarray]:
@@ -253,17 +289,10 @@ def exact_roc_auc_by_group(
     """
     from scipy.stats import rankdata
 
-    yt = column(data, y_true, "y_true")
-    ys = column(data, y_score, "y_score")
-    names, columns = sensitive_columns(sensitive_features, data)
-    lengths = {"y_true": len(yt), "y_score": len(ys)}
-    lengths.update(
-        {f"sensitive_features[{n!r}]": len(c) for n, c in zip(names, columns, strict=True)}
+    t_codes, s, names, code, levels = _scored_rows(
+        y_true, y_score, sensitive_features, data, pos_label, missing, missing_label
     )
-    check_lengths(lengths)
-    t = binary_labels(yt, "y_true", pos_label).astype(bool)
-    s = _scores(ys)
-    code, levels = combined_codes(names, columns, missing, missing_label)
+    t = t_codes.astype(bool)
     groups = math.prod(len(lv) for lv in levels)
     out = np.full(groups, np.nan)
     order = np.argsort(code, kind="stable")
@@ -275,9 +304,6 @@ def exact_roc_auc_by_group(
         if n_pos and n_neg:
             ranks = rankdata(s[rows])
             out[g] = (ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
-    index = (
-        pd.Index(list(levels[0]), name=names[0])
-        if len(names) == 1
-        else pd.MultiIndex.from_product([list(lv) for lv in levels], names=names)
-    )
-    return pd.Series(out, index=index, name="roc_auc")
+    grid = tuple(map(len, levels))  # the groups' index, as every counts object builds it
+    no_bins = ScoreCounts(tuple(names), levels, np.zeros((*grid, 0, 2)), np.zeros((*grid, 0)))
+    return pd.Series(out, index=no_bins.index(), name="roc_auc")

@@ -11,22 +11,34 @@ and multiclass kinds. Only one row per distinct key ever leaves the cluster.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from fairgate.audit.core.counts import Kind
-from fairgate.audit.core.counts_file import check_kind_options, counts_from_grouped
+from fairgate.audit.core.counts_file import (
+    check_log_columns,
+    counts_from_grouped,
+    log_arguments,
+    log_columns,
+)
 from fairgate.audit.core.grouped import GroupedCounts
-from fairgate.audit.core.inputs import MISSING_LABEL, MissingPolicy, check_missing_policy
+from fairgate.audit.core.inputs import MISSING_LABEL, MissingPolicy
+from fairgate.audit.core.score_file import SCORE, ScoreQueries
+from fairgate.audit.core.score_statistics import ScoreRequest, ScoreStatistics
 from fairgate.errors import (
     ConfigurationError,
     EmptyDataError,
-    MissingColumnError,
     ValidationError,
 )
 
-__all__ = ["counts_from_spark", "is_spark_frame", "spark_session"]
+__all__ = [
+    "counts_from_spark",
+    "is_spark_frame",
+    "score_statistics_from_spark",
+    "spark_session",
+]
 
 
 def is_spark_frame(value: Any) -> bool:
@@ -120,26 +132,14 @@ def counts_from_spark(
     ------
     MissingColumnError, EmptyDataError, LabelError, MissingValueError, ConfigurationError
     """
-    names = [sensitive] if isinstance(sensitive, str) else list(sensitive)
-    if not names:
-        raise ValidationError("sensitive: no sensitive column given; name at least one.")
-    check_missing_policy(missing)
-    check_kind_options(kind, threshold, favourable)
+    names = log_arguments(sensitive, missing, kind, threshold, favourable)
     if kind == "regression":
         raise ValidationError(
             "kind='regression': the Spark engine counts binary, scores and multiclass logs; "
             "audit a regression log with engine='duckdb' on its Parquet files."
         )
     frame, what = _frame(data, spark)
-    columns = list(frame.columns)
-    wanted = {"y_true": y_true, "y_pred": y_pred, **{f"sensitive[{n!r}]": n for n in names}}
-    absent = {k: v for k, v in wanted.items() if v not in columns}
-    if absent:
-        raise MissingColumnError(
-            f"{', '.join(f'{k}={v!r}' for k, v in absent.items())}: not in the columns of "
-            f"{what} {columns[:20]}; check the spelling.",
-            details={"missing": list(absent.values())},
-        )
+    check_log_columns(list(frame.columns), log_columns(names, y_true=y_true, y_pred=y_pred), what)
     from pyspark.sql import functions
 
     keys = list(dict.fromkeys([*names, y_true, y_pred]))
@@ -168,3 +168,59 @@ def counts_from_spark(
 
 def _quote(column: str) -> str:
     return "`" + column.replace("`", "``") + "`"
+
+
+def score_statistics_from_spark(
+    data: Any, request: ScoreRequest, *, spark: Any = None
+) -> ScoreStatistics:
+    """Score histograms and the top-k ranking of every group, computed by Spark.
+
+    The queries of :class:`~fairgate.audit.core.score_file.ScoreQueries` (the DuckDB path's own)
+    run on a view of the log. Ties at a score are ranked in row order: for a Parquet path the
+    file and the row within it (Spark's ``_metadata``), as DuckDB does; for a Spark DataFrame its
+    partition order (``monotonically_increasing_id``).
+
+    Parameters
+    ----------
+    data : pyspark.sql.DataFrame, str or Path
+        A scored decision log: a Spark DataFrame, or a Parquet file or folder.
+    request : ScoreRequest
+        The columns and options.
+    spark : pyspark.sql.SparkSession, optional
+        The session that reads a path (default: :func:`spark_session`).
+
+    Returns
+    -------
+    ScoreStatistics
+        Equal to the in-memory and DuckDB statistics of the same rows in the same order.
+
+    Raises
+    ------
+    MissingColumnError, EmptyDataError, LabelError, MissingValueError, ValidationError,
+    ConfigurationError
+    """
+    frame, what = _frame(data, spark)
+    check_log_columns(list(frame.columns), request.columns(), what)
+    from pyspark.sql import functions
+
+    if is_spark_frame(data):
+        order = [functions.monotonically_increasing_id().alias("__fairgate_row")]
+        tail = "__fairgate_row"
+    else:
+        order = [
+            functions.col("_metadata.file_path").alias("__fairgate_file"),
+            functions.col("_metadata.row_index").alias("__fairgate_row"),
+        ]
+        tail = "__fairgate_file, __fairgate_row"
+    view = f"fairgate_scored_{uuid.uuid4().hex}"
+    frame.select(
+        *[functions.col(_quote(c)) for c in dict.fromkeys([*request.sensitive, request.y_true])],
+        functions.col(_quote(request.y_score)).cast("double").alias(SCORE),
+        *order,
+    ).createOrReplaceTempView(view)
+    session = frame.sparkSession
+    try:
+        queries = ScoreQueries(view, request, tail, _quote)
+        return queries.statistics(lambda sql: session.sql(sql).toPandas(), what)
+    finally:
+        session.catalog.dropTempView(view)

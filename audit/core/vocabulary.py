@@ -33,7 +33,9 @@ __all__ = [
     "Criterion",
     "MetricName",
     "compared_rates",
+    "kind_metric_names",
     "needs_outcome",
+    "resolve_metric_name",
     "resolve_rate",
     "resolve_rule_metric",
 ]
@@ -121,12 +123,18 @@ KIND_METRIC_NAMES: tuple[MetricName, ...] = (
     MetricName("macro_true_positive_rate", True, model_kind="multiclass"),
     MetricName("macro_false_positive_rate", True, model_kind="multiclass"),
     MetricName("macro_precision", True, model_kind="multiclass"),
+    MetricName("top_k_rate", False, model_kind="ranking"),
+    MetricName("top_k_share_ratio", False, model_kind="ranking"),
+    MetricName("exposure_ratio", False, model_kind="ranking"),
 )
 """The per-group metrics of regression and multiclass models (see ``regression_metrics`` and
 ``multiclass_metrics``). A multiclass model also has every one-vs-rest rate of each class, named
 ``rate[class]`` (``true_positive_rate[Gentoo]``, aliases accepted: ``recall[Gentoo]``); its
-``accuracy`` is the binary name. Each kind resolves its own names for its reports; a rule may
-name any of them and is judged on the audits of that kind."""
+``accuracy`` is the binary name. A ranking (a scores model) is judged at its top k: the share of
+each group's rows in the top k, the group's share of the top k over its share of the pool, and
+its share of the exposure over its share of the pool (see ``ranking_table``). Each kind resolves
+its own names for its reports; a rule may name any of them and is judged on the audits of that
+kind."""
 
 PER_CLASS_RATES: tuple[str, ...] = (
     "selection_rate",
@@ -149,6 +157,18 @@ _KIND_BY_NAME: dict[str, MetricName] = {m.name: m for m in KIND_METRIC_NAMES}
 _KIND_ALIASES: dict[str, str] = {a: m.name for m in KIND_METRIC_NAMES for a in m.aliases}
 _PER_CLASS = re.compile(r"^(?P<rate>[a-z_]+)\[(?P<cls>[^\]]+)\]$")
 
+
+def _names_by_kind() -> dict[str, dict[str, str]]:
+    """Model kind -> every name and alias of its metrics -> the canonical name (count first)."""
+    out: dict[str, dict[str, str]] = {}
+    for metric in (*METRIC_NAMES, *KIND_METRIC_NAMES):
+        names = out.setdefault(metric.model_kind, {COUNT: COUNT})
+        names.update(dict.fromkeys((metric.name, *metric.aliases), metric.name))
+    return out
+
+
+_BY_KIND = _names_by_kind()
+
 RULE_METRICS: tuple[str, ...] = (
     *(m.name for m in METRIC_NAMES if m.comparable),
     *(c.name for c in CRITERIA),
@@ -166,8 +186,55 @@ def _allowed() -> str:
     )
 
 
+def kind_metric_names(model_kind: str) -> tuple[str, ...]:
+    """The canonical names of the per-group metrics of one kind of model, ``count`` first.
+
+    Parameters
+    ----------
+    model_kind : str
+        ``"binary"`` or ``"regression"`` (a multiclass model's names depend on its classes).
+
+    Returns
+    -------
+    tuple of str
+        In the vocabulary's order, which is the order a group report shows them in.
+    """
+    return tuple(dict.fromkeys(_BY_KIND[model_kind].values()))
+
+
+def resolve_metric_name(name: str, model_kind: str = "binary") -> str:
+    """The canonical name of a per-group metric of one kind of model, or of one of its aliases.
+
+    Parameters
+    ----------
+    name : str
+        A metric name or alias (``tpr``, ``recall``, ``mae``, ``rmse``, ...).
+    model_kind : str, default "binary"
+        ``"binary"`` (a classifier's decisions) or ``"regression"``.
+
+    Returns
+    -------
+    str
+        One of :func:`kind_metric_names` of that kind.
+
+    Raises
+    ------
+    ValidationError
+        For a name the kind does not know; the message lists the known ones.
+    """
+    names = _BY_KIND[model_kind]
+    if name in names:
+        return names[name]
+    raise ValidationError(
+        f"metric {name!r} is unknown; use one of the {model_kind} model's metrics: "
+        f"{', '.join(sorted(names))}."
+    )
+
+
 def resolve_rate(name: str) -> str:
-    """The canonical name of a per-group metric (``count`` included) or one of its aliases.
+    """The canonical name of a classifier's per-group metric (``count`` included) or alias.
+
+    The same as ``resolve_metric_name(name, "binary")``.
 
     Parameters
     ----------
@@ -177,17 +244,9 @@ def resolve_rate(name: str) -> str:
     Returns
     -------
     str
-
-    Raises
-    ------
-    ValidationError
-        For an unknown name; the message lists the known ones.
+        A name of :data:`METRIC_NAMES`.
     """
-    key = ALIASES.get(name, name)
-    if key in _BY_NAME:
-        return key
-    known = sorted({*_BY_NAME, *ALIASES})
-    raise ValidationError(f"metric {name!r} is unknown; use one of {', '.join(known)}.")
+    return resolve_metric_name(name, "binary")
 
 
 def resolve_rule_metric(name: str) -> str:
@@ -241,6 +300,7 @@ def compared_rates(name: str) -> tuple[str, ...]:
     Returns
     -------
     tuple of str
+        The criterion's rates in its order, or the one canonical rate.
     """
     key = resolve_rule_metric(name)
     return _CRITERIA[key].rates if key in _CRITERIA else (key,)
@@ -252,11 +312,12 @@ def needs_outcome(name: str) -> bool:
     Parameters
     ----------
     name : str
-        Any name :func:`resolve_rule_metric` accepts.
+        A rule's metric, as :func:`compared_rates` takes it.
 
     Returns
     -------
     bool
+        True when the decisions alone cannot give it.
     """
     return any(_needs(r) for r in compared_rates(name))
 

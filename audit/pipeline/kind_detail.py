@@ -8,34 +8,33 @@
   ranking audit at the top k (share of the top k against the share of the pool, exposure).
 
 Everything is keyed by single sensitive attribute and JSON-ready (it is stored in the audit
-result). Raw scores are mapped onto [0, 1] by their range for the histograms, which leaves the
-AUC and the rates unchanged (both depend on the order of the scores only).
+result). The scores' figures come from the score statistics
+(:mod:`~fairgate.audit.core.score_statistics`) counted over every row by the engine that counts
+the log (in memory, DuckDB or Spark): counts first, one function from counts to detail.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import product
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from fairgate.audit.core.multiclass import MulticlassCounts
-from fairgate.audit.core.ranking import ranking_counts, ranking_table
+from fairgate.audit.core.ranking import ranking_table
 from fairgate.audit.core.regression import RegressionCounts
 from fairgate.audit.core.score_metrics import (
+    ScoreCounts,
     expected_calibration_error,
     roc_auc_by_group,
-    score_counts,
 )
+from fairgate.audit.core.score_statistics import ScoreStatistics
 
 __all__ = ["SWEEP_POINTS", "counts_detail", "score_detail"]
 
 SWEEP_POINTS = 41
 """Thresholds of the sweep, evenly over the scores' range."""
-
-_BINS = 1000
 
 
 def _label(key: Sequence[Any]) -> str:
@@ -93,10 +92,11 @@ def counts_detail(counts: Any) -> dict[str, Any]:
 
 def _sweep(hist: np.ndarray) -> dict[str, list[list[float | None]]]:
     """Selection, true and false positive rates per group at the sweep's thresholds."""
-    step = _BINS // (SWEEP_POINTS - 1)
+    bins = hist.shape[1]
+    step = bins // (SWEEP_POINTS - 1)
     # rows at or above bin b: reverse cumulative sum over bins
     above = np.flip(np.cumsum(np.flip(hist, axis=1), axis=1), axis=1)  # (G, bins, 2)
-    idx = np.minimum(np.arange(SWEEP_POINTS) * step, _BINS - 1)
+    idx = np.minimum(np.arange(SWEEP_POINTS) * step, bins - 1)
     at = above[:, idx, :].astype(np.float64)  # (G, points, 2)
     at[:, -1, :] = hist[:, -1:, :].sum(axis=1)  # the top edge: the last bin only
     neg, pos = hist[..., 0].sum(axis=1), hist[..., 1].sum(axis=1)
@@ -110,64 +110,36 @@ def _sweep(hist: np.ndarray) -> dict[str, list[list[float | None]]]:
     return {name: [[_num(v) for v in row] for row in r] for name, r in rates.items()}
 
 
-def score_detail(
-    y_true: Any,
-    scores: np.ndarray,
-    sensitive: pd.DataFrame,
-    *,
-    pos_label: Any,
-    threshold: float,
-    top_k: int | None = None,
-) -> dict[str, Any]:
+def score_detail(stats: ScoreStatistics, *, threshold: float) -> dict[str, Any]:
     """AUC, calibration, threshold sweep and the top-k ranking audit per single attribute.
 
     Parameters
     ----------
-    y_true : array-like
-        True outcomes (binary).
-    scores : numpy.ndarray
-        The model's scores: probabilities in [0, 1] or raw scores (any finite numbers).
-    sensitive : pandas.DataFrame
-        The sensitive attributes, one column each.
-    pos_label : object
-        The positive outcome.
+    stats : ScoreStatistics
+        The score histograms and ranking counts over all rows (from any engine; see
+        :func:`fairgate.audit.core.engine.score_statistics_from`).
     threshold : float
         The filing's decision threshold (decide ``score >= threshold``).
-    top_k : int, optional
-        Size of the audited top (default: the number of rows the threshold selects, at least 1).
 
     Returns
     -------
     dict
     """
-    s = np.asarray(scores, dtype=np.float64)
-    low, high = float(s.min()), float(s.max())
-    raw = low < 0.0 or high > 1.0
-    if raw:
-        span = (high - low) or 1.0
-        unit = np.clip((s - low) / span, 0.0, 1.0)
-    else:
-        low, span, unit = 0.0, 1.0, s
-    frame = sensitive.reset_index(drop=True)
-    sc = score_counts(pd.Series(np.asarray(y_true)), unit, frame, pos_label=pos_label, bins=_BINS)
-    k = int(top_k) if top_k else max(int((s >= threshold).sum()), 1)
-    ranking = ranking_counts(s, frame, k=k)
-    thresholds = [low + span * i / (SWEEP_POINTS - 1) for i in range(SWEEP_POINTS)]
+    sc, scale = stats.scores, stats.scale
     out: dict[str, Any] = {
         "kind": "scores",
-        "raw": raw,
+        "raw": scale.raw,
         "threshold": float(threshold),
-        "rows": len(s),
-        "k": k,
-        "thresholds": thresholds,
+        "rows": stats.rows,
+        "k": stats.ranking.k,
+        "thresholds": scale.thresholds(SWEEP_POINTS),
         "by_attribute": {},
     }
-    for attr in frame.columns:
-        m = sc.marginal(str(attr))
+    for attr in sc.attributes:
+        m = sc.marginal(attr)
         hist = m.hist.reshape(-1, m.bins, 2)
         keep = hist.sum(axis=(1, 2)) > 0
-        keys = list(product(*m.levels))
-        labels = [_label(key) for key, kept in zip(keys, keep, strict=True) if kept]
+        labels = [_label(key) for key, kept in zip(m.keys(), keep, strict=True) if kept]
         auc, bound = roc_auc_by_group(m)
         entry: dict[str, Any] = {
             "groups": labels,
@@ -175,27 +147,35 @@ def score_detail(
             "auc_bound": [_num(v) for v in bound[keep]],
             "sweep": _sweep(hist[keep]),
         }
-        if not raw:
-            ece = expected_calibration_error(m, n_bins=10)
-            coarse = hist[keep].reshape(-1, 10, _BINS // 10, 2).sum(axis=2).astype(np.float64)
-            sums = m.score_sum.reshape(-1, _BINS)[keep].reshape(-1, 10, _BINS // 10).sum(axis=2)
-            n_bin = coarse.sum(axis=2)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                mean_score, observed = sums / n_bin, coarse[..., 1] / n_bin
-            entry["ece"] = [_num(v) for v in ece[keep]]
-            entry["reliability"] = {
-                "mean_score": [[_num(v) for v in row] for row in mean_score],
-                "observed": [[_num(v) for v in row] for row in observed],
-                "n": n_bin.astype(int).tolist(),
-            }
-        table = ranking_table(ranking.marginal(str(attr)))
+        if not scale.raw:
+            entry.update(_calibration(m, keep))
+        table = ranking_table(stats.ranking.marginal(attr))
         table = table[table["count"] > 0]
         entry["ranking"] = [
             {"group": _label(key if isinstance(key, tuple) else (key,)), **_row(row)}
             for key, row in table.iterrows()
         ]
-        out["by_attribute"][str(attr)] = entry
+        out["by_attribute"][attr] = entry
     return out
+
+
+def _calibration(m: ScoreCounts, keep: np.ndarray) -> dict[str, Any]:
+    """Expected calibration error and the 10-bin reliability curve of the kept groups."""
+    bins = m.bins
+    ece = expected_calibration_error(m, n_bins=10)
+    coarse = m.hist.reshape(-1, bins, 2)[keep].reshape(-1, 10, bins // 10, 2).sum(axis=2)
+    sums = m.score_sum.reshape(-1, bins)[keep].reshape(-1, 10, bins // 10).sum(axis=2)
+    n_bin = coarse.sum(axis=2).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean_score, observed = sums / n_bin, coarse[..., 1] / n_bin
+    return {
+        "ece": [_num(v) for v in ece[keep]],
+        "reliability": {
+            "mean_score": [[_num(v) for v in row] for row in mean_score],
+            "observed": [[_num(v) for v in row] for row in observed],
+            "n": n_bin.astype(int).tolist(),
+        },
+    }
 
 
 def _row(row: pd.Series) -> dict[str, Any]:

@@ -16,12 +16,13 @@ from __future__ import annotations
 import hashlib
 import json
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from fairgate.audit.core.records import Record
 from fairgate.audit.pipeline.archives import (
     ArchiveLimits,
     check_folder,
@@ -357,7 +358,7 @@ def _load_skops(path: Path) -> Any:
 
 
 @dataclass(frozen=True)
-class ModelInputs:
+class ModelInputs(Record):
     """The inputs a loaded model actually takes.
 
     Attributes
@@ -374,10 +375,6 @@ class ModelInputs:
     names: list[str] | None
     count: int | None
     source: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return asdict(self)
 
 
 def model_inputs(model: Any, path: str | Path | None = None) -> ModelInputs:

@@ -52,6 +52,9 @@ class AuditSpec:
         with more than two ``classes`` -> multiclass) selects it.
     threshold : float or None
         Decision threshold on the scores (kind "scores").
+    top_k : int or None
+        Size of the audited top of a scores model's ranking (kind "scores"; from a filing, the
+        target's ``top_k``); None: the rows the threshold selects.
     classes : tuple or None
         Class labels of a multiclass model, in order.
     favourable : object or None
@@ -68,6 +71,7 @@ class AuditSpec:
     pos_label: Any = 1
     kind: str = "binary"
     threshold: float | None = None
+    top_k: int | None = None
     classes: tuple[Any, ...] | None = None
     favourable: Any = None
     name: str = "model"
@@ -118,6 +122,7 @@ class AuditSpec:
             "pos_label": _plain(self.pos_label),
             "kind": self.kind,
             "threshold": self.threshold,
+            "top_k": self.top_k,
             "classes": None if self.classes is None else [_plain(c) for c in self.classes],
             "favourable": _plain(self.favourable),
             "extra": {str(k): _plain(v) for k, v in sorted(self.extra.items())},
@@ -148,6 +153,14 @@ def _kind_of(spec: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]
         raise ValidationError(
             f"spec: a {algorithm or 'scores'} model is audited at its decision threshold; give "
             "the target's threshold (decisions are score >= threshold)."
+        )
+    top_k = body.get("top_k")
+    if top_k is not None and (
+        kind != "scores" or isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1
+    ):
+        raise ValidationError(
+            f"spec: top_k={top_k!r}; the audited top is a whole number of at least 1, for a "
+            "scores (ranking) model only."
         )
     out["kind"] = kind
     return out

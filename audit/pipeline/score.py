@@ -202,11 +202,9 @@ def score(
                     engine=chosen,
                     **kind_arguments(spec),
                 )
+                detail = kind_detail(spec, counts, out, chosen)
         finally:
             out.unlink(missing_ok=True)
-        detail = kind_detail(spec, counts, sample, sample[PRED_COLUMN].to_numpy())
-        if detail.get("kind") == "scores":
-            detail["sample"] = len(sample) < n  # the scores' detail comes from the sample
         return Scored(counts, sample, n, detail)
     with timer.step("read data"):
         frame = _read(data, data_path)
@@ -221,27 +219,52 @@ def score(
         counts = group_counts(
             frame[spec.target], pred, frame[list(spec.sensitive)], **kind_arguments(spec)
         )
+        scored = frame[list(dict.fromkeys([spec.target, *spec.sensitive]))].assign(
+            **{PRED_COLUMN: pred}
+        )
+        detail = kind_detail(spec, counts, scored, "memory")
     n = len(frame)
     rng = np.random.default_rng(seed)
     rows = np.sort(rng.choice(n, size=min(sample_size, n), replace=False))
     sample = frame.iloc[rows].reset_index(drop=True).assign(**{PRED_COLUMN: pred[rows]})
-    return Scored(counts, sample, n, kind_detail(spec, counts, frame, pred))
+    return Scored(counts, sample, n, detail)
 
 
-def kind_detail(spec: Any, counts: Any, frame: pd.DataFrame, pred: np.ndarray) -> dict[str, Any]:
-    """The kind's report detail (see :mod:`.kind_detail`) from the scored rows."""
+def kind_detail(spec: Any, counts: Any, scored: Any, engine: str) -> dict[str, Any]:
+    """The kind's report detail (see :mod:`.kind_detail`) from counts over all scored rows.
+
+    Parameters
+    ----------
+    spec : AuditSpec
+        The audit's spec (kind, target, sensitive columns, threshold).
+    counts : GroupedCounts
+        The kind's counts over all rows.
+    scored : pandas.DataFrame or Path
+        The scored rows (outcome, sensitive columns and :data:`PRED_COLUMN`): a frame, or the
+        scored Parquet log the engine reads.
+    engine : {"memory", "duckdb", "spark"}
+        Where the scores kind's statistics are computed.
+
+    Returns
+    -------
+    dict
+    """
+    from fairgate.audit.core.engine import score_statistics_from
     from fairgate.audit.pipeline.kind_detail import counts_detail, score_detail
 
     if getattr(spec, "kind", "binary") != "scores":
         return counts_detail(counts)
-    return score_detail(
-        frame[spec.target],
-        np.asarray(pred, dtype=np.float64),
-        frame[list(spec.sensitive)],
-        pos_label=spec.pos_label,
+    stats = score_statistics_from(
+        scored,
+        y_true=spec.target,
+        y_score=PRED_COLUMN,
+        sensitive=list(spec.sensitive),
         threshold=float(spec.threshold),
-        top_k=spec.extra.get("top_k"),
+        engine=engine,
+        pos_label=spec.pos_label,
+        top_k=spec.top_k,
     )
+    return score_detail(stats, threshold=float(spec.threshold))
 
 
 def kind_arguments(spec: Any) -> dict[str, Any]:

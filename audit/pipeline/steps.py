@@ -19,6 +19,7 @@ from fairgate.audit.policy import (
     load_policy,
 )
 from fairgate.audit.policy.detector_checks import proxy_threshold
+from fairgate.audit.policy.ranking_checks import RankingEvidence
 from fairgate.errors import ModelLoadError, ValidationError
 
 if TYPE_CHECKING:
@@ -197,6 +198,7 @@ def judge(
         flips=detections.flips,
         explanation=explanation,
         representation=detections.representation,
+        ranking=RankingEvidence.from_detail(scored.detail, filed=spec.top_k is not None),
     )
     return evaluate(policy, evidence)
 
@@ -224,4 +226,5 @@ def write_outputs(
         model=final_path(model_path),
         data=final_path(data_path),
         json_path=final / "audit.json",
+        lang=lang,
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from fairgate.audit.core.levels import highest
 from fairgate.audit.policy.absolute_checks import absolute_results
 from fairgate.audit.policy.detector_checks import (
     explain_result,
@@ -27,9 +28,10 @@ from fairgate.audit.policy.detector_checks import (
 )
 from fairgate.audit.policy.group_checks import group_size_results, metric_results
 from fairgate.audit.policy.load import load_policy
+from fairgate.audit.policy.ranking_checks import is_ranking_rule, ranking_results
 from fairgate.audit.policy.rules import MetricRule
 from fairgate.audit.policy.schema import Policy
-from fairgate.audit.policy.verdict import OUTCOME_ORDER, AuditEvidence, RuleResult, Verdict
+from fairgate.audit.policy.verdict import AuditEvidence, Outcome, RuleResult, Verdict
 
 __all__ = ["evaluate"]
 
@@ -66,7 +68,9 @@ def evaluate(policy: Policy | str | Mapping[str, Any], evidence: AuditEvidence) 
     if "proxy" not in kinds and evidence.proxies is not None:
         rules.append(_builtin("proxy", "proxy", "warn"))
     for rule in rules:
-        if rule.kind in ("ratio", "difference"):
+        if is_ranking_rule(rule):
+            results.extend(ranking_results(policy, rule, evidence))
+        elif rule.kind in ("ratio", "difference"):
             results.extend(metric_results(policy, rule, evidence))
         elif rule.kind in ("minimum", "maximum"):
             results.extend(absolute_results(policy, rule, evidence))
@@ -82,5 +86,5 @@ def evaluate(policy: Policy | str | Mapping[str, Any], evidence: AuditEvidence) 
             results.extend(representation_results(rule, evidence))
     if policy.explainability is not None:
         results.append(explain_result(policy, policy.explainability, evidence))
-    outcome = max((r.outcome for r in results), key=OUTCOME_ORDER.__getitem__, default="pass")
+    outcome = highest(Outcome, (r.outcome for r in results), default="pass")
     return Verdict(outcome=outcome, rules=tuple(results), policy=policy.name)

@@ -125,6 +125,12 @@ REASONS: dict[str, str] = {
     "note.over_limit": "over the limit: {items}",
     "note.pooled": "pooled over every pair: {rate:.1%}",
     "note.small_pairs": "pairs with fewer than {min_n} rows are shown but not judged: {pairs}",
+    # rankings judged at the top k (see ranking_checks)
+    "note.top_k_filed": "judged on the top {k} of {rows} ranked rows, as the filing states",
+    "note.top_k_threshold": (
+        "judged on the top {k} of {rows} ranked rows, those the threshold selects (the filing "
+        "names no top_k)"
+    ),
 }
 """Reason code -> English sentence (``str.format`` fields are the code's parameters)."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -34,6 +34,7 @@ __all__ = [
     "ExplainRule",
     "MetricRule",
     "RuleDescription",
+    "RuleKind",
     "StrictModel",
     "WindowSpec",
     "canonical_metric",
@@ -42,7 +43,7 @@ __all__ = [
 DERIVED_METRICS: dict[str, tuple[str, ...]] = {c.name: c.rates for c in CRITERIA}
 """Named fairness criteria and the rates they compare (from the metric vocabulary)."""
 
-RULE_KINDS: tuple[str, ...] = (
+RuleKind = Literal[
     "ratio",
     "difference",
     "minimum",
@@ -52,8 +53,11 @@ RULE_KINDS: tuple[str, ...] = (
     "proxy",
     "flip",
     "representation",
-)
+]
 """What a rule checks; see :class:`MetricRule`."""
+
+RULE_KINDS: tuple[str, ...] = get_args(RuleKind)
+"""Every :data:`RuleKind`, in order."""
 
 ID_PATTERN = r"^[A-Za-z0-9_.-]+$"
 
@@ -189,17 +193,7 @@ class MetricRule(StrictModel):
     """
 
     id: str = Field(min_length=1, max_length=100, pattern=ID_PATTERN)
-    kind: Literal[
-        "ratio",
-        "difference",
-        "minimum",
-        "maximum",
-        "group_size",
-        "prohibited",
-        "proxy",
-        "flip",
-        "representation",
-    ]
+    kind: RuleKind
     metric: str | None = Field(None, validate_default=True)
     min: float | None = Field(None, validate_default=True)
     max: float | None = Field(None, validate_default=True)

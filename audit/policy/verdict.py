@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # the evidence's types; the policy needs no detector at run time
     from fairgate.audit.core.group_report import GroupReport
     from fairgate.audit.explain import Explanation
+    from fairgate.audit.policy.ranking_checks import RankingEvidence
     from fairgate.detectors import (
         FlipResult,
         ProhibitedFinding,
@@ -17,10 +18,10 @@ if TYPE_CHECKING:  # the evidence's types; the policy needs no detector at run t
         RepresentationResult,
     )
 
+from fairgate.audit.core.records import Record
 from fairgate.audit.policy.reasons import HEADLINE_ORDER, reason_text
 
 __all__ = [
-    "OUTCOME_ORDER",
     "AuditEvidence",
     "Outcome",
     "RuleResult",
@@ -31,7 +32,7 @@ __all__ = [
 ]
 
 Outcome = Literal["pass", "warn", "fail"]
-OUTCOME_ORDER = {"pass": 0, "warn": 1, "fail": 2}
+"""A rule's or a verdict's outcome, the mildest first."""
 
 
 # ---------------------------------------------------------------------------------- evidence
@@ -60,6 +61,9 @@ class AuditEvidence:
         Optional sensitive category of an attribute or column (e.g. ``{"colour":
         "ethnicity"}``), used to tell whether a proxy's attribute is prohibited when the
         attribute is not a model input (inputs get their category from ``prohibited``).
+    ranking : RankingEvidence or None
+        A scores model's ranking at the top k, per attribute (see
+        :mod:`fairgate.audit.policy.ranking_checks`); ``None`` when the audit ranked no scores.
     """
 
     reports: Mapping[tuple[str, ...], GroupReport]
@@ -70,6 +74,7 @@ class AuditEvidence:
     explanation: Explanation | None = None
     representation: Sequence[RepresentationResult] = ()
     categories: Mapping[str, str] = field(default_factory=dict)
+    ranking: RankingEvidence | None = None
 
 
 def finite(value: Any) -> float | None:
@@ -88,7 +93,7 @@ def group_label(key: Any) -> str:
 
 # ------------------------------------------------------------------------------------ verdict
 @dataclass(frozen=True)
-class RuleResult:
+class RuleResult(Record):
     """The outcome of one rule on one attribute set.
 
     Attributes
@@ -126,10 +131,6 @@ class RuleResult:
     kind: str = ""
     code: str = ""
     params: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict with exactly the fields above."""
-        return asdict(self)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ __all__ = [
     "contrast_ratio",
     "disparity_chart",
     "figure_uri",
+    "heat_cells",
     "heatmap",
     "pyplot",
     "scale_range",
@@ -193,6 +194,61 @@ def disparity_chart(
     return _to_uri(fig)
 
 
+def heat_cells(
+    ax: Any,
+    matrix: np.ndarray,
+    scale: tuple[float, float],
+    fmt: str = "{:.2f}",
+    small: np.ndarray | None = None,
+) -> Any:
+    """Draw ``matrix`` on ``ax`` as heat map cells over ``scale``, each value written in it.
+
+    The text is black or white, whichever contrasts more with its cell; NaN cells stay empty;
+    cells marked in ``small`` are hatched.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    matrix : numpy.ndarray
+        Two-dimensional values.
+    scale : (float, float)
+        The colour scale's low and high ends (see :func:`scale_range`).
+    fmt : str
+        Format of the cell text.
+    small : numpy.ndarray of bool, optional
+        Cells to hatch.
+
+    Returns
+    -------
+    matplotlib.image.AxesImage
+        The image (for a colour bar).
+    """
+    from matplotlib.patches import Rectangle
+
+    matrix = np.asarray(matrix, dtype=float)
+    image = ax.imshow(
+        np.ma.masked_invalid(matrix), cmap=_CMAP, vmin=scale[0], vmax=scale[1], aspect="auto"
+    )
+    cmap, norm = image.get_cmap(), image.norm
+    for i, j in zip(*np.nonzero(np.isfinite(matrix)), strict=True):
+        if small is not None and small[i, j]:
+            ax.add_patch(
+                Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch=_HATCH, edgecolor="#555555")
+            )
+        ax.text(
+            j,
+            i,
+            fmt.format(matrix[i, j]),
+            ha="center",
+            va="center",
+            fontsize=8,
+            color=cell_text_colour(cmap(norm(matrix[i, j]))),
+            bbox={"facecolor": cmap(norm(matrix[i, j])), "edgecolor": "none", "pad": 1.0},
+        )
+    return image
+
+
 def heatmap(
     matrix: np.ndarray,
     rows: Sequence[str],
@@ -221,35 +277,13 @@ def heatmap(
     str
         A ``data:image/svg+xml;base64,...`` URI.
     """
-    from matplotlib.patches import Patch, Rectangle
+    from matplotlib.patches import Patch
 
     plt = _plt()
     matrix = np.asarray(matrix, dtype=float)
     vmin, vmax = scale_range(matrix)
     fig, ax = plt.subplots(figsize=(1.2 * len(cols) + 2.6, 0.5 * len(rows) + 1.4))
-    image = ax.imshow(np.ma.masked_invalid(matrix), cmap=_CMAP, vmin=vmin, vmax=vmax, aspect="auto")
-    cmap, norm = image.get_cmap(), image.norm
-    for i in range(matrix.shape[0]):
-        for j in range(matrix.shape[1]):
-            if not np.isfinite(matrix[i, j]):
-                continue
-            colour = cell_text_colour(cmap(norm(matrix[i, j])))
-            if small is not None and small[i, j]:
-                ax.add_patch(
-                    Rectangle(
-                        (j - 0.5, i - 0.5), 1, 1, fill=False, hatch=_HATCH, edgecolor="#555555"
-                    )
-                )
-            ax.text(
-                j,
-                i,
-                fmt.format(matrix[i, j]),
-                ha="center",
-                va="center",
-                fontsize=8,
-                color=colour,
-                bbox={"facecolor": cmap(norm(matrix[i, j])), "edgecolor": "none", "pad": 1.0},
-            )
+    image = heat_cells(ax, matrix, (vmin, vmax), fmt, small)
     fig.colorbar(image, ax=ax, fraction=0.05, pad=0.03)
     ax.set_xticks(range(len(cols)), [str(c) for c in cols], rotation=30, ha="right")
     ax.set_yticks(range(len(rows)), [str(r) for r in rows])

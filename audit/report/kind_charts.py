@@ -1,7 +1,9 @@
-"""Charts of the per-kind report sections: error distributions, reliability, threshold sweeps.
+"""Charts of the per-kind report sections: error, reliability, threshold and confusion charts.
 
-Each group gets its own line style and marker as well as its colour, so groups are told apart
-without colour; the words on a chart (axis labels, legends) come from the caller's catalog.
+In the line charts each group gets its own line style and marker as well as its colour, so
+groups are told apart without colour; the groups' confusion matrices are small multiples on one
+colour scale with their values written in the cells. The words on a chart (axis labels, legends,
+panel titles) come from the caller's catalog.
 """
 
 from __future__ import annotations
@@ -11,9 +13,19 @@ from typing import Any
 
 import numpy as np
 
-from fairgate.audit.report.charts import figure_uri, pyplot
+from fairgate.audit.report.charts import figure_uri, heat_cells, pyplot
 
-__all__ = ["error_distribution_chart", "reliability_chart", "threshold_sweep_chart"]
+__all__ = [
+    "PANELS_PER_ROW",
+    "confusion_panels_chart",
+    "error_distribution_chart",
+    "panel_grid",
+    "reliability_chart",
+    "threshold_sweep_chart",
+]
+
+PANELS_PER_ROW = 3
+"""Small multiples wrap into rows of at most this many panels (ten groups: four rows)."""
 
 _STYLES = ("-", "--", ":", "-.")
 _LINEAR_BINS = 40
@@ -30,8 +42,13 @@ def _style(i: int) -> dict[str, Any]:
     }
 
 
-def _legend(ax: Any) -> None:
+def _finish(fig: Any, ax: Any, words: dict[str, str]) -> str:
+    """Axis labels, no top or right spine, the legend under the axes; the figure as a URI."""
+    ax.set_xlabel(words["x"])
+    ax.set_ylabel(words["y"])
+    ax.spines[["top", "right"]].set_visible(False)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=4, frameon=False)
+    return figure_uri(fig)
 
 
 def error_distribution_chart(
@@ -79,11 +96,7 @@ def error_distribution_chart(
         density = counts / max(hists[i].sum(), 1.0) / width
         ax.plot(mids, density, label=str(label), **_style(i) | {"markevery": 4})
     ax.axvline(0.0, color="#555555", linewidth=0.8)
-    ax.set_xlabel(words["x"])
-    ax.set_ylabel(words["y"])
-    ax.spines[["top", "right"]].set_visible(False)
-    _legend(ax)
-    return figure_uri(fig)
+    return _finish(fig, ax, words)
 
 
 def reliability_chart(
@@ -106,11 +119,7 @@ def reliability_chart(
         ax.plot(x[ok], y[ok], label=str(label), **_style(i))
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
-    ax.set_xlabel(words["x"])
-    ax.set_ylabel(words["y"])
-    ax.spines[["top", "right"]].set_visible(False)
-    _legend(ax)
-    return figure_uri(fig)
+    return _finish(fig, ax, words)
 
 
 def threshold_sweep_chart(
@@ -156,4 +165,64 @@ def threshold_sweep_chart(
         ncol=5,
         frameon=False,
     )
+    return figure_uri(fig)
+
+
+def panel_grid(panels: int) -> tuple[int, int]:
+    """Rows and columns of ``panels`` small multiples: at most :data:`PANELS_PER_ROW` a row."""
+    cols = max(1, min(panels, PANELS_PER_ROW))
+    return -(-panels // cols), cols
+
+
+def confusion_panels_chart(
+    panels: Sequence[tuple[str, np.ndarray]],
+    classes: Sequence[str],
+    scale: tuple[float, float],
+    words: dict[str, str],
+) -> str:
+    """Each group's confusion matrix as one panel of small multiples, on one colour scale.
+
+    Panels wrap into rows of at most :data:`PANELS_PER_ROW` (see :func:`panel_grid`); each is
+    titled with its group, has the classes on both axes and its values written in the cells,
+    and one colour bar serves them all.
+
+    Parameters
+    ----------
+    panels : sequence of (title, matrix)
+        Per group, its title and its ``K x K`` matrix (rows: true classes; columns: predicted).
+    classes : sequence of str
+        The class labels, in the matrices' order.
+    scale : (float, float)
+        The shared colour scale (see :func:`fairgate.audit.report.charts.scale_range`).
+    words : dict
+        ``"x"`` and ``"y"`` axis labels and ``"scale"`` (the colour bar's label) from the
+        catalog.
+
+    Returns
+    -------
+    str
+        A ``data:image/svg+xml;base64,...`` URI.
+    """
+    plt = pyplot()
+    rows, cols = panel_grid(len(panels))
+    side = 0.5 * len(classes) + 1.3
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(side * cols + 1.2, side * rows + 0.4), squeeze=False
+    )
+    image = None
+    for n, ax in enumerate(axes.flat):
+        if n >= len(panels):
+            ax.set_axis_off()
+            continue
+        title, matrix = panels[n]
+        image = heat_cells(ax, matrix, scale)
+        ax.set_title(str(title), fontsize=9)
+        ax.set_xticks(range(len(classes)), [str(c) for c in classes], rotation=30, ha="right")
+        ax.set_yticks(range(len(classes)), [str(c) for c in classes])
+        if n % cols == 0:
+            ax.set_ylabel(words["y"])
+        if n + cols >= len(panels):  # the last panel of its column
+            ax.set_xlabel(words["x"])
+    fig.tight_layout()
+    fig.colorbar(image, ax=axes.ravel().tolist(), fraction=0.03, pad=0.02, label=words["scale"])
     return figure_uri(fig)

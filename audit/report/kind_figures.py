@@ -1,9 +1,10 @@
 """The report's section of the model's kind: tables and charts from the audit result's ``kinds``.
 
-Regression: a per-group error table and the error distribution chart; multiclass: a confusion
-heat map per group; scores: AUC and calibration per group (no calibration for raw scores, and
-the report says so), a reliability chart (probabilities), a threshold sweep chart and the
-ranking audit at the top k. Every word comes from the catalog.
+Regression: a per-group error table and the error distribution chart; multiclass: the groups'
+confusion heat maps as small multiples on one colour scale; scores: AUC and calibration per
+group (no calibration for raw scores, and the report says so), a reliability chart
+(probabilities), a threshold sweep chart and the ranking audit at the top k (saying whether k is
+the filing's or the rows the threshold selects). Every word comes from the catalog.
 """
 
 from __future__ import annotations
@@ -71,25 +72,40 @@ def _regression(result: Any, detail: dict[str, Any], t: Text) -> list[dict[str, 
 
 
 def _multiclass(detail: dict[str, Any], t: Text) -> list[dict[str, Any]]:
-    from fairgate.audit.report.charts import heatmap
+    from fairgate.audit.report.charts import scale_range
+    from fairgate.audit.report.kind_charts import confusion_panels_chart
 
     blocks = []
     for attr, entry in detail["by_attribute"].items():
         classes = entry["classes"]
-        figures = []
+        panels = []
         for g in entry["groups"]:
             m = np.asarray(g["matrix"], dtype=np.float64)
             totals = m.sum(axis=1, keepdims=True)
             shares = np.divide(m, totals, out=np.full_like(m, np.nan), where=totals > 0)
-            n = t.num(int(m.sum()))
-            figures.append(
-                {
-                    "uri": heatmap(shares, classes, classes),
-                    "caption": t("kind_confusion_caption", group=g["group"], attribute=attr, n=n),
-                    "alt": t("kind_confusion_alt", group=g["group"], attribute=attr),
-                }
-            )
-        blocks.append({"tables": [], "figures": figures})
+            title = t("kind_confusion_panel_title", group=g["group"], n=t.num(int(m.sum())))
+            panels.append((title, shares))
+        if not panels:
+            continue
+        low, high = scale_range(np.stack([p for _, p in panels]))
+        words = {
+            "x": t("kind_predicted_class"),
+            "y": t("kind_true_class"),
+            "scale": t("kind_confusion_scale"),
+        }
+        groups = t.join(g["group"] for g in entry["groups"])
+        figure = {
+            "uri": confusion_panels_chart(panels, classes, (low, high), words),
+            "caption": t("kind_confusion_panels_caption", attribute=attr),
+            "alt": t(
+                "kind_confusion_panels_alt",
+                attribute=attr,
+                groups=groups,
+                low=t.num(low, 2),
+                high=t.num(high, 2),
+            ),
+        }
+        blocks.append({"tables": [], "figures": [figure]})
     return blocks
 
 
@@ -204,8 +220,11 @@ def kind_section(result: Any, t: Text) -> dict[str, Any] | None:
             if detail["raw"]
             else t("kind_scores_intro_probabilities", threshold=shown)
         ]
-        if detail.get("sample"):
-            intro.append(t("kind_sample_note", n=t.num(int(detail["rows"]))))
+        k = t.num(int(detail["k"]))
+        filed = (getattr(result, "filing", None) or {}).get("top_k") is not None
+        intro.append(
+            t("kind_top_k_filed", k=k) if filed else t("kind_top_k_threshold", k=k, threshold=shown)
+        )
         return {
             "heading": t("kind_scores_heading", k=t.num(int(detail["k"]))),
             "intro": intro,

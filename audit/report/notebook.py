@@ -3,7 +3,9 @@
 The notebook holds everything it needs: the absolute paths of the model and data files, the
 audit spec, the seed, the run parameters and the policy as it was applied (the full policy, not
 a name or a path that depends on the working directory), so it reproduces the audit unmodified
-from anywhere.
+from anywhere. For a regression, multiclass or scores model it then shows the report's section of
+that kind (tables and charts) from the re-run audit, drawn by the report's own chart functions
+(:func:`fairgate.audit.report.kind_figures.kind_section`), in the report's language.
 """
 
 from __future__ import annotations
@@ -11,9 +13,33 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from fairgate.audit.report.catalog import Text
 from fairgate.audit.report.result import AuditResult
 
 __all__ = ["write_notebook"]
+
+_KIND_CELL = """\
+import base64
+import html
+
+from IPython.display import HTML, Markdown, display
+
+from fairgate.audit.report.catalog import Text
+from fairgate.audit.report.kind_figures import kind_section
+
+section = kind_section(result, Text(LANG))
+display(Markdown('### ' + section['heading']))
+for paragraph in section['intro']:
+    display(Markdown(paragraph))
+for block in section['blocks']:
+    for table in block['tables']:
+        display(Markdown('**' + table['caption'] + '**'))
+        display(pd.DataFrame([row['cells'] for row in table['rows']],
+                             index=[row['label'] for row in table['rows']],
+                             columns=table['headers']))
+    for figure in block['figures']:
+        display(HTML(f'<figure><img src="{figure["uri"]}" alt="{html.escape(figure["alt"])}">'
+                     f'<figcaption>{html.escape(figure["caption"])}</figcaption></figure>'))"""
 
 
 def write_notebook(
@@ -23,6 +49,7 @@ def write_notebook(
     model: Path,
     data: Path,
     json_path: Path,
+    lang: str = "en",
 ) -> Path:
     """Write a notebook that re-runs the audit from the files on disk and compares the numbers.
 
@@ -36,6 +63,8 @@ def write_notebook(
         Where the model and data files will be (made absolute).
     json_path : Path
         Where the saved ``audit.json`` will be (made absolute).
+    lang : {"en", "zh"}, default "en"
+        Language of the kind section's words (the report's language).
 
     Returns
     -------
@@ -65,7 +94,7 @@ def write_notebook(
             "from fairgate.audit.report.result import AuditResult\n\n"
             + "".join(f"{k} = {v!r}\n" for k, v in paths.items())
             + f"SPEC = {spec!r}\nSEED = {result.seed!r}\nPARAMETERS = {result.parameters!r}\n"
-            + f"POLICY = json.loads({policy!r})"
+            + f"POLICY = json.loads({policy!r})\nLANG = {lang!r}"
         ),
         new_code_cell(
             "result = run_audit(MODEL, DATA, SPEC, POLICY, seed=SEED, **PARAMETERS)\n"
@@ -86,6 +115,9 @@ def write_notebook(
             "print('reproduced exactly:', saved.fingerprint())"
         ),
     ]
+    if (result.kinds or {}).get("kind"):  # the report's section of the model's kind
+        heading = new_markdown_cell("## " + Text(lang)("notebook_kind_heading"))
+        cells += [heading, new_code_cell(_KIND_CELL)]
     nb = new_notebook(
         cells=cells,
         metadata={

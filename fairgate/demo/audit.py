@@ -26,6 +26,7 @@ def audit_version(
     lang: Literal["en", "zh"] = "en",
     seed: int | None = None,
     progress: bool = False,
+    actor: str = AUDITOR,
 ) -> AuditOutcome:
     """Audit a filed version the way ``fairgate demo`` does, and record it.
 
@@ -48,6 +49,8 @@ def audit_version(
         Seed of the audit (default: ``FAIRGATE_SEED``).
     progress : bool, default False
         Show a progress bar per step.
+    actor : str, default AUDITOR
+        Who the audit is recorded as started by.
 
     Returns
     -------
@@ -55,17 +58,12 @@ def audit_version(
     """
     from fairgate.registry.usecases import AuditRequest, audit_filed_model
 
-    request = AuditRequest(
-        name=name,
-        version=version,
-        data=Path(data),
-        actor=AUDITOR,
-        out_dir=out_dir,
-        lang=lang,
-        seed=seed,
-        progress=progress,
+    return audit_filed_model(
+        registry,
+        AuditRequest(
+            name, version, Path(data), actor, None, out_dir, lang, seed, progress=progress
+        ),
     )
-    return audit_filed_model(registry, request)
 
 
 def run_demo_audit(

@@ -18,16 +18,14 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from fairgate.audit.report.catalog import Text
     from fairgate.demo.data import DemoData
     from fairgate.demo.live import LiveStream
+    from fairgate.demo.show import DemoPrinter
     from fairgate.registry.store import Registry
 
 __all__ = ["DEMO_MODEL", "DemoOutcome", "DemoRun", "run_demo"]
 
 DEMO_MODEL = "toronto-arrests-release"
-_VENDOR = "demo vendor (city data office)"
-_COMMITTEE = "demo committee member"
 
 
 @dataclass(frozen=True)
@@ -92,6 +90,7 @@ def run_demo(
 
     from fairgate.audit.report.catalog import Text
     from fairgate.demo.data import FEATURES, UNAWARE_FEATURES, load_arrests_frame
+    from fairgate.demo.show import DemoPrinter
     from fairgate.registry.store import Registry
     from fairgate.settings import get_settings
 
@@ -102,8 +101,9 @@ def run_demo(
     t = Text(lang)
     with console.status(t("demo_loading", source="scikit-lego")):
         data = load_arrests_frame(seed)
+    show = DemoPrinter(console, t)
     console.print(
-        f"[bold]fairgate demo[/bold] — {t('demo_intro', home=settings.home)}\n"
+        f"[bold]{t('demo_title')}[/bold] — {t('demo_intro', home=settings.home)}\n"
         + t("demo_data", train=t.num(len(data.train)), audit=t.num(len(data.audit)))
     )
     plans = [
@@ -112,9 +112,9 @@ def run_demo(
     ]
     # Small data: one thread per native library avoids oversubscribing a busy machine.
     with threadpool_limits(1):
-        filed = _file_versions(console, t, registry, settings.home, data, plans, seed, policy)
+        filed = _file_versions(show, registry, settings.home, data, plans, seed, policy)
         outcomes = [
-            _audit_and_decide(console, t, registry, settings.reports_dir, v, f, w, seed)
+            _audit_and_decide(show, registry, settings.reports_dir, v, f, w, seed)
             for v, f, w, _ in filed
         ]
         approved = [(o, m) for o, (_, _, _, m) in zip(outcomes, filed, strict=True)]
@@ -123,9 +123,9 @@ def run_demo(
             console.print(t("demo_none_approved"))
             return DemoRun(tuple(outcomes), None, None, None)
         outcome, model = approved[-1]
-        live = _serve(console, t, settings, data, outcome, model, seed)
+        live = _serve(show, settings, data, outcome, model, seed)
     final = registry.get(DEMO_MODEL, outcome.version)
-    _print_end(console, t, registry, outcome, final.state, final.reason)
+    _print_end(show, registry, outcome, final.state)
     return DemoRun(tuple(outcomes), outcome.version, live, final.state)
 
 
@@ -156,8 +156,7 @@ def _filing(version: str, features: tuple[str, ...], policy: str | None) -> dict
 
 
 def _file_versions(
-    console: Console,
-    t: Text,
+    show: DemoPrinter,
     registry: Registry,
     home: Path,
     data: DemoData,
@@ -169,10 +168,10 @@ def _file_versions(
     import skops.io as sio
 
     from fairgate.demo.data import arrests_model
-    from fairgate.demo.show import print_filed
     from fairgate.registry.usecases import FileRequest, file_model
 
-    console.rule(f"[bold]备案 · file[/bold] — {t('demo_stage_file')}")
+    console, t = show.console, show.t
+    show.stage("file", t("demo_stage_file"))
     filed = []
     for label, features, what in plans:
         version = _next_version(registry, DEMO_MODEL)
@@ -184,15 +183,14 @@ def _file_versions(
             data.audit.to_parquet(work / "audit.parquet", index=False)
         console.print(t("demo_model_plan", label=label, what=what))
         filing = _filing(version, features, policy)
-        request = FileRequest(filing, work / "model.skops", actor=_VENDOR)
-        print_filed(console, file_model(registry, request), features)
+        request = FileRequest(filing, work / "model.skops", actor=t("demo_actor_vendor"))
+        show.filed(file_model(registry, request), features)
         filed.append((version, features, work, model))
     return filed
 
 
 def _audit_and_decide(
-    console: Console,
-    t: Text,
+    show: DemoPrinter,
     registry: Registry,
     reports: Path,
     version: str,
@@ -202,39 +200,41 @@ def _audit_and_decide(
 ) -> DemoOutcome:
     """评估 and 审批: audit one version (the one use case), then the committee decides."""
     from fairgate.demo.audit import audit_version
-    from fairgate.demo.show import failing_rules, print_reports, print_verdict
+    from fairgate.demo.show import reason_phrases
     from fairgate.registry.usecases import DecisionRequest, decide
 
-    console.rule(f"[bold]评估 · audit[/bold] — {DEMO_MODEL}@{version}")
+    console, t = show.console, show.t
+    show.stage("audit", f"{DEMO_MODEL}@{version}")
     out_dir = reports / DEMO_MODEL / version
-    done = audit_version(
-        registry,
-        DEMO_MODEL,
-        version,
-        work / "audit.parquet",
-        out_dir=out_dir,
-        lang=t.lang,  # type: ignore[arg-type]
-        seed=seed,
-        progress=True,
-    )
-    print_reports(console, done.result)
-    print_verdict(console, done.result, done.policy_ref)
+    with console.status(t("demo_auditing", model=f"{DEMO_MODEL}@{version}")):
+        done = audit_version(
+            registry,
+            DEMO_MODEL,
+            version,
+            work / "audit.parquet",
+            out_dir=out_dir,
+            lang=t.lang,  # type: ignore[arg-type]
+            seed=seed,
+            actor=t("demo_actor_auditor"),
+        )
+    show.reports(done.result)
+    show.verdict(done.result, done.policy_ref)
     console.print(t("demo_report", report=done.report, audit=done.record.id))
     outcome = done.result.outcome
     action = "reject" if outcome == "fail" else "approve"
-    why = t(f"demo_why_{outcome}", rules=failing_rules(done.result))
+    why = t(f"demo_why_{outcome}", rules=reason_phrases(done.result, t))
+    committee = t("demo_actor_committee")
     record = decide(
-        registry, DecisionRequest(DEMO_MODEL, version, action, rationale=why, actor=_COMMITTEE)
+        registry, DecisionRequest(DEMO_MODEL, version, action, rationale=why, actor=committee)
     )
-    console.print(f"[bold]审批 · committee[/bold]: {record.state} — {why}")
+    show.decision(record.state, why)
     return DemoOutcome(
         version, features, done.result.outcome, record.state, done.report, out_dir / "audit.ipynb"
     )
 
 
 def _serve(
-    console: Console,
-    t: Text,
+    show: DemoPrinter,
     settings: Any,
     data: DemoData,
     outcome: DemoOutcome,
@@ -247,8 +247,9 @@ def _serve(
     from fairgate.demo.data import SENSITIVE
     from fairgate.demo.live import local_service, records_fault, serve_decisions
 
+    console, t = show.console, show.t
     live_model = f"{DEMO_MODEL}@{outcome.version}"
-    console.rule(f"[bold]上线 · serve[/bold] — {t('demo_stage_serve', model=live_model)}")
+    show.stage("serve", t("demo_stage_serve", model=live_model))
     rng = np.random.default_rng(seed)
     fair = data.audit.iloc[rng.integers(0, len(data.audit), 2_000)]
     faulty = records_fault(data.audit.iloc[rng.integers(0, len(data.audit), 6_000)])
@@ -276,25 +277,23 @@ def _serve(
             on_batch=on_batch,
         )
     if live.refused:
-        detail = t("demo_tripped_detail", served=t.num(live.served_faulty), state=live.pushed_state)
+        pushed = show.state(live.pushed_state) if live.pushed_state else t("not_available")
+        detail = t("demo_tripped_detail", served=t.num(live.served_faulty), state=pushed)
         console.print(f"[bold red]{t('demo_tripped')}[/bold red]: {detail}")
     return live
 
 
-def _print_end(
-    console: Console, t: Text, registry: Registry, outcome: DemoOutcome, state: str, reason: str
-) -> None:
+def _print_end(show: DemoPrinter, registry: Registry, outcome: DemoOutcome, state: str) -> None:
     """退出: the final state, the breaker's evidence from the ledger, the ledger, the reports."""
-    from fairgate.demo.show import print_evidence, print_ledger
-
-    console.rule(f"[bold]退出 · {state.lower()}[/bold] — {DEMO_MODEL}@{outcome.version}")
-    console.print(f"{DEMO_MODEL}@{outcome.version}: {state} — {reason}")
+    model = f"{DEMO_MODEL}@{outcome.version}"
+    show.stage("exit", model)
+    show.console.print(show.t("demo_final_state", model=model, state=show.state(state)))
     trips = [
         e
         for e in registry.events()
         if e.kind == "breaker_trip" and e.name == DEMO_MODEL and e.version == outcome.version
     ]
     if trips:
-        print_evidence(console, trips[-1])
-    print_ledger(console, registry, DEMO_MODEL)
-    console.print(t("demo_end"))
+        show.evidence(trips[-1])
+    show.ledger(registry, DEMO_MODEL)
+    show.console.print(show.t("demo_end"))

@@ -1,202 +1,292 @@
-"""How ``fairgate demo`` prints: rich tables of groups, verdicts and the ledger's evidence."""
+"""How ``fairgate demo`` prints: every line from the message catalogs, in the demo's language."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from fairgate.audit.report.catalog import Text
     from fairgate.audit.report.result import AuditResult
     from fairgate.registry.store import LedgerEvent, ModelVersion, Registry
 
-__all__ = [
-    "failing_rules",
-    "print_evidence",
-    "print_filed",
-    "print_ledger",
-    "print_reports",
-    "print_verdict",
-]
+__all__ = ["DemoPrinter", "reason_phrases"]
 
 _OUTCOME_STYLE = {"pass": "green", "warn": "yellow", "fail": "red"}
+_GROUP_RATES = ("true_positive_rate", "false_positive_rate", "accuracy")
 
 
-def _fmt(value: Any, digits: int = 3) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
+def _group(values: Any) -> str:
+    """A group (its values joined with " & ")."""
+    return " & ".join(str(v) for v in values)
 
 
-def failing_rules(result: AuditResult) -> str:
-    """The ids of the rules an audit failed, comma-separated ("see the report" when none).
+@dataclass(frozen=True)
+class DemoPrinter:
+    """Prints the demo's stages to ``console`` in the language of ``t``.
+
+    Attributes
+    ----------
+    console : rich.console.Console
+        Where to print.
+    t : Text
+        The message catalog of the demo's language.
+    """
+
+    console: Console
+    t: Text
+
+    def _fmt(self, value: Any, digits: int = 3) -> str:
+        return self.t.num(None if value is None else float(value), digits)
+
+    def _table(self, title: str, columns: list[tuple[str, str]]) -> Any:
+        """A rich table titled ``title`` with ``(header, justify)`` columns."""
+        from rich.table import Table
+
+        table = Table(title=title, title_justify="left")
+        for header, justify in columns:
+            table.add_column(header, justify=justify)  # type: ignore[arg-type]
+        return table
+
+    def state(self, state: str) -> str:
+        """A lifecycle state in words ("Suspended")."""
+        return self.t(f"web_state_{state}")
+
+    def stage(self, step: str, detail: str) -> None:
+        """A rule line opening one stage of the loop (备案, 评估, 审批, 上线, 退出).
+
+        Parameters
+        ----------
+        step : {"file", "audit", "serve", "exit"}
+            The stage.
+        detail : str
+            What the stage is about.
+        """
+        self.console.rule(f"[bold]{self.t(f'demo_step_{step}')}[/bold] — {detail}")
+
+    def filed(self, record: ModelVersion, inputs: tuple[str, ...]) -> None:
+        """One filed version: name, state, inputs and the artifact's hash.
+
+        Parameters
+        ----------
+        record : ModelVersion
+            The filed version.
+        inputs : tuple of str
+            The model's input columns.
+        """
+        self.console.print(
+            self.t(
+                "demo_filed",
+                model=f"{record.name}@{record.version}",
+                state=self.state(record.state),
+                inputs=self.t.join(inputs),
+                sha=(record.artifact_sha256 or "")[:16],
+            )
+        )
+
+    def reports(self, result: AuditResult) -> None:
+        """Per-group table of each attribute and intersection, with 95% intervals.
+
+        Parameters
+        ----------
+        result : AuditResult
+            The audit.
+        """
+        t = self.t
+        columns = [(t("demo_col_group"), "left"), (t("demo_col_people"), "right")]
+        columns.append((t("demo_col_interval", metric=t.metric("selection_rate")), "right"))
+        columns += [(t.rate(name), "right") for name in _GROUP_RATES]
+        columns.append((t("demo_col_flag"), "right"))
+        for key, report in result.reports.items():
+            table = self._table(" × ".join(key.split(" x ")), columns)
+            for group in report["groups"]:
+                m, lo, hi = group["metrics"], group["ci_low"], group["ci_high"]
+                interval = t(
+                    "demo_interval",
+                    value=self._fmt(m.get("selection_rate")),
+                    low=self._fmt(lo.get("selection_rate")),
+                    high=self._fmt(hi.get("selection_rate")),
+                )
+                table.add_row(
+                    _group(group["group"].values()),
+                    t.num(int(sum(group["counts"].values()))),
+                    interval,
+                    *(self._fmt(m.get(name)) for name in _GROUP_RATES),
+                    t("demo_too_small") if group["insufficient"] else "",
+                )
+            self.console.print(table)
+
+    def verdict(self, result: AuditResult, policy: str) -> None:
+        """The verdict's headline, the rule counts, and every failing or warning rule in words.
+
+        Parameters
+        ----------
+        result : AuditResult
+            The audit.
+        policy : str
+            The policy the audit was judged by.
+        """
+        from fairgate.audit.report.sentences import headline, rule_lines
+
+        t, style = self.t, _OUTCOME_STYLE[result.outcome]
+        lines = rule_lines(result, t)
+        counts = {o: sum(line.outcome == o for line in lines) for o in _OUTCOME_STYLE}
+        self.console.print(
+            f"[bold {style}]{t('demo_verdict', outcome=t.outcome(result.outcome))}[/bold {style}] "
+            + headline(result.outcome, lines, policy, t)
+            + " "
+            + t("verdict_counts", fail=counts["fail"], warn=counts["warn"], passed=counts["pass"])
+        )
+        for line in lines:
+            if line.outcome in ("fail", "warn"):
+                where = f" ({line.attributes})" if line.attributes else ""
+                text = t(
+                    "demo_rule_line",
+                    outcome=t.outcome(line.outcome),
+                    title=line.title + where,
+                    sentence=line.sentence,
+                )
+                self.console.print("  • " + text, markup=False)
+
+    def decision(self, state: str, why: str) -> None:
+        """The committee's decision: the new state and the written rationale.
+
+        Parameters
+        ----------
+        state : str
+            The state after the decision.
+        why : str
+            The rationale.
+        """
+        t = self.t
+        step = f"[bold]{t('demo_step_committee')}[/bold]"
+        self.console.print(t("demo_decision", step=step, state=self.state(state), why=why))
+
+    def actor(self, actor: str) -> str:
+        """Who acted, in words: the circuit breaker and fairgate itself are named by the catalog."""
+        from fairgate.registry.store.records import BREAKER_ACTOR
+
+        return {BREAKER_ACTOR: self.t("demo_actor_breaker")}.get(actor, actor)
+
+    def evidence(self, event: LedgerEvent) -> None:
+        """The breaker's evidence as the ledger holds it: the test, and the window's groups.
+
+        Parameters
+        ----------
+        event : LedgerEvent
+            A ``breaker_trip`` event.
+        """
+        t = self.t
+        evidence = event.payload["evidence"]
+        metric, window = evidence["metric"], evidence["window"]
+        self.console.print(
+            t(
+                "demo_evidence",
+                id=event.id,
+                event=t(f"web_event_{event.kind}"),
+                time=t.date(event.created_at),
+                actor=self.actor(event.actor),
+                attributes=" × ".join(evidence["attributes"]),
+                finding=t(
+                    f"demo_finding_{evidence['kind']}",
+                    metric=t.rate(metric),
+                    value=self._fmt(evidence["statistic"]),
+                    threshold=self._fmt(evidence["threshold"], 2),
+                ),
+                compared=t(
+                    "demo_versus",
+                    a=_group(evidence["compared"][0]),
+                    b=_group(evidence["compared"][1]),
+                ),
+                test=t(f"demo_test_{evidence['test']}"),
+                p=f"{evidence['p_value']:.1e}",
+                alpha=t.num(evidence["alpha"], 3),
+                window=t(f"demo_window_{window['kind']}", n=t.num(int(window["observations"]))),
+            )
+        )
+        table = self._table(
+            t("demo_window_title"),
+            [
+                (t("demo_col_group"), "left"),
+                (t("demo_col_decisions"), "right"),
+                (t.rate(metric), "right"),
+            ],
+        )
+        raw = evidence["counts"]["raw_TP_FP_TN_FN_PU_NU"]
+        for group, cells, value in zip(evidence["groups"], raw, evidence["values"], strict=True):
+            table.add_row(_group(group), t.num(int(sum(cells))), self._fmt(value))
+        self.console.print(table)
+        self.console.print(t("demo_hashes", hash=event.hash[:16], previous=event.prev_hash[:16]))
+
+    def _why(self, event: LedgerEvent) -> str:
+        """What a ledger row says in its last column, in the demo's language."""
+        payload = event.payload
+        if event.kind == "audit":
+            return self.t.outcome(str(payload["verdict"]))
+        if event.kind == "breaker_trip":
+            evidence = payload["evidence"]
+            attributes = " × ".join(evidence["attributes"])
+            return self.t(
+                "demo_why_trip", metric=self.t.rate(evidence["metric"]), attributes=attributes
+            )
+        if event.kind == "policy_assign":
+            return str(payload["policy"]["name"])
+        return str(payload.get("rationale") or "")
+
+    def ledger(self, registry: Registry, name: str) -> None:
+        """Every ledger event of a model, then the hash chain's check.
+
+        Parameters
+        ----------
+        registry : Registry
+            Whose ledger.
+        name : str
+            The model name.
+        """
+        t = self.t
+        headers = ("id", "time", "version", "event", "by", "why")
+        table = self._table(
+            t("demo_ledger_title", name=name),
+            [(t(f"demo_col_{h}"), "right" if h == "id" else "left") for h in headers],
+        )
+        for event in registry.events():
+            if event.name == name:
+                table.add_row(
+                    str(event.id),
+                    t.date(event.created_at),
+                    event.version or "",
+                    t(f"web_event_{event.kind}"),
+                    self.actor(event.actor),
+                    self._why(event),
+                )
+        self.console.print(table)
+        check = registry.verify_ledger()
+        self.console.print(
+            t(
+                "demo_ledger_ok" if check.ok else "demo_ledger_broken",
+                count=t.num(check.count),
+                head=(check.head_hash or "")[:16],
+            )
+        )
+
+
+def reason_phrases(result: AuditResult, t: Text) -> str:
+    """The reasons of the rules an audit failed, in words, for the committee's rationale.
 
     Parameters
     ----------
     result : AuditResult
         The audit.
+    t : Text
+        The catalog of the rationale's language.
 
     Returns
     -------
     str
     """
-    rules = [r for r in result.verdict.get("rules", []) if r.get("outcome") == "fail"]
-    names = sorted({str(r.get("rule_id")) for r in rules})
-    return ", ".join(names) or "see the report"
+    from fairgate.audit.report.sentences import rule_lines
 
-
-def print_filed(console: Console, record: ModelVersion, inputs: tuple[str, ...]) -> None:
-    """One filed version: name, state, inputs and the artifact's hash.
-
-    Parameters
-    ----------
-    console : rich.console.Console
-        Where to print.
-    record : ModelVersion
-        The filed version.
-    inputs : tuple of str
-        The model's input columns.
-    """
-    console.print(
-        f"[bold]filed[/bold] {record.name}@{record.version} by {record.vendor}: "
-        f"state [bold]{record.state}[/bold]; inputs {', '.join(inputs)}; "
-        f"artifact sha256 {(record.artifact_sha256 or '')[:16]}…"
-    )
-
-
-def print_reports(console: Console, result: AuditResult) -> None:
-    """Per-group table of each attribute and intersection, with 95% intervals.
-
-    Parameters
-    ----------
-    console : rich.console.Console
-        Where to print.
-    result : AuditResult
-        The audit.
-    """
-    from rich.table import Table
-
-    for key, report in result.reports.items():
-        table = Table(title=key, title_justify="left")
-        table.add_column("group")
-        for name in ("n", "selection rate (95% CI)", "TPR", "FPR", "accuracy", "flag"):
-            table.add_column(name, justify="right")
-        for group in report["groups"]:
-            m, lo, hi = group["metrics"], group["ci_low"], group["ci_high"]
-            table.add_row(
-                " & ".join(str(v) for v in group["group"].values()),
-                f"{sum(group['counts'].values()):,}",
-                f"{_fmt(m.get('selection_rate'))} "
-                f"({_fmt(lo.get('selection_rate'))}–{_fmt(hi.get('selection_rate'))})",
-                _fmt(m.get("true_positive_rate")),
-                _fmt(m.get("false_positive_rate")),
-                _fmt(m.get("accuracy")),
-                "too small" if group["insufficient"] else "",
-            )
-        console.print(table)
-
-
-def print_verdict(console: Console, result: AuditResult, policy: str) -> None:
-    """The verdict, with every failing or warning rule and why.
-
-    Parameters
-    ----------
-    console : rich.console.Console
-        Where to print.
-    result : AuditResult
-        The audit.
-    policy : str
-        The policy the audit was judged by.
-    """
-    rules = result.verdict.get("rules", [])
-    style = _OUTCOME_STYLE[result.outcome]
-    counts = {o: sum(r.get("outcome") == o for r in rules) for o in _OUTCOME_STYLE}
-    console.print(
-        f"[bold {style}]Verdict: {result.outcome.upper()}[/bold {style}] under policy "
-        f"'{policy}' — {counts['pass']} rules pass, {counts['warn']} warn, {counts['fail']} fail."
-    )
-    for rule in rules:
-        if rule.get("outcome") in ("fail", "warn"):
-            console.print(
-                f"  • {rule['outcome']}: {rule.get('rule_id')}: {rule.get('why')}", markup=False
-            )
-
-
-def _rate_rows(evidence: dict[str, Any]) -> list[tuple[str, int, float | None]]:
-    """``(group, decisions, value)`` per group of a breaker evidence record."""
-    raw = evidence.get("counts", {}).get("raw_TP_FP_TN_FN_PU_NU", [])
-    values = evidence.get("values", [])
-    rows = []
-    for group, cells, value in zip(evidence.get("groups", []), raw, values, strict=False):
-        rows.append((" & ".join(str(g) for g in group), int(sum(cells)), value))
-    return rows
-
-
-def print_evidence(console: Console, event: LedgerEvent) -> None:
-    """The breaker's evidence as the ledger holds it: rule, test, and the window's groups.
-
-    Parameters
-    ----------
-    console : rich.console.Console
-        Where to print.
-    event : LedgerEvent
-        A ``breaker_trip`` event.
-    """
-    from rich.table import Table
-
-    evidence = event.payload.get("evidence", {})
-    metric = evidence.get("metric", "?")
-    window = evidence.get("window", {})
-    compared = " vs ".join(" & ".join(map(str, g)) for g in evidence.get("compared", []))
-    console.print(
-        f"Ledger event {event.id} ({event.kind}, {event.created_at[:19]} UTC, by {event.actor}): "
-        f"rule [bold]{event.payload.get('rule')}[/bold] — {metric} {evidence.get('kind')} "
-        f"{_fmt(evidence.get('statistic'))} > threshold {_fmt(evidence.get('threshold'), 2)} "
-        f"({compared}); {evidence.get('test')} p = {evidence.get('p_value', 0):.1e} < alpha "
-        f"{evidence.get('alpha')}; {window.get('kind')} window of "
-        f"{window.get('observations', 0):,} decisions."
-    )
-    table = Table(title="window at the trip", title_justify="left")
-    table.add_column("group")
-    table.add_column("decisions", justify="right")
-    table.add_column(metric, justify="right")
-    for group, n, value in _rate_rows(evidence):
-        table.add_row(group, f"{n:,}", _fmt(value))
-    console.print(table)
-    console.print(f"event hash {event.hash[:16]}…, previous {event.prev_hash[:16]}…")
-
-
-def print_ledger(console: Console, registry: Registry, name: str) -> None:
-    """Every ledger event of a model, then the hash chain's check.
-
-    Parameters
-    ----------
-    console : rich.console.Console
-        Where to print.
-    registry : Registry
-        Whose ledger.
-    name : str
-        The model name.
-    """
-    from rich.table import Table
-
-    table = Table(title=f"ledger of {name}", title_justify="left")
-    for column in ("id", "time (UTC)", "version", "event", "by", "why"):
-        table.add_column(column, justify="right" if column == "id" else "left")
-    for event in registry.events():
-        if event.name != name:
-            continue
-        payload = event.payload
-        why = payload.get("rationale") or payload.get("rule") or payload.get("verdict") or ""
-        table.add_row(
-            str(event.id),
-            event.created_at[:19].replace("T", " "),
-            event.version or "",
-            event.kind,
-            event.actor,
-            str(why),
-        )
-    console.print(table)
-    check = registry.verify_ledger()
-    console.print(
-        f"Ledger: {'intact' if check.ok else 'BROKEN'}, {check.count:,} events, "
-        f"head {check.head_hash[:16] if check.head_hash else '-'}…"
-    )
+    lines = [line for line in rule_lines(result, t) if line.outcome == "fail"]
+    return t.join(dict.fromkeys(line.reason for line in lines))

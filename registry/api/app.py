@@ -90,7 +90,7 @@ def create_app(
         service.hub.attach(asyncio.get_running_loop())
         await asyncio.to_thread(service.hub.skip_history)
         poller = asyncio.create_task(service.hub.poll_ledger())
-        webhooks = WebhookWorker(service.webhooks)
+        webhooks = WebhookWorker(service.webhooks.queue)
         webhooks.start()
         app.state.ready = True
         try:

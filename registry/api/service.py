@@ -83,6 +83,7 @@ class Service:
         self._checkpoint_key: CheckpointKey | None = None
         self.webhooks = WebhookStore(
             registry.engine,
+            key_path=settings.webhook_key_path,
             max_attempts=settings.webhook_attempts,
             backoff=settings.webhook_backoff,
         )

@@ -1,40 +1,35 @@
 """The webhook sender: a background thread that queues and delivers state changes.
 
 Every :data:`POLL_SECONDS` it queues new state changes from the ledger
-(:meth:`~fairgate.registry.store.webhooks.WebhookStore.enqueue`) and POSTs each due delivery as
-JSON with the headers
-
-- ``X-Fairgate-Signature: sha256=<hex HMAC-SHA256 of the body with the subscription's secret>``,
-- ``X-Fairgate-Timestamp``: the attempt's Unix time, ``X-Fairgate-Delivery``: the delivery's id
-  (the same on every retry, so a receiver can drop duplicates), ``X-Fairgate-Event``: the kind.
+(:meth:`~fairgate.registry.store.webhook_queue.DeliveryQueue.enqueue`) and POSTs each
+subscription's oldest due delivery as JSON with the Standard Webhooks headers ``webhook-id``
+(the ledger event's hash, the same on every retry, so a receiver can drop duplicates),
+``webhook-timestamp`` and ``webhook-signature``
+(:func:`~fairgate.registry.store.webhook_signing.signed_headers`), and ``X-Fairgate-Event``:
+the event's kind. While something was sent it goes on at once; otherwise it waits a poll.
 
 A 2xx answer delivers it; anything else (a redirect is never followed) is retried with
-exponential backoff up to the configured attempts. The thread runs apart from the request
-handlers, so a decision or a breaker trip never waits for a receiver.
+exponential backoff up to the configured attempts, and the subscription's newer events wait
+until it is delivered or failed. The thread runs apart from the request handlers, so a decision
+or a breaker trip never waits for a receiver.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import threading
 import time
 
 import httpx
 
-from fairgate.registry.store.webhooks import DueDelivery, WebhookStore
+from fairgate.registry.store.webhook_queue import DELIVERED, DeliveryQueue, DueDelivery
+from fairgate.registry.store.webhook_signing import signed_headers
 
-__all__ = ["POLL_SECONDS", "SEND_TIMEOUT", "WebhookWorker", "signature"]
+__all__ = ["POLL_SECONDS", "SEND_TIMEOUT", "WebhookWorker"]
 
 POLL_SECONDS = 0.5
 SEND_TIMEOUT = 10.0
 _log = logging.getLogger("fairgate.webhooks")
-
-
-def signature(secret: str, body: bytes) -> str:
-    """The ``X-Fairgate-Signature`` value of ``body``: ``sha256=<hex HMAC-SHA256>``."""
-    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
 class WebhookWorker:
@@ -42,14 +37,14 @@ class WebhookWorker:
 
     Parameters
     ----------
-    store : WebhookStore
-        Subscriptions and deliveries.
+    queue : DeliveryQueue
+        The deliveries (``WebhookStore.queue``).
     poll : float
         Seconds between rounds.
     """
 
-    def __init__(self, store: WebhookStore, *, poll: float = POLL_SECONDS) -> None:
-        self.store = store
+    def __init__(self, queue: DeliveryQueue, *, poll: float = POLL_SECONDS) -> None:
+        self.queue = queue
         self.poll = poll
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -71,15 +66,17 @@ class WebhookWorker:
         with httpx.Client(follow_redirects=False, timeout=SEND_TIMEOUT) as client:
             while not self._stop.is_set():
                 try:
-                    self.run_once(client)
+                    sent = self.run_once(client)
                 except Exception:  # the database was busy or gone: log it, try next round
                     _log.exception("webhook round failed; retrying in %.1f s", self.poll)
-                self._stop.wait(self.poll)
+                    sent = 0
+                if not sent:
+                    self._stop.wait(self.poll)
 
     def run_once(self, client: httpx.Client) -> int:
-        """Queue new state changes and attempt every due delivery; the number attempted."""
-        self.store.enqueue()
-        due = self.store.claim_due()
+        """Queue new state changes and attempt each subscription's due head; the number sent."""
+        self.queue.enqueue()
+        due = self.queue.claim_due()
         for delivery in due:
             if self._stop.is_set():
                 break
@@ -90,10 +87,8 @@ class WebhookWorker:
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "fairgate-webhooks",
-            "X-Fairgate-Signature": signature(delivery.secret, delivery.body),
-            "X-Fairgate-Timestamp": str(int(time.time())),
-            "X-Fairgate-Delivery": str(delivery.id),
             "X-Fairgate-Event": delivery.kind,
+            **signed_headers(delivery.secret, delivery.message_id, int(time.time()), delivery.body),
         }
         status: int | None = None
         try:
@@ -109,6 +104,6 @@ class WebhookWorker:
                 error = f"HTTP {status}: {answer.text[:200]}"
         except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
             ok, error = False, f"{type(exc).__name__}: {exc}"[:300]
-        outcome = self.store.record_attempt(delivery.id, ok=ok, status=status, error=error)
-        if outcome != "delivered":
+        outcome = self.queue.record_attempt(delivery.id, ok=ok, status=status, error=error)
+        if outcome != DELIVERED:
             _log.warning("webhook delivery %s (%s): %s", delivery.id, outcome, error)

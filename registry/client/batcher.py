@@ -15,21 +15,39 @@ from fairgate.registry.client.wire import observed_value, plain, response_body
 __all__ = ["ObservationBatcher", "review_of"]
 
 BufferKey = tuple[str, str, tuple[str, ...], bool]
-Review = tuple[bool, bool, int | None]
+Review = tuple[bool, bool | None, Any]
 
 
 def review_of(
-    prediction: int | bool,
     reviewed: bool | None,
     overridden: bool | None,
-    final_decision: int | bool | None,
+    final_decision: Any,
 ) -> Review | None:
     """One decision's ``(reviewed, overridden, final_decision)``, checked (``None``: not sent).
+
+    The final decision is of the model's kind (0/1, a class label or a number); whether it
+    fits the filing, and whether ``overridden`` agrees with it, the service checks (a score
+    model's decision is taken at the filing's threshold, which the client does not hold).
+    ``overridden=None`` is sent as ``null``: the service derives it from the final decision.
+
+    Parameters
+    ----------
+    reviewed : bool or None
+        Whether a person reviewed the decision (``None``: nothing is reported).
+    overridden : bool or None
+        Whether the person overrode the model.
+    final_decision : optional
+        The decision that took effect.
+
+    Returns
+    -------
+    tuple or None
 
     Raises
     ------
     ValidationError
-        ``overridden`` or ``final_decision`` without ``reviewed``, or a contradiction.
+        ``overridden`` or ``final_decision`` without ``reviewed``, ``overridden=True`` with
+        ``reviewed=False``, or a final decision that is neither a number nor a string.
     """
     if reviewed is None:
         if overridden is not None or final_decision is not None:
@@ -38,17 +56,10 @@ def review_of(
                 "when a person looked at the decision."
             )
         return None
-    final = None if final_decision is None else int(final_decision)
-    changed = final is not None and final != int(prediction)
-    over = changed if overridden is None else bool(overridden)
+    over = None if overridden is None else bool(overridden)
     if over and not reviewed:
         raise ValidationError("observe(): overridden=True needs reviewed=True.")
-    if final is not None and over != changed:
-        raise ValidationError(
-            f"observe(): overridden={over} contradicts final_decision={final} for "
-            f"prediction={int(prediction)}; an override changes the decision."
-        )
-    return bool(reviewed), over, final
+    return bool(reviewed), over, observed_value(final_decision, "final_decision", nullable=True)
 
 
 class _Buffer:
@@ -131,20 +142,10 @@ class ObservationBatcher:
     ) -> None:
         """Queue one live decision; wake the sender once ``batch_size`` wait.
 
-        Parameters
-        ----------
-        name, version : str
-            The model version.
-        prediction : int, bool, float or str
-            What the model decided, as its filing declares: 0/1, a score, a class label or a
-            numeric prediction.
-        sensitive : dict
-            Sensitive attribute values of the person.
-        outcome : int, bool, float, str or None
-            The true outcome when known.
-        review : tuple, optional
-            ``(reviewed, overridden, final_decision)`` (see :func:`review_of`); decisions with
-            and without it are sent in separate batches.
+        ``name``, ``version``, ``prediction``, ``sensitive`` and ``outcome`` are as
+        :meth:`StatusClient.observe <fairgate.registry.client.StatusClient.observe>` takes them;
+        ``review`` is :func:`review_of`'s answer (decisions with and without one are sent in
+        separate batches).
 
         Raises
         ------

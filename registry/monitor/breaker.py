@@ -43,181 +43,29 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import sqlalchemy as sa
 
-from fairgate.audit.core.vocabulary import compared_rates, needs_outcome
 from fairgate.errors import ConflictError, NotFoundError, ValidationError
-from fairgate.registry.monitor.drift import evaluate_drift, psi
-from fairgate.registry.monitor.evaluation import Evaluation, finite
-from fairgate.registry.monitor.kind_rules import applies, evaluate_counts
-from fairgate.registry.monitor.kind_windows import KindWindow, empty_counts
+from fairgate.registry.monitor.drift import psi
+from fairgate.registry.monitor.evaluation import Evaluation
+from fairgate.registry.monitor.fairness import evaluate_fairness, rule_metrics
 from fairgate.registry.monitor.live_kind import BINARY, LiveKind, live_kind
+from fairgate.registry.monitor.model_state import ModelState
 from fairgate.registry.monitor.observations import Batch, ObservationStore
-from fairgate.registry.monitor.oversight import evaluate_limit, review_cells
-from fairgate.registry.monitor.windows import Window, batch_cells, cells_for, combined_groups
+from fairgate.registry.monitor.oversight import review_cells
 
 __all__ = [
     "REPLAY_FACTOR",
     "Breaker",
     "Evaluation",
     "Recorded",
+    "evaluate_fairness",
     "psi",
     "rule_metrics",
 ]
 
 REPLAY_FACTOR = 4
 """After a restart, replay stored observations covering this many times the largest window."""
-
-
-def rule_metrics(metric: str) -> tuple[str, ...]:
-    """The rate metric(s) a breaker rule's ``metric`` names (criteria are expanded).
-
-    Parameters
-    ----------
-    metric : str
-        Any name of :data:`fairgate.audit.core.vocabulary.RULE_METRICS`, an alias (``tpr``, ...)
-        or an aggregate such as ``demographic_parity_difference``.
-
-    Returns
-    -------
-    tuple of str
-
-    Raises
-    ------
-    ValidationError
-        For a name the vocabulary does not know.
-    """
-    return compared_rates(metric)
-
-
-def _window_of(rule: Any) -> tuple[str, int]:
-    window = getattr(rule, "window", None)
-    if window is None:
-        return "sliding", 1000
-    if isinstance(window, int):
-        return "sliding", window
-    if isinstance(window, dict):
-        return str(window.get("kind", "sliding")), int(window.get("size", 1000))
-    return str(getattr(window, "kind", "sliding")), int(getattr(window, "size", 1000))
-
-
-def evaluate_fairness(rule: Any, window: Window, counts: np.ndarray) -> Evaluation:
-    """Evaluate one fairness breaker rule on window counts of shape ``(G, 6)``.
-
-    Parameters
-    ----------
-    rule : BreakerRule
-        The rule (metric, kind, threshold, min_samples, alpha).
-    window : Window
-        For the group keys and the batch ids.
-    counts : numpy.ndarray
-        Window counts, shape ``(G, 6)``.
-
-    Returns
-    -------
-    Evaluation
-    """
-    from fairgate.audit.core.metrics import METRICS, difference, metric_values, ratio
-    from fairgate.audit.core.uncertainty import group_significance
-
-    metrics = rule_metrics(rule.metric)
-    kind = getattr(rule, "kind", "difference")
-    cells = cells_for(counts, needs_outcome(rule.metric))
-    keys = window.key_list()
-    min_samples = int(getattr(rule, "min_samples", 30))
-    alpha = float(getattr(rule, "alpha", 0.05))
-    worst: Evaluation | None = None
-    for metric in metrics:
-        _, den = METRICS[metric].parts(cells)
-        eligible = np.asarray(den) >= max(min_samples, 1)
-        values = metric_values(metric, cells)
-        base = {
-            "rule": rule.id,
-            "metric": metric,
-            "kind": kind,
-            "threshold": float(rule.threshold),
-            "alpha": alpha,
-            "min_samples": min_samples,
-            "attributes": list(getattr(rule, "attributes", [])),
-            "window": {"kind": window.kind, "size": window.size, "observations": int(counts.sum())},
-            "batches": [window.first_batch, window.last_batch],
-            "groups": [list(k) for k in keys],
-            "counts": {"TP_FP_TN_FN": cells.tolist(), "raw_TP_FP_TN_FN_PU_NU": counts.tolist()},
-            "values": [finite(v) for v in np.atleast_1d(values)],
-            "eligible": eligible.tolist(),
-        }
-        if eligible.sum() < 2:
-            ev = Evaluation(rule.id, "insufficient", evidence=base)
-        else:
-            fn = difference if kind == "difference" else ratio
-            stat = float(fn(values, include=eligible))
-            breach = stat > rule.threshold if kind == "difference" else stat < rule.threshold
-            idx = np.flatnonzero(eligible)
-            vals = np.asarray(values)[idx]
-            hi, lo = int(idx[np.nanargmax(vals)]), int(idx[np.nanargmin(vals)])
-            sig = group_significance(cells[[lo, hi]], metric, reference=1)
-            p = float(sig.p_values[0])
-            status = "trip" if breach and p < alpha else ("breach" if breach else "ok")
-            base.update(
-                statistic=finite(stat),
-                p_value=finite(p),
-                test=str(sig.tests[0]),
-                compared=[list(keys[lo]), list(keys[hi])],
-            )
-            ev = Evaluation(rule.id, status, finite(stat), finite(p), base)
-        if worst is None or _rank(ev) > _rank(worst):
-            worst = ev
-    assert worst is not None
-    return worst
-
-
-def _rank(ev: Evaluation) -> int:
-    return {"insufficient": 0, "ok": 1, "breach": 2, "trip": 3}[ev.status]
-
-
-def _legacy(rule: Any, live: LiveKind) -> bool:
-    """A gap rule on 0/1 decisions: judged by :func:`evaluate_fairness` (its evidence format)."""
-    return live.kind == "binary" and getattr(rule, "kind", "difference") in ("difference", "ratio")
-
-
-class _ModelState:
-    """Windows of one model version (rules whose metric the model's kind lacks are left out)."""
-
-    def __init__(
-        self, rules: list[Any], drift: list[Any], live: LiveKind = BINARY, oversight: Any = None
-    ) -> None:
-        self.lock = threading.Lock()
-        self.live = live
-        probe = empty_counts(live)
-        self.skipped = [r.id for r in rules if not applies(r.metric, probe)]
-        self.rules = [r for r in rules if r.id not in self.skipped]
-        self.drift = drift
-        self.windows: list[Window | KindWindow] = [
-            Window(*_window_of(r))
-            if _legacy(r, live)
-            else KindWindow(live, *_window_of(r), list(r.attributes), r.metric)
-            for r in self.rules
-        ]
-        self.drift_windows = [Window(*_window_of(r)) for r in drift]
-        self.baselines: list[np.ndarray | None] = [None for _ in drift]
-        self.oversight = oversight
-        self.limits = [] if oversight is None else oversight.bound_limits()
-        self.limit_windows = [Window(*_window_of(r)) for r in self.limits]
-        self.tripped = False
-        self.last_id = 0  # newest stored batch applied to the windows
-        self.since: float | None = None  # batches before this (the last state change) never count
-
-    def attributes(self) -> set[str]:
-        need = {a for r in [*self.rules, *self.limits] for a in getattr(r, "attributes", [])}
-        return need | {r.attribute for r in self.drift}
-
-
-def evaluate_kind(rule: Any, window: KindWindow, counts: Any) -> Evaluation:
-    """Evaluate a breaker rule on a window of any kind (see :mod:`.kind_rules`)."""
-    status, stat, p, evidence = evaluate_counts(rule, counts, window.describe())
-    evidence["batches"] = [window.first_batch, window.last_batch]
-    return Evaluation(rule.id, status, stat, p, evidence)
 
 
 PolicyLookup = Callable[[str, str], Any]
@@ -269,11 +117,9 @@ class Breaker:
         policy_for: PolicyLookup,
         describe_policy: Callable[[str, str], dict[str, Any]] | None = None,
     ) -> None:
-        self.registry = registry
-        self.observations = observations
-        self.policy_for = policy_for
-        self.describe_policy = describe_policy
-        self._models: dict[tuple[str, str], _ModelState] = {}
+        self.registry, self.observations = registry, observations
+        self.policy_for, self.describe_policy = policy_for, describe_policy
+        self._models: dict[tuple[str, str], ModelState] = {}
         self._kinds: dict[tuple[str, str], LiveKind] = {}
         self._lock = threading.Lock()
 
@@ -293,7 +139,7 @@ class Breaker:
             self._kinds[key] = known
         return known
 
-    def state_for(self, name: str, version: str) -> _ModelState:
+    def state_for(self, name: str, version: str) -> ModelState:
         """The windows of a model version, created (and rebuilt from storage) on first use."""
         key = (name, version)
         state = self._models.get(key)
@@ -309,7 +155,7 @@ class Breaker:
                     live = self.live_kind(name, version)
                 except NotFoundError:
                     live = BINARY
-                state = _ModelState(rules, drift, live, getattr(policy, "oversight", None))
+                state = ModelState(rules, drift, live, getattr(policy, "oversight", None))
                 self._rebuild(name, version, state)
                 self._models[key] = state
         return state
@@ -319,7 +165,7 @@ class Breaker:
         with self._lock:
             self._models.pop((name, version), None)
 
-    def check(self, batch: Batch) -> _ModelState:
+    def check(self, batch: Batch) -> ModelState:
         """Validate that the batch carries every attribute the rules need.
 
         Raises
@@ -335,7 +181,9 @@ class Breaker:
                 details={"expected": state.live.kind, "received": batch.kind},
             )
         if state.limits:
-            review_cells(batch, state.oversight)  # refuses a batch that does not report reviews
+            review_cells(
+                batch, state.oversight, state.live
+            )  # refuses a batch that does not report reviews
         missing = sorted(state.attributes() - set(batch.codes))
         if missing:
             raise ValidationError(
@@ -345,7 +193,7 @@ class Breaker:
             )
         return state
 
-    def _rebuild(self, name: str, version: str, state: _ModelState) -> None:
+    def _rebuild(self, name: str, version: str, state: ModelState) -> None:
         sizes = [w.size for w in state.windows + state.drift_windows + state.limit_windows]
         if not sizes:
             return
@@ -363,53 +211,18 @@ class Breaker:
             if budget <= 0:
                 break
         for batch in reversed(picked):
-            self._apply(state, batch)
+            state.apply(batch)
             state.last_id = batch.id
 
-    def _catch_up(self, state: _ModelState, stored: Batch) -> None:
+    def _catch_up(self, state: ModelState, stored: Batch) -> None:
         """Apply the batches other workers stored since this one last held the model's lock."""
         for batch in self.observations.batches(
             stored.model, stored.version, after_id=state.last_id, since=state.since
         ):
             if batch.id >= stored.id:
                 break
-            self._apply(state, batch)
+            state.apply(batch)
             state.last_id = batch.id
-
-    def _apply(self, state: _ModelState, batch: Batch) -> list[Evaluation]:
-        if batch.kind != state.live.kind:  # stored before the filing's kind was checked
-            return []
-        cells = batch_cells(batch) if batch.kind == "binary" else None
-        results: list[Evaluation] = []
-        for rule, window in zip(state.rules, state.windows, strict=True):
-            if isinstance(window, KindWindow):
-                for closed in window.add(batch):
-                    results.append(evaluate_kind(rule, window, closed))
-                if window.total:
-                    results.append(evaluate_kind(rule, window, window.counts()))
-                continue
-            local, keys = combined_groups(batch, list(rule.attributes))
-            for closed in window.add(local, keys, cells, batch.id):
-                results.append(evaluate_fairness(rule, window, closed))
-            if window.total:
-                results.append(evaluate_fairness(rule, window, window.counts))
-        for i, (rule, window) in enumerate(zip(state.drift, state.drift_windows, strict=True)):
-            local, keys = combined_groups(batch, [rule.attribute])
-            window.add(local, keys, np.zeros(batch.n, dtype=np.int64), batch.id)
-            if state.baselines[i] is None and window.total >= window.size:
-                state.baselines[i] = window.counts.sum(axis=1).copy()
-                continue
-            results.append(evaluate_drift(rule, window, state.baselines[i]))
-        if state.limits and batch.reviews is not None:
-            reviews = review_cells(batch, state.oversight)
-            for limit, window in zip(state.limits, state.limit_windows, strict=True):
-                local, keys = combined_groups(batch, list(limit.attributes))
-                for closed in window.add(local, keys, reviews, batch.id):
-                    results.append(Evaluation(limit.id, *evaluate_limit(limit, window, closed)))
-                if window.total:
-                    counts = window.counts
-                    results.append(Evaluation(limit.id, *evaluate_limit(limit, window, counts)))
-        return results
 
     def record(self, batch: Batch) -> Recorded:
         """Store a batch, add it to the windows, evaluate, and trip if a rule fails: one commit.
@@ -453,7 +266,7 @@ class Breaker:
                     if state.tripped:
                         return Recorded(stored, [], None)
                     self._catch_up(state, stored)
-                    results = self._apply(state, stored)
+                    results = state.apply(stored)
                     state.last_id = stored.id
                     trips = [r for r in results if r.status == "trip"]
                     if not trips:

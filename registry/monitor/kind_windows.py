@@ -23,8 +23,8 @@ from fairgate.audit.core.grouped import GroupedCounts
 from fairgate.audit.core.multiclass import MulticlassCounts
 from fairgate.audit.core.regression import ERROR_EDGES, STATS, RegressionCounts, error_bins
 from fairgate.audit.core.vocabulary import needs_outcome
+from fairgate.registry.monitor.batch import Batch
 from fairgate.registry.monitor.live_kind import LiveKind
-from fairgate.registry.monitor.observations import Batch
 from fairgate.registry.monitor.windows import (
     NCELLS,
     Window,
@@ -32,6 +32,8 @@ from fairgate.registry.monitor.windows import (
     cells_for,
     combined_groups,
     decision_cells,
+    global_groups,
+    ordered_keys,
 )
 
 __all__ = [
@@ -136,20 +138,15 @@ class SumWindow:
 
     def key_list(self) -> list[tuple]:
         """Group keys in row order of :attr:`stats`."""
-        out: list[tuple] = [()] * len(self.keys)
-        for key, idx in self.keys.items():
-            out[idx] = key
-        return out
+        return ordered_keys(self.keys)
 
     def _groups(self, local: np.ndarray, keys: list[tuple]) -> np.ndarray:
-        lut = np.zeros(len(keys), dtype=np.int64)
-        for code in np.unique(local).tolist():
-            lut[code] = self.keys.setdefault(keys[code], len(self.keys))
+        rows = global_groups(self.keys, local, keys)
         grow = len(self.keys) - len(self.stats)
         if grow > 0:
             self.stats = np.vstack([self.stats, np.zeros((grow, len(STATS)))])
             self.hist = np.vstack([self.hist, np.zeros((grow, self.width), dtype=np.int64)])
-        return lut[local]
+        return rows
 
     def _apply(self, groups: np.ndarray, rows: np.ndarray, bins: np.ndarray, sign: int) -> None:
         n = len(self.stats)

@@ -19,8 +19,18 @@ from typing import Any
 import numpy as np
 
 from fairgate.errors import LengthMismatchError, MissingValueError, ValidationError
+from fairgate.registry.monitor.columns import binary_column
 
-__all__ = ["LIVE_KINDS", "MAX_ABS_VALUE", "LiveKind", "kind_columns", "live_kind"]
+__all__ = [
+    "LIVE_KINDS",
+    "MAX_ABS_VALUE",
+    "LiveKind",
+    "decision_values",
+    "final_column",
+    "kind_columns",
+    "live_kind",
+    "model_decisions",
+]
 
 LIVE_KINDS: tuple[str, ...] = ("binary", "scores", "multiclass", "regression")
 """The kinds of live observations."""
@@ -199,3 +209,82 @@ def kind_columns(live: LiveKind, prediction: Any, outcome: Any) -> tuple[np.ndar
             _labels(out, "outcome", classes, nullable=True),
         )
     raise ValidationError(f"kind={live.kind!r}: use one of {', '.join(LIVE_KINDS)}.")
+
+
+def model_decisions(live: LiveKind, prediction: np.ndarray) -> np.ndarray:
+    """What the model decided, in the form a person's final decision is compared with.
+
+    0/1 decisions as sent; a score model's decision at the filing's threshold (1 where
+    ``score >= threshold``, int8); class codes; numeric predictions.
+
+    Parameters
+    ----------
+    live : LiveKind
+        The model's kind.
+    prediction : numpy.ndarray
+        A validated batch's ``prediction`` column.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    if live.kind == "scores":
+        return (prediction >= live.threshold).astype(np.int8)
+    return prediction
+
+
+def decision_values(live: LiveKind, decisions: np.ndarray) -> np.ndarray:
+    """Decisions as the policy's oversight section names them: 0/1, class labels or numbers.
+
+    Parameters
+    ----------
+    live : LiveKind
+        The model's kind.
+    decisions : numpy.ndarray
+        :func:`model_decisions` of a batch.
+
+    Returns
+    -------
+    numpy.ndarray
+        Class labels (an object array of str) for a multiclass model, else ``decisions``.
+    """
+    if live.kind == "multiclass":
+        return np.asarray(live.classes or (), dtype=object)[decisions]
+    return decisions
+
+
+def final_column(live: LiveKind, values: Any, n: int) -> np.ndarray:
+    """The ``final_decision`` column of a batch, checked against the model's kind.
+
+    Parameters
+    ----------
+    live : LiveKind
+        The model's kind.
+    values : list
+        One final decision per observation (``null``: not given): 0/1 for a binary or score
+        model (the decision at the threshold), a class label of the filing, or a number.
+    n : int
+        The batch's number of observations.
+
+    Returns
+    -------
+    numpy.ndarray
+        int8 0/1 or int32 class codes (-1: not given), or float64 (NaN: not given).
+
+    Raises
+    ------
+    ValidationError
+        A value that does not fit the kind, or a column of the wrong length.
+    """
+    if live.kind == "multiclass":
+        return _labels(
+            _list(values, "final_decision", n), "final_decision", live.classes or (), nullable=True
+        )
+    if live.kind == "regression":
+        return _numbers(
+            _list(values, "final_decision", n),
+            "final_decision",
+            "numeric decisions",
+            nullable=True,
+        )
+    return binary_column(values, "final_decision", nullable=True, n=n)

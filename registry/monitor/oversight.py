@@ -34,6 +34,12 @@ from typing import Any
 import numpy as np
 
 from fairgate.errors import ValidationError
+from fairgate.registry.monitor.live_kind import (
+    BINARY,
+    LiveKind,
+    decision_values,
+    model_decisions,
+)
 from fairgate.registry.monitor.observations import Batch, ObservationStore
 from fairgate.routing import decision_key
 
@@ -53,6 +59,18 @@ def is_adverse(prediction: np.ndarray, oversight: Any) -> np.ndarray:
     A decision is adverse when it is one of ``adverse_decisions`` (compared as
     :func:`fairgate.routing.decision_key` does, like ``StatusClient.route``) or a number below
     ``adverse_below``.
+
+    Parameters
+    ----------
+    prediction : numpy.ndarray
+        The model's decisions: 0/1, class labels or numbers (see
+        :func:`.live_kind.decision_values`).
+    oversight : Oversight
+        The policy's oversight section.
+
+    Returns
+    -------
+    numpy.ndarray of bool
     """
     values = np.asarray(prediction)
     keys = {decision_key(v) for v in oversight.adverse_decisions}
@@ -64,8 +82,22 @@ def is_adverse(prediction: np.ndarray, oversight: Any) -> np.ndarray:
     return out
 
 
-def review_cells(batch: Batch, oversight: Any) -> np.ndarray:
+def review_cells(batch: Batch, oversight: Any, live: LiveKind = BINARY) -> np.ndarray:
     """The cell (0-5, see the module docstring) of each decision of a batch with reviews.
+
+    Parameters
+    ----------
+    batch : Batch
+        A validated batch.
+    oversight : Oversight
+        The policy's oversight section (which decisions are adverse).
+    live : LiveKind, optional
+        The model's kind: a score model's decision is taken at the filing's threshold, a
+        multiclass model's is its class label.
+
+    Returns
+    -------
+    numpy.ndarray of int64
 
     Raises
     ------
@@ -79,7 +111,8 @@ def review_cells(batch: Batch, oversight: Any) -> np.ndarray:
             details={"missing": ["reviewed"]},
         )
     state = batch.reviews.reviewed.astype(np.int64) + batch.reviews.overridden.astype(np.int64)
-    return is_adverse(batch.prediction, oversight).astype(np.int64) * 3 + state
+    decided = decision_values(live, model_decisions(live, batch.prediction))
+    return is_adverse(decided, oversight).astype(np.int64) * 3 + state
 
 
 def _parts(kind: str, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -23,9 +23,18 @@ from typing import Any
 
 import numpy as np
 
-from fairgate.registry.monitor.observations import Batch
+from fairgate.registry.monitor.batch import Batch
 
-__all__ = ["NCELLS", "Window", "batch_cells", "cells_for", "combined_groups", "decision_cells"]
+__all__ = [
+    "NCELLS",
+    "Window",
+    "batch_cells",
+    "cells_for",
+    "combined_groups",
+    "decision_cells",
+    "global_groups",
+    "ordered_keys",
+]
 
 NCELLS = 6
 _CELL_OF = np.array([2, 1, 3, 0], dtype=np.int64)  # indexed by 2*y_true + y_pred
@@ -88,6 +97,36 @@ def combined_groups(batch: Batch, attributes: Sequence[str]) -> tuple[np.ndarray
     return code, keys
 
 
+def ordered_keys(known: dict[tuple, int]) -> list[tuple]:
+    """The group keys of a window in row order (``known`` maps each key to its row)."""
+    out: list[tuple] = [()] * len(known)
+    for key, idx in known.items():
+        out[idx] = key
+    return out
+
+
+def global_groups(known: dict[tuple, int], local: np.ndarray, keys: list[tuple]) -> np.ndarray:
+    """The window row of each observation, giving groups seen for the first time a new row.
+
+    Parameters
+    ----------
+    known : dict
+        The window's group keys and their rows (updated in place).
+    local : numpy.ndarray of int
+        Each observation's index into ``keys`` (see :func:`combined_groups`).
+    keys : list of tuple
+        The batch's group keys.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+    """
+    lut = np.zeros(len(keys), dtype=np.int64)
+    for code in np.flatnonzero(np.bincount(local, minlength=len(keys))).tolist():
+        lut[code] = known.setdefault(keys[code], len(known))
+    return lut[local]
+
+
 class Window:
     """Per-group counts of a tumbling or sliding window of ``size`` observations.
 
@@ -126,25 +165,15 @@ class Window:
 
     def key_list(self) -> list[tuple]:
         """Group keys in row order of :attr:`counts`."""
-        out: list[tuple] = [()] * len(self.keys)
-        for key, idx in self.keys.items():
-            out[idx] = key
-        return out
+        return ordered_keys(self.keys)
 
     def _global_codes(self, local: np.ndarray, keys: list[tuple], cells: np.ndarray) -> np.ndarray:
-        present = np.flatnonzero(np.bincount(local, minlength=len(keys)))
-        lut = np.zeros(len(keys), dtype=np.int64)
-        for code in present.tolist():
-            key = keys[code]
-            idx = self.keys.get(key)
-            if idx is None:
-                idx = self.keys[key] = len(self.keys)
-            lut[code] = idx
+        rows = global_groups(self.keys, local, keys)
         if len(self.keys) > self.counts.shape[0]:
             grown = np.zeros((len(self.keys), self.ncells), dtype=np.int64)
             grown[: self.counts.shape[0]] = self.counts
             self.counts = grown
-        return lut[local] * self.ncells + cells
+        return rows * self.ncells + cells
 
     def _add_codes(self, codes: np.ndarray) -> None:
         if codes.size:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from sqlalchemy.engine import Engine
 
 from fairgate.errors import ConfigurationError, ValidationError
 from fairgate.registry.store.db import read_connection
+from fairgate.registry.store.key_files import create_key_file
 from fairgate.registry.store.ledger import GENESIS, canonical_json, verify
 from fairgate.registry.store.tables import ledger_events
 
@@ -97,19 +97,12 @@ def load_key(path: Path) -> CheckpointKey:
 
     path = Path(path)
     if not path.exists():
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(
+        pem = Ed25519PrivateKey.generate().private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        except FileExistsError:  # another process created it first: use theirs
-            return load_key(path)
-        with os.fdopen(fd, "wb") as fp:
-            fp.write(pem)
+        create_key_file(path, pem)  # when another process created it first, theirs is read
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (ValueError, TypeError) as exc:

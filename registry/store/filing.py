@@ -23,6 +23,7 @@ from fairgate.registry.store.policies import POLICY_NAME_PATTERN
 __all__ = [
     "FILING_SCHEMA_VERSION",
     "MAX_FILING_BYTES",
+    "MAX_TOP_K",
     "DataDescription",
     "Evaluation",
     "Feature",
@@ -38,6 +39,8 @@ __all__ = [
 
 FILING_SCHEMA_VERSION = "1"
 MAX_FILING_BYTES = 1024 * 1024
+MAX_TOP_K = 10**9
+"""The largest audited top a filing may name."""
 _TEXT = 20_000
 _SHORT = 500
 
@@ -102,6 +105,31 @@ class Target(_Part):
         le=1e12,
         description="A ranking or scoring model's decision threshold (decide score >= it).",
     )
+    top_k: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_TOP_K,
+        description="A ranking model's audited top: the k highest-scored rows whose groups are "
+        "compared with the pool (a whole number of at least 1; only for algorithm_type "
+        "ranking). Absent: the rows the threshold selects.",
+    )
+
+    @field_validator("top_k", mode="before")
+    @classmethod
+    def _whole_top(cls, value: Any) -> Any:
+        if value is None:
+            return value
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(
+                f"received {value!r} ({type(value).__name__}); top_k is a whole number of "
+                "ranked rows, e.g. top_k: 100"
+            )
+        if value < 1 or value > MAX_TOP_K:
+            raise ValueError(
+                f"received {value}; top_k is at least 1 and at most {MAX_TOP_K:,} (the size of "
+                "the audited top of the ranking)"
+            )
+        return value
 
 
 class DataDescription(_Part):
@@ -227,11 +255,19 @@ class Filing(_Part):
                 f"prohibited_variables: {both} are also listed as features; a prohibited "
                 "variable may not be an input"
             )
+        if self.target.top_k is not None and self.algorithm_type != "ranking":
+            raise ValueError(
+                f"target.top_k: a top k is audited for ranking models only, and this filing's "
+                f"algorithm_type is {self.algorithm_type!r}; remove top_k, or file the model "
+                "as algorithm_type: ranking with its threshold"
+            )
         return self
 
     def canonical_json(self) -> str:
         """Sorted keys, no whitespace, UTF-8, ISO dates: the bytes that are hashed."""
         body = self.model_dump(mode="json")
+        if body["target"].get("top_k") is None:  # unset: hashed as before top_k existed
+            body["target"].pop("top_k", None)
         return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
     def sha256(self) -> str:
@@ -253,6 +289,7 @@ class Filing(_Part):
             "algorithm_type": self.algorithm_type,
             "classes": self.target.classes,
             "threshold": self.target.threshold,
+            "top_k": self.target.top_k,
             "name": self.name,
             "version": self.version,
             "purpose": self.purpose,

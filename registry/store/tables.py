@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 __all__ = [
@@ -23,23 +25,42 @@ __all__ = [
 
 metadata = sa.MetaData()
 
+
+def _required(**types: Any) -> list[sa.Column[Any]]:
+    """NOT NULL columns, in the order given (name=type)."""
+    return [sa.Column(name, type_, nullable=False) for name, type_ in types.items()]
+
+
+def _optional(**types: Any) -> list[sa.Column[Any]]:
+    """Nullable columns, in the order given (name=type)."""
+    return [sa.Column(name, type_, nullable=True) for name, type_ in types.items()]
+
+
+def _serial_id() -> sa.Column[Any]:
+    """The auto-incremented integer primary key ``id``."""
+    return sa.Column("id", sa.Integer, primary_key=True, autoincrement=True)
+
+
+def _authored() -> list[sa.Column[Any]]:
+    """``actor`` and ``created_at``: who wrote a row and when (seconds since the epoch)."""
+    return _required(actor=sa.String(500), created_at=sa.Float)
+
+
+def _model_ref() -> sa.Column[Any]:
+    """``model_id``: the model version a row belongs to."""
+    return sa.Column("model_id", sa.Integer, sa.ForeignKey("model_versions.id"), nullable=False)
+
+
 model_versions = sa.Table(
     "model_versions",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("name", sa.String(128), nullable=False),
-    sa.Column("version", sa.String(64), nullable=False),
-    sa.Column("vendor", sa.String(500)),
-    sa.Column("state", sa.String(16), nullable=False),
-    sa.Column("reason", sa.Text, nullable=False),
-    sa.Column("revision", sa.Integer, nullable=False),
-    sa.Column("filing", sa.Text, nullable=False),
-    sa.Column("filing_sha256", sa.String(64), nullable=False),
-    sa.Column("artifact", sa.Text),
-    sa.Column("artifact_sha256", sa.String(64)),
-    sa.Column("suspended_at", sa.Float),
-    sa.Column("created_at", sa.Float, nullable=False),
-    sa.Column("updated_at", sa.Float, nullable=False),
+    _serial_id(),
+    *_required(name=sa.String(128), version=sa.String(64)),
+    *_optional(vendor=sa.String(500)),
+    *_required(state=sa.String(16), reason=sa.Text, revision=sa.Integer),
+    *_required(filing=sa.Text, filing_sha256=sa.String(64)),
+    *_optional(artifact=sa.Text, artifact_sha256=sa.String(64), suspended_at=sa.Float),
+    *_required(created_at=sa.Float, updated_at=sa.Float),
     sa.UniqueConstraint("name", "version", name="uq_model_versions_name_version"),
     sa.Index("ix_model_versions_vendor", "vendor"),
 )
@@ -47,83 +68,84 @@ model_versions = sa.Table(
 audits = sa.Table(
     "audits",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("model_id", sa.Integer, sa.ForeignKey("model_versions.id"), nullable=False),
-    sa.Column("artifact_sha256", sa.String(64)),
-    sa.Column("passed", sa.Boolean, nullable=False),
-    sa.Column("verdict", sa.String(16), nullable=False),
-    sa.Column("result", sa.Text, nullable=False),
-    sa.Column("result_sha256", sa.String(64), nullable=False),
-    sa.Column("report_path", sa.Text),
-    sa.Column("actor", sa.String(500), nullable=False),
-    sa.Column("created_at", sa.Float, nullable=False),
+    _serial_id(),
+    _model_ref(),
+    *_optional(artifact_sha256=sa.String(64)),
+    *_required(
+        passed=sa.Boolean, verdict=sa.String(16), result=sa.Text, result_sha256=sa.String(64)
+    ),
+    *_optional(report_path=sa.Text),
+    *_authored(),
     sa.Column("status", sa.String(16), nullable=False, server_default="completed"),
-    sa.Column("error", sa.Text),
+    *_optional(error=sa.Text),
     sa.Index("ix_audits_model_id", "model_id", "id"),
 )
 
 decisions = sa.Table(
     "decisions",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("model_id", sa.Integer, sa.ForeignKey("model_versions.id"), nullable=False),
-    sa.Column("action", sa.String(32), nullable=False),
-    sa.Column("from_state", sa.String(16), nullable=False),
-    sa.Column("to_state", sa.String(16), nullable=False),
-    sa.Column("rationale", sa.Text, nullable=False),
-    sa.Column("actor", sa.String(500), nullable=False),
-    sa.Column("evidence", sa.Text),
-    sa.Column("created_at", sa.Float, nullable=False),
+    _serial_id(),
+    _model_ref(),
+    *_required(action=sa.String(32), from_state=sa.String(16), to_state=sa.String(16)),
+    *_required(rationale=sa.Text, actor=sa.String(500)),
+    *_optional(evidence=sa.Text),
+    *_required(created_at=sa.Float),
 )
 
 ledger_events = sa.Table(
     "ledger_events",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("kind", sa.String(32), nullable=False),
-    sa.Column("name", sa.String(128)),
-    sa.Column("version", sa.String(64)),
-    sa.Column("actor", sa.String(500), nullable=False),
-    sa.Column("payload", sa.Text, nullable=False),
-    sa.Column("created_at", sa.String(40), nullable=False),
-    sa.Column("prev_hash", sa.String(64), nullable=False),
-    sa.Column("hash", sa.String(64), nullable=False),
+    *_required(kind=sa.String(32)),
+    *_optional(name=sa.String(128), version=sa.String(64)),
+    *_required(
+        actor=sa.String(500),
+        payload=sa.Text,
+        created_at=sa.String(40),
+        prev_hash=sa.String(64),
+        hash=sa.String(64),
+    ),
 )
 
 service_tokens = sa.Table(
     "service_tokens",
     metadata,
     sa.Column("id", sa.String(32), primary_key=True),
-    sa.Column("role", sa.String(32), nullable=False),
-    sa.Column("vendor", sa.String(200), nullable=True),
-    sa.Column("label", sa.String(200), nullable=True),
-    sa.Column("salt", sa.String(64), nullable=False),
-    sa.Column("hash", sa.String(128), nullable=False),
-    sa.Column("iterations", sa.Integer, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("member", sa.String(200), nullable=True),
+    *_required(role=sa.String(32)),
+    *_optional(vendor=sa.String(200), label=sa.String(200)),
+    *_required(
+        salt=sa.String(64),
+        hash=sa.String(128),
+        iterations=sa.Integer,
+        created_at=sa.DateTime(timezone=True),
+    ),
+    *_optional(
+        expires_at=sa.DateTime(timezone=True),
+        revoked_at=sa.DateTime(timezone=True),
+        member=sa.String(200),
+    ),
 )
 """The ``service_tokens`` table (created by migration ``0002_service``)."""
 
 observation_batches = sa.Table(
     "observation_batches",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("model", sa.String(200), nullable=False),
-    sa.Column("version", sa.String(100), nullable=False),
-    sa.Column("received_at", sa.Float, nullable=False),
-    sa.Column("n", sa.Integer, nullable=False),
-    sa.Column("n_outcome", sa.Integer, nullable=False),
-    sa.Column("has_ts", sa.Boolean, nullable=False),
-    sa.Column("levels", sa.Text, nullable=False),
-    sa.Column("payload", sa.LargeBinary, nullable=False),
-    sa.Column("client_batch_id", sa.String(64), nullable=True),
+    _serial_id(),
+    *_required(
+        model=sa.String(200),
+        version=sa.String(100),
+        received_at=sa.Float,
+        n=sa.Integer,
+        n_outcome=sa.Integer,
+        has_ts=sa.Boolean,
+        levels=sa.Text,
+        payload=sa.LargeBinary,
+    ),
+    *_optional(client_batch_id=sa.String(64)),
     sa.Column("review", sa.LargeBinary, nullable=True),  # issue 16: reviewed/overridden/final
     # issue 13, model kinds live (migration 0012): what the payload's columns hold
     sa.Column("kind", sa.String(16), nullable=False, server_default="binary"),
-    sa.Column("classes", sa.Text, nullable=True),
+    *_optional(classes=sa.Text),
     sa.Index("ix_observation_batches_model_version", "model", "version", "id"),
     sa.Index(
         "uq_observation_batches_client_id", "model", "version", "client_batch_id", unique=True
@@ -135,13 +157,9 @@ observation_batches = sa.Table(
 policies = sa.Table(
     "policies",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("name", sa.String(200), nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("sha256", sa.String(64), nullable=False),
-    sa.Column("body", sa.Text, nullable=False),
-    sa.Column("actor", sa.String(500), nullable=False),
-    sa.Column("created_at", sa.Float, nullable=False),
+    _serial_id(),
+    *_required(name=sa.String(200), version=sa.Integer, sha256=sa.String(64), body=sa.Text),
+    *_authored(),
     sa.UniqueConstraint("name", "version", name="uq_policies_name_version"),
 )
 """Committee-published policies, one row per version (migration ``0005``)."""
@@ -149,13 +167,10 @@ policies = sa.Table(
 policy_assignments = sa.Table(
     "policy_assignments",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("model", sa.String(128), nullable=False),
-    sa.Column("model_version", sa.String(64), nullable=False),
+    _serial_id(),
+    *_required(model=sa.String(128), model_version=sa.String(64)),
     sa.Column("policy_id", sa.Integer, sa.ForeignKey("policies.id"), nullable=False),
-    sa.Column("actor", sa.String(500), nullable=False),
-    sa.Column("rationale", sa.Text, nullable=False),
-    sa.Column("created_at", sa.Float, nullable=False),
+    *_required(actor=sa.String(500), rationale=sa.Text, created_at=sa.Float),
     sa.Index("ix_policy_assignments_model", "model", "model_version", "id"),
 )
 """Which published policy governs a model version; the newest row wins (migration ``0005``)."""
@@ -164,25 +179,18 @@ model_names = sa.Table(
     "model_names",
     metadata,
     sa.Column("name", sa.String(128), primary_key=True),
-    sa.Column("vendor", sa.String(500), nullable=False),
-    sa.Column("created_at", sa.Float, nullable=False),
-    sa.Column("updated_at", sa.Float, nullable=False),
+    *_required(vendor=sa.String(500), created_at=sa.Float, updated_at=sa.Float),
 )
 """Who owns each model name: the first vendor to file it, until an admin transfers it."""
 
 votes = sa.Table(
     "votes",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("model_id", sa.Integer, sa.ForeignKey("model_versions.id"), nullable=False),
-    sa.Column("question", sa.String(16), nullable=False),
-    sa.Column("state", sa.String(16), nullable=False),
-    sa.Column("member", sa.String(500), nullable=False),
-    sa.Column("vote", sa.String(16), nullable=False),
-    sa.Column("rationale", sa.Text, nullable=False),
-    sa.Column("event_id", sa.Integer, nullable=False),
-    sa.Column("created_at", sa.Float, nullable=False),
-    sa.Column("closed_at", sa.Float, nullable=True),
+    _serial_id(),
+    _model_ref(),
+    *_required(question=sa.String(16), state=sa.String(16), member=sa.String(500)),
+    *_required(vote=sa.String(16), rationale=sa.Text, event_id=sa.Integer, created_at=sa.Float),
+    *_optional(closed_at=sa.Float),
     sa.Index("ix_votes_model_open", "model_id", "closed_at"),
 )
 """Committee votes on a pending question (approve / reinstate); closed when the state changes
@@ -192,13 +200,11 @@ webhooks = sa.Table(
     "webhooks",
     metadata,
     sa.Column("id", sa.String(32), primary_key=True),
-    sa.Column("url", sa.Text, nullable=False),
-    sa.Column("model", sa.String(128), nullable=True),
-    sa.Column("secret", sa.String(128), nullable=False),
-    sa.Column("actor", sa.String(500), nullable=False),
-    sa.Column("created_at", sa.Float, nullable=False),
-    sa.Column("deleted_at", sa.Float, nullable=True),
-    sa.Column("last_event_id", sa.Integer, nullable=False),
+    *_required(url=sa.Text),
+    *_optional(model=sa.String(128)),
+    *_required(secret=sa.String(128), actor=sa.String(500), created_at=sa.Float),
+    *_optional(deleted_at=sa.Float),
+    *_required(last_event_id=sa.Integer),
 )
 """Webhook subscriptions of operations systems: one model (``model``) or all (migration
 ``0010``); ``last_event_id`` is the newest ledger event already queued for it."""
@@ -206,19 +212,19 @@ webhooks = sa.Table(
 webhook_deliveries = sa.Table(
     "webhook_deliveries",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    _serial_id(),
     sa.Column("webhook_id", sa.String(32), sa.ForeignKey("webhooks.id"), nullable=False),
-    sa.Column("event_id", sa.Integer, nullable=False),
-    sa.Column("kind", sa.String(32), nullable=False),
-    sa.Column("body", sa.Text, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("attempts", sa.Integer, nullable=False),
-    sa.Column("next_attempt_at", sa.Float, nullable=False),
-    sa.Column("lease_until", sa.Float, nullable=True),
-    sa.Column("last_error", sa.Text, nullable=True),
-    sa.Column("last_status", sa.Integer, nullable=True),
-    sa.Column("created_at", sa.Float, nullable=False),
-    sa.Column("delivered_at", sa.Float, nullable=True),
+    *_required(
+        event_id=sa.Integer,
+        kind=sa.String(32),
+        body=sa.Text,
+        status=sa.String(16),
+        attempts=sa.Integer,
+        next_attempt_at=sa.Float,
+    ),
+    *_optional(lease_until=sa.Float, last_error=sa.Text, last_status=sa.Integer),
+    *_required(created_at=sa.Float),
+    *_optional(delivered_at=sa.Float),
     sa.UniqueConstraint("webhook_id", "event_id", name="uq_webhook_deliveries_event"),
     sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
 )
@@ -228,12 +234,8 @@ web_sessions = sa.Table(
     "web_sessions",
     metadata,
     sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column("token_id", sa.String(32), nullable=False),
-    sa.Column("role", sa.String(32), nullable=False),
-    sa.Column("vendor", sa.String(200), nullable=True),
-    sa.Column("member", sa.String(500), nullable=False),
-    sa.Column("csrf", sa.String(64), nullable=False),
-    sa.Column("created_at", sa.Float, nullable=False),
-    sa.Column("last_seen", sa.Float, nullable=False),
+    *_required(token_id=sa.String(32), role=sa.String(32)),
+    *_optional(vendor=sa.String(200)),
+    *_required(member=sa.String(500), csrf=sa.String(64), created_at=sa.Float, last_seen=sa.Float),
 )
 """Web page sign-in sessions: the SHA-256 of the cookie's secret, never the secret (``0013``)."""

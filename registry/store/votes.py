@@ -11,7 +11,6 @@ here run inside the caller's write transaction.
 
 from __future__ import annotations
 
-import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +19,7 @@ from sqlalchemy.engine import Connection
 
 from fairgate.errors import ConflictError
 from fairgate.registry.store.lifecycle import State
+from fairgate.registry.store.rows import Record, from_row, iso_time
 from fairgate.registry.store.tables import model_versions, votes
 
 __all__ = [
@@ -54,7 +54,7 @@ def pending_question(state: State | str) -> str | None:
 
 
 @dataclass(frozen=True)
-class Vote:
+class Vote(Record):
     """One committee member's vote.
 
     Attributes
@@ -83,10 +83,6 @@ class Vote:
     event_id: int
     created_at: str
     open: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return dict(self.__dict__)
 
 
 @dataclass(frozen=True)
@@ -150,18 +146,13 @@ class VoteTally:
         }
 
 
-def _vote(row: Any) -> Vote:
-    created = _dt.datetime.fromtimestamp(row.created_at, _dt.UTC).isoformat(timespec="seconds")
-    return Vote(
-        member=row.member,
-        question=row.question,
-        vote=row.vote,
-        rationale=row.rationale,
-        state=row.state,
-        event_id=row.event_id,
-        created_at=created,
-        open=row.closed_at is None,
-    )
+def _history(conn: Connection, model_id: int) -> list[Vote]:
+    """Every vote on a version, oldest first."""
+    rows = conn.execute(sa.select(votes).where(votes.c.model_id == model_id).order_by(votes.c.id))
+    return [
+        from_row(Vote, r, created_at=iso_time(r.created_at), open=r.closed_at is None)
+        for r in rows.all()
+    ]
 
 
 def _text(lang: str, key: str) -> str:
@@ -181,38 +172,30 @@ def no_pending_question(state: str, what: str) -> ConflictError:
 
 def open_votes(conn: Connection, model_id: int, state: str) -> list[Vote]:
     """The open votes of a version cast in its current ``state``, oldest first."""
-    rows = conn.execute(
-        sa.select(votes)
-        .where(votes.c.model_id == model_id, votes.c.closed_at.is_(None), votes.c.state == state)
-        .order_by(votes.c.id)
-    ).all()
-    return [_vote(r) for r in rows]
+    return [v for v in _history(conn, model_id) if v.open and v.state == state]
 
 
-def _lock(conn: Connection, row: Any) -> None:
-    """Lock the version's row for the vote, and refuse it if the state moved meanwhile.
+def check_not_voted(conn: Connection, row: Any, member: str) -> None:
+    """Lock the version's row for a vote; refuse it if its state moved or ``member`` voted.
 
     ``FOR UPDATE`` on PostgreSQL (SQLite's write transaction already serialises), so two members
     voting at once are counted one after the other.
+
+    Raises
+    ------
+    ConflictError
+        The state changed meanwhile, or the member already voted on the open question (naming
+        the earlier vote).
     """
+    what = f"{row.name}@{row.version}"
     state = conn.execute(
         sa.select(model_versions.c.state).where(model_versions.c.id == row.id).with_for_update()
     ).scalar_one()
     if state != row.state:
         raise ConflictError(
-            f"{row.name}@{row.version} changed from {row.state} to {state} while the vote was "
-            "cast; read its state again and vote on the question now pending."
+            f"{what} changed from {row.state} to {state} while the vote was cast; read its "
+            "state again and vote on the question now pending."
         )
-
-
-def check_not_voted(conn: Connection, row: Any, member: str, what: str) -> None:
-    """Raise :class:`ConflictError` if ``member`` already voted on the version's open question.
-
-    Raises
-    ------
-    ConflictError
-        Naming the earlier vote and what the member can do instead.
-    """
     for earlier in open_votes(conn, row.id, row.state):
         if earlier.member == member:
             params = {
@@ -254,6 +237,35 @@ def cast(
     )
 
 
+def _ballot(
+    conn: Connection,
+    row: Any,
+    *,
+    kind: str,
+    question: str,
+    member: str,
+    vote: str,
+    rationale: str,
+    payload: dict[str, Any],
+    now: float,
+) -> None:
+    """Append the vote's ledger event (``vote`` or ``dissent``) and record the vote."""
+    from fairgate.registry.store import ledger
+
+    event = ledger.append(
+        conn,
+        kind,
+        actor=member,
+        name=row.name,
+        version=row.version,
+        payload={"question": question, "rationale": rationale, **payload},
+    )
+    cast(
+        conn, row, question=question, member=member, vote=vote, rationale=rationale,
+        event_id=event.id, now=now,
+    )  # fmt: skip
+
+
 def close_open(conn: Connection, model_id: int, now: float) -> None:
     """Close every open vote of a version (its state changed)."""
     conn.execute(
@@ -265,12 +277,7 @@ def close_open(conn: Connection, model_id: int, now: float) -> None:
 
 def tally(conn: Connection, row: Any, quorum: int) -> VoteTally:
     """The votes of the version in ``row`` (a ``model_versions`` row) under ``quorum``."""
-    history = [
-        _vote(r)
-        for r in conn.execute(
-            sa.select(votes).where(votes.c.model_id == row.id).order_by(votes.c.id)
-        ).all()
-    ]
+    history = _history(conn, row.id)
     question = pending_question(row.state)
     current = [v for v in history if v.open and v.state == row.state] if question else []
     return VoteTally(
@@ -324,25 +331,13 @@ def dissent(
     ConflictError
         Nothing is pending in the version's state, or the member already voted on it.
     """
-    from fairgate.registry.store import ledger
-
-    what = f"{row.name}@{row.version}"
     question = pending_question(row.state)
     if question is None:
-        raise no_pending_question(row.state, what)
-    _lock(conn, row)
-    check_not_voted(conn, row, member, what)
-    event = ledger.append(
-        conn,
-        "dissent",
-        actor=member,
-        name=row.name,
-        version=row.version,
-        payload={"question": question, "rationale": rationale, "evidence": evidence},
-    )
-    cast(
-        conn, row, question=question, member=member, vote=AGAINST, rationale=rationale,
-        event_id=event.id, now=now,
+        raise no_pending_question(row.state, f"{row.name}@{row.version}")
+    check_not_voted(conn, row, member)
+    _ballot(
+        conn, row, kind="dissent", question=question, member=member, vote=AGAINST,
+        rationale=rationale, payload={"evidence": evidence}, now=now,
     )  # fmt: skip
 
 
@@ -372,33 +367,15 @@ def vote_for(
     ConflictError
         The member already voted on the pending question.
     """
-    from fairgate.registry.store import ledger
-
-    what = f"{row.name}@{row.version}"
-    _lock(conn, row)
-    check_not_voted(conn, row, member, what)
+    check_not_voted(conn, row, member)
     members = [v.member for v in open_votes(conn, row.id, row.state) if v.vote == FOR]
     members.append(member)
     if len(members) >= quorum:
         return {"quorum": quorum, "votes": members}
-    event = ledger.append(
-        conn,
-        "vote",
-        actor=member,
-        name=row.name,
-        version=row.version,
-        payload={
-            "question": action,
-            "rationale": rationale,
-            "in_favour": len(members),
-            "quorum": quorum,
-            "evidence": evidence,
-            **basis,
-        },
-    )
-    cast(
-        conn, row, question=action, member=member, vote=FOR, rationale=rationale,
-        event_id=event.id, now=now,
+    payload = {"in_favour": len(members), "quorum": quorum, "evidence": evidence, **basis}
+    _ballot(
+        conn, row, kind="vote", question=action, member=member, vote=FOR, rationale=rationale,
+        payload=payload, now=now,
     )  # fmt: skip
     return None
 

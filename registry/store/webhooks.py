@@ -1,21 +1,19 @@
-"""Webhook subscriptions and their deliveries: rows that survive a restart.
+"""Webhook subscriptions: an administrator subscribes a URL to one model's state changes or all.
 
-An administrator subscribes a URL to one model's state changes or to all of them; the secret is
-returned once and signs every delivery (HMAC-SHA256). Deliveries are queued from the ledger, not
-by the code that decides: :meth:`WebhookStore.enqueue` reads the ledger events after each
-subscription's ``last_event_id`` and inserts one ``pending`` row per state change, moving the
-cursor in the same transaction, so a decision or a breaker trip never waits for a receiver and a
-restart loses nothing. A sender claims due rows with a lease (:meth:`WebhookStore.claim_due`) and
-records each attempt (:meth:`WebhookStore.record_attempt`): ``delivered``, or ``pending`` again
-after an exponential backoff, or ``failed`` after the last attempt, with the last error.
+The secret is returned once, at creation, and stored sealed with the deployment's webhook key
+(:mod:`~fairgate.registry.store.webhook_signing`); no answer returns it again. Opening the store
+checks that the key opens every live subscription's secret (a wrong or missing key is a
+:class:`~fairgate.errors.ConfigurationError` at start-up, not a failure per delivery) and seals
+the secrets stored in clear text by earlier versions. The deliveries themselves are
+:class:`~fairgate.registry.store.webhook_queue.DeliveryQueue`'s job (:attr:`WebhookStore.queue`).
 """
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,36 +22,22 @@ from sqlalchemy.engine import Engine
 
 from fairgate.errors import NotFoundError, ValidationError
 from fairgate.registry.store.db import read_connection
-from fairgate.registry.store.ledger import canonical_json
-from fairgate.registry.store.records import utc
+from fairgate.registry.store.rows import Record, from_row, iso_time
 from fairgate.registry.store.tables import ledger_events, webhook_deliveries, webhooks
+from fairgate.registry.store.webhook_queue import (
+    FAILED,
+    PENDING,
+    STATUSES,
+    Delivery,
+    DeliveryQueue,
+)
+from fairgate.registry.store.webhook_signing import (
+    SEALED_PREFIX,
+    load_webhook_key,
+    new_secret,
+)
 
-__all__ = [
-    "DELIVERED",
-    "FAILED",
-    "PENDING",
-    "STATE_OF_KIND",
-    "Delivery",
-    "DueDelivery",
-    "Webhook",
-    "WebhookStore",
-    "check_webhook_url",
-]
-
-PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
-STATE_OF_KIND: dict[str, str] = {
-    "file": "FILED",
-    "audit": "AUDITED",
-    "approve": "ACTIVE",
-    "reject": "REJECTED",
-    "suspend": "SUSPENDED",
-    "breaker_trip": "SUSPENDED",
-    "reinstate": "ACTIVE",
-    "withdraw": "WITHDRAWN",
-}
-"""Ledger events that change a version's state, and the state they lead to (an ``audit`` event
-only the first time: FILED becomes AUDITED)."""
-
+__all__ = ["Webhook", "WebhookStore", "check_webhook_url"]
 MAX_URL = 2000
 LEASE_SECONDS = 60.0
 """How long a claimed delivery is reserved for its sender (then another may retry it)."""
@@ -90,14 +74,14 @@ def check_webhook_url(url: str) -> str:
     if parts.username or parts.password:
         raise ValidationError(
             "url: credentials in the URL are refused (they would be shown to every admin); the "
-            "receiver checks the X-Fairgate-Signature header instead."
+            "receiver checks the webhook-signature header instead."
         )
     return text
 
 
 @dataclass(frozen=True)
-class Webhook:
-    """A subscription, without its secret."""
+class Webhook(Record):
+    """A subscription, without its secret; ``deliveries`` counts them per status."""
 
     id: str
     url: str
@@ -105,93 +89,79 @@ class Webhook:
     actor: str
     created_at: str
     deleted_at: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return dict(self.__dict__)
+    deliveries: dict[str, int]
 
 
-@dataclass(frozen=True)
-class Delivery:
-    """One state change queued for one subscription, and how its delivery went."""
-
-    id: int
-    webhook_id: str
-    event_id: int
-    kind: str
-    status: str
-    attempts: int
-    last_status: int | None
-    last_error: str | None
-    created_at: str
-    next_attempt_at: str | None
-    delivered_at: str | None
-    body: dict[str, Any]
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return dict(self.__dict__)
-
-
-@dataclass(frozen=True)
-class DueDelivery:
-    """A claimed delivery: where to send which bytes, signed with which secret."""
-
-    id: int
-    url: str
-    secret: str
-    body: bytes
-    attempts: int
-    event_id: int
-    kind: str
-
-
-def _iso(ts: float | None) -> str | None:
-    return None if ts is None else utc(ts).isoformat(timespec="seconds")
-
-
-def _webhook(row: Any) -> Webhook:
-    return Webhook(
-        row.id, row.url, row.model, row.actor, _iso(row.created_at), _iso(row.deleted_at)
-    )
-
-
-def _delivery(row: Any) -> Delivery:
-    return Delivery(
-        id=row.id,
-        webhook_id=row.webhook_id,
-        event_id=row.event_id,
-        kind=row.kind,
-        status=row.status,
-        attempts=row.attempts,
-        last_status=row.last_status,
-        last_error=row.last_error,
-        created_at=_iso(row.created_at) or "",
-        next_attempt_at=_iso(row.next_attempt_at) if row.status == PENDING else None,
-        delivered_at=_iso(row.delivered_at),
-        body=json.loads(row.body),
-    )
+def _webhooks(conn: Any, *where: Any) -> list[Webhook]:
+    """The subscriptions matching ``where``, oldest first, with their deliveries counted."""
+    d = webhook_deliveries.c
+    counted = sa.select(d.webhook_id, d.status, sa.func.count()).group_by(d.webhook_id, d.status)
+    counts: dict[str, dict[str, int]] = {}
+    for hook_id, status, n in conn.execute(counted).all():
+        counts.setdefault(hook_id, dict.fromkeys(STATUSES, 0))[status] = n
+    rows = conn.execute(sa.select(webhooks).where(*where).order_by(webhooks.c.created_at)).all()
+    return [
+        from_row(
+            Webhook,
+            row,
+            created_at=iso_time(row.created_at),
+            deleted_at=iso_time(row.deleted_at),
+            deliveries=counts.get(row.id, dict.fromkeys(STATUSES, 0)),
+        )
+        for row in rows
+    ]
 
 
 class WebhookStore:
-    """Subscriptions and deliveries in the registry's database.
+    """Subscriptions in the registry's database, and their delivery queue.
 
     Parameters
     ----------
     engine : sqlalchemy.engine.Engine
         The registry's database (schema ``0010``).
-    max_attempts : int
-        Attempts per delivery before it is ``failed``.
-    backoff : float
-        Seconds before the first retry; each further retry waits twice as long.
+    key_path : Path
+        The deployment's webhook key file (``Settings.webhook_key_path``); created when missing
+        and no sealed secret is stored yet.
+    max_attempts, backoff : int, float
+        Attempts per delivery, and seconds before its first retry: see :class:`DeliveryQueue`.
+
+    Raises
+    ------
+    ConfigurationError
+        The key is missing or malformed while sealed secrets exist, or does not open them.
     """
 
-    def __init__(self, engine: Engine, *, max_attempts: int = 8, backoff: float = 2.0) -> None:
+    def __init__(
+        self, engine: Engine, *, key_path: Path, max_attempts: int = 8, backoff: float = 2.0
+    ) -> None:
         self.engine = engine
-        self.max_attempts = max_attempts
-        self.backoff = backoff
+        with read_connection(engine) as conn:
+            stored = conn.execute(
+                sa.select(webhooks.c.id, webhooks.c.secret, webhooks.c.deleted_at)
+            ).all()
+        sealed = [r for r in stored if r.secret.startswith(SEALED_PREFIX)]
+        self.box = load_webhook_key(key_path, create=not sealed)
+        for row in sealed:
+            if row.deleted_at is None:  # a deleted subscription's secret is never used again
+                self.box.open(row.secret, row.id)
+        clear = [(r.id, r.secret) for r in stored if not r.secret.startswith(SEALED_PREFIX)]
+        self.sealed_now = self._seal_clear(clear)
+        """Secrets found in clear text and sealed as the store opened."""
+        self.queue = DeliveryQueue(engine, self.box, max_attempts=max_attempts, backoff=backoff)
 
-    # ------------------------------------------------------------------ subscriptions
+    def _seal_clear(self, clear: list[tuple[str, str]]) -> int:
+        """Seal the secrets earlier versions stored in clear text; the number sealed."""
+        sealed = 0
+        with self.engine.begin() as conn:
+            for hook_id, secret in clear:
+                done = conn.execute(
+                    webhooks.update()
+                    .where(webhooks.c.id == hook_id, webhooks.c.secret == secret)
+                    .values(secret=self.box.seal(secret, hook_id))
+                )
+                sealed += done.rowcount  # 0: another process sealed it first
+        return sealed
+
     def create(self, url: str, *, model: str | None, actor: str) -> tuple[Webhook, str]:
         """Subscribe ``url`` to the state changes of ``model`` (None: every model) from now on.
 
@@ -208,7 +178,7 @@ class WebhookStore:
         url = check_webhook_url(url)
         if model is not None and not model.strip():
             raise ValidationError("model: give a model name, or leave it out for every model.")
-        secret = "whsec_" + secrets.token_urlsafe(32)
+        secret = new_secret()
         hook_id = secrets.token_hex(8)
         now = time.time()
         with self.engine.begin() as conn:
@@ -218,21 +188,20 @@ class WebhookStore:
                     id=hook_id,
                     url=url,
                     model=model.strip() if model else None,
-                    secret=secret,
+                    secret=self.box.seal(secret, hook_id),
                     actor=actor,
                     created_at=now,
                     deleted_at=None,
                     last_event_id=int(head),
                 )
             )
-            row = conn.execute(sa.select(webhooks).where(webhooks.c.id == hook_id)).one()
-        return _webhook(row), secret
+            [hook] = _webhooks(conn, webhooks.c.id == hook_id)
+        return hook, secret
 
     def list(self) -> list[Webhook]:
         """Every subscription (deleted ones too, with ``deleted_at``), oldest first."""
         with read_connection(self.engine) as conn:
-            rows = conn.execute(sa.select(webhooks).order_by(webhooks.c.created_at)).all()
-        return [_webhook(r) for r in rows]
+            return _webhooks(conn)
 
     def get(self, hook_id: str) -> Webhook:
         """One subscription.
@@ -242,10 +211,10 @@ class WebhookStore:
         NotFoundError
         """
         with read_connection(self.engine) as conn:
-            row = conn.execute(sa.select(webhooks).where(webhooks.c.id == hook_id)).first()
-        if row is None:
+            found = _webhooks(conn, webhooks.c.id == hook_id)
+        if not found:
             raise NotFoundError(f"webhook {hook_id!r} does not exist; list them: GET /v1/webhooks.")
-        return _webhook(row)
+        return found[0]
 
     def delete(self, hook_id: str) -> Webhook:
         """Stop a subscription; its pending deliveries fail with that reason (history is kept).
@@ -272,202 +241,23 @@ class WebhookStore:
             )
         return self.get(hook_id)
 
-    def deliveries(self, hook_id: str, *, limit: int = 100) -> list[Delivery]:
+    def deliveries(
+        self, hook_id: str, *, limit: int = 100, status: str | None = None
+    ) -> list[Delivery]:
         """The newest ``limit`` deliveries of a subscription, newest first.
+
+        Parameters
+        ----------
+        hook_id : str
+            The subscription.
+        limit : int
+            At most this many.
+        status : {"pending", "delivered", "failed"} or None
+            Only deliveries in this status (None: all).
 
         Raises
         ------
         NotFoundError
         """
         self.get(hook_id)
-        with read_connection(self.engine) as conn:
-            rows = conn.execute(
-                sa.select(webhook_deliveries)
-                .where(webhook_deliveries.c.webhook_id == hook_id)
-                .order_by(webhook_deliveries.c.id.desc())
-                .limit(limit)
-            ).all()
-        return [_delivery(r) for r in rows]
-
-    # ------------------------------------------------------------------ queueing
-    def enqueue(self, *, batch: int = 1000) -> int:
-        """Queue a delivery for every state change after each live subscription's cursor.
-
-        Returns
-        -------
-        int
-            Deliveries queued.
-        """
-        queued = 0
-        with read_connection(self.engine) as conn:
-            hooks = conn.execute(sa.select(webhooks).where(webhooks.c.deleted_at.is_(None))).all()
-        for hook in hooks:
-            queued += self._enqueue_one(hook, batch)
-        return queued
-
-    def _enqueue_one(self, hook: Any, batch: int) -> int:
-        now = time.time()
-        with read_connection(self.engine) as conn:  # no write lock while nothing is new
-            events = conn.execute(
-                sa.select(ledger_events)
-                .where(ledger_events.c.id > hook.last_event_id)
-                .order_by(ledger_events.c.id)
-                .limit(batch)
-            ).all()
-        if not events:
-            return 0
-        with self.engine.begin() as conn:
-            moved = conn.execute(
-                webhooks.update()
-                .where(webhooks.c.id == hook.id, webhooks.c.last_event_id == hook.last_event_id)
-                .values(last_event_id=events[-1].id)
-            )
-            if moved.rowcount != 1:  # another worker queued these events first
-                return 0
-            rows = [
-                self._row(conn, hook.id, event, now)
-                for event in events
-                if event.kind in STATE_OF_KIND and hook.model in (None, event.name)
-            ]
-            rows = [r for r in rows if r is not None]
-            if rows:
-                conn.execute(webhook_deliveries.insert(), rows)
-        return len(rows)
-
-    def _row(self, conn: Any, hook_id: str, event: Any, now: float) -> dict[str, Any] | None:
-        payload = json.loads(event.payload)
-        if event.kind == "audit":
-            earlier = conn.execute(
-                sa.select(ledger_events.c.id)
-                .where(
-                    ledger_events.c.kind == "audit",
-                    ledger_events.c.name == event.name,
-                    ledger_events.c.version == event.version,
-                    ledger_events.c.id < event.id,
-                )
-                .limit(1)
-            ).first()
-            if earlier is not None:  # a re-audit changes no state
-                return None
-        from fairgate.audit.report.catalog import load_catalog
-
-        state = payload.get("to") or STATE_OF_KIND[event.kind]
-        said = {"model": event.name, "version": event.version, "state": state}
-        body = {
-            "summary": {
-                lang: load_catalog(lang)["webhook_state_change"].format(**said)
-                for lang in ("en", "zh")
-            },
-            "delivery": f"{hook_id}-{event.id}",
-            "event_id": event.id,
-            "kind": event.kind,
-            "model": event.name,
-            "version": event.version,
-            "state": state,
-            "from": payload.get("from"),
-            "actor": event.actor,
-            "time": event.created_at,
-            "rationale": payload.get("rationale"),
-            "rule": payload.get("rule"),
-            "ledger_hash": event.hash,
-        }
-        return {
-            "webhook_id": hook_id,
-            "event_id": event.id,
-            "kind": event.kind,
-            "body": canonical_json(body),
-            "status": PENDING,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "lease_until": None,
-            "last_error": None,
-            "last_status": None,
-            "created_at": now,
-            "delivered_at": None,
-        }
-
-    # ------------------------------------------------------------------ sending
-    def claim_due(self, *, limit: int = 50, lease: float = LEASE_SECONDS) -> list[DueDelivery]:
-        """Reserve up to ``limit`` pending deliveries whose time has come (oldest first)."""
-        now = time.time()
-        free = sa.or_(
-            webhook_deliveries.c.lease_until.is_(None), webhook_deliveries.c.lease_until < now
-        )
-        with read_connection(self.engine) as conn:
-            candidates = conn.execute(
-                sa.select(webhook_deliveries.c.id)
-                .where(
-                    webhook_deliveries.c.status == PENDING,
-                    webhook_deliveries.c.next_attempt_at <= now,
-                    free,
-                )
-                .order_by(webhook_deliveries.c.id)
-                .limit(limit)
-            ).all()
-        claimed: list[DueDelivery] = []
-        for (delivery_id,) in candidates:
-            with self.engine.begin() as conn:
-                got = conn.execute(
-                    webhook_deliveries.update()
-                    .where(
-                        webhook_deliveries.c.id == delivery_id,
-                        webhook_deliveries.c.status == PENDING,
-                        free,
-                    )
-                    .values(lease_until=now + lease)
-                )
-                if got.rowcount != 1:
-                    continue
-                row = conn.execute(
-                    sa.select(webhook_deliveries, webhooks.c.url, webhooks.c.secret)
-                    .join(webhooks, webhooks.c.id == webhook_deliveries.c.webhook_id)
-                    .where(webhook_deliveries.c.id == delivery_id)
-                ).one()
-            claimed.append(
-                DueDelivery(
-                    row.id,
-                    row.url,
-                    row.secret,
-                    row.body.encode("utf-8"),
-                    row.attempts,
-                    row.event_id,
-                    row.kind,
-                )
-            )
-        return claimed
-
-    def record_attempt(
-        self, delivery_id: int, *, ok: bool, status: int | None, error: str | None
-    ) -> str:
-        """Record one attempt; returns the delivery's new status.
-
-        A success is ``delivered``; a failure stays ``pending`` until the next attempt, due
-        after ``backoff * 2 ** (attempts - 1)`` seconds, or becomes ``failed`` after
-        ``max_attempts``.
-        """
-        now = time.time()
-        with self.engine.begin() as conn:
-            row = conn.execute(
-                sa.select(webhook_deliveries).where(webhook_deliveries.c.id == delivery_id)
-            ).one()
-            if row.status != PENDING:  # the subscription was deleted meanwhile
-                return str(row.status)
-            attempts = row.attempts + 1
-            values: dict[str, Any] = {
-                "attempts": attempts,
-                "last_status": status,
-                "lease_until": None,
-            }
-            if ok:
-                values.update(status=DELIVERED, delivered_at=now, last_error=None)
-            elif attempts >= self.max_attempts:
-                values.update(status=FAILED, last_error=error)
-            else:
-                wait = self.backoff * 2 ** (attempts - 1)
-                values.update(status=PENDING, next_attempt_at=now + wait, last_error=error)
-            conn.execute(
-                webhook_deliveries.update()
-                .where(webhook_deliveries.c.id == delivery_id)
-                .values(**values)
-            )
-        return str(values["status"])
+        return self.queue.deliveries(hook_id, limit=limit, status=status)

@@ -7,7 +7,6 @@ fairgate's counts-first metrics equal ``MetricFrame`` with the matching scikit-l
 
 from __future__ import annotations
 
-import warnings
 from functools import partial
 from itertools import combinations
 
@@ -23,19 +22,10 @@ from sklearn import metrics as skm  # noqa: E402
 from fairgate.audit import core as C  # noqa: E402
 from fairgate.audit.core.multiclass_metrics import multiclass_estimate  # noqa: E402
 from fairgate.audit.core.regression_metrics import regression_estimate  # noqa: E402
+from tests.fixtures.fairlearn_reference import metric_frame, sensitive_columns  # noqa: E402
 
 TOL = 1e-9
 CLASSES = ("a", "b", "c", "d")
-
-
-def _attributes(draw, rng, n):
-    k = draw(st.integers(min_value=1, max_value=3))
-    frame = {}
-    for i in range(k):
-        levels = draw(st.integers(min_value=1, max_value=4))
-        weights = rng.dirichlet(np.full(levels, 0.5))
-        frame[f"a{i}"] = rng.choice([f"g{j}" for j in range(levels)], size=n, p=weights)
-    return frame, [f"a{i}" for i in range(k)]
 
 
 @st.composite
@@ -43,7 +33,7 @@ def regression_rows(draw):
     """Outcomes and predictions on a quarter grid (exact in binary floating point)."""
     n = draw(st.integers(min_value=1, max_value=120))
     rng = np.random.default_rng(draw(st.integers(min_value=0, max_value=2**31 - 1)))
-    frame, attrs = _attributes(draw, rng, n)
+    frame, attrs = sensitive_columns(draw, rng, n)
     spread = draw(st.sampled_from([0, 1, 40]))
     frame["y_true"] = rng.integers(-4 * spread, 4 * spread + 1, size=n) / 4
     noise = draw(st.sampled_from([0, 2, 30]))
@@ -55,7 +45,7 @@ def regression_rows(draw):
 def multiclass_rows(draw):
     n = draw(st.integers(min_value=1, max_value=120))
     rng = np.random.default_rng(draw(st.integers(min_value=0, max_value=2**31 - 1)))
-    frame, attrs = _attributes(draw, rng, n)
+    frame, attrs = sensitive_columns(draw, rng, n)
     k = draw(st.integers(min_value=2, max_value=4))
     p = rng.dirichlet(np.full(k, 0.7))
     frame["y_true"] = rng.choice(CLASSES[:k], size=n, p=p)
@@ -66,15 +56,7 @@ def multiclass_rows(draw):
 
 
 def _by_group(df, attrs, metrics):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        mf = fm.MetricFrame(
-            metrics=metrics,
-            y_true=df["y_true"],
-            y_pred=df["y_pred"],
-            sensitive_features=df[list(attrs)],
-        )
-    return mf.by_group
+    return metric_frame(df, attrs, metrics).by_group
 
 
 def _aligned(expected, keys, subset):

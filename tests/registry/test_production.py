@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.writers import file_audited, run_writers, settled
+
 WRITERS, EACH = 8, 5
 
 
@@ -20,18 +22,7 @@ def _write(home: str, worker: int, filing: dict) -> int:
 
     reg = Registry(Settings(home=Path(home)))
     for i in range(EACH):
-        name, version = f"w{worker}", str(i)
-        reg.file({**filing, "name": name, "version": version}, actor=f"vendor {worker}")
-        reg.record_audit(
-            name,
-            version,
-            artifact_sha256=None,
-            passed=True,
-            verdict="pass",
-            result={"i": i},
-            report_path=None,
-            actor="auditor",
-        )
+        name, version = file_audited(reg, filing, worker, i, result={"i": i})
         reg.decide(name, version, "approve", rationale="audit passed", actor="committee")
         reg.suspend_by_breaker(name, version, rule="live_dp", evidence={"worker": worker})
     return EACH
@@ -44,14 +35,9 @@ def test_eight_processes_file_and_decide_at_once(tmp_path, example_filing):
 
     home = tmp_path / "home"
     Registry(Settings(home=home))  # the schema exists; the writers race on rows and the ledger
-    with mp.get_context("spawn").Pool(WRITERS) as pool:
-        done = pool.starmap(_write, [(str(home), w, example_filing) for w in range(WRITERS)])
+    done = run_writers(_write, home, WRITERS, example_filing)
     assert done == [EACH] * WRITERS
-    reg = Registry(Settings(home=home))
-    versions = reg.list_versions()
-    assert len(versions) == WRITERS * EACH
-    assert {v.state for v in versions} == {"SUSPENDED"}
-    check = reg.verify_ledger()
+    reg, check = settled(home, WRITERS * EACH, "SUSPENDED")
     assert check.ok, check.problem
     events = reg.events()
     kinds = [e.kind for e in events]

@@ -227,7 +227,7 @@ async def observations(request: Request, service: ServiceDep, principal: Observe
     Body: ``{"model", "version", "observations": [...]}`` or the columnar form
     ``{"model", "version", "prediction": [...], "outcome": [...], "sensitive": {attr: [...]}}``,
     optionally with what people did: ``reviewed``, ``overridden``, ``final_decision`` (required
-    for a model whose policy has oversight limits; 0/1 decisions only). Predictions are what the
+    for a model whose policy has oversight limits; for every kind). Predictions are what the
     filing declares: 0/1 decisions, scores (a ranking model, decided at the filing's threshold),
     class labels (a classifier with more than two classes) or numbers (a regression model);
     outcomes likewise, ``null`` until known.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi import Path as FastPath
@@ -39,9 +39,11 @@ class WebhookRequest(BaseModel):
 def create_webhook(body: WebhookRequest, service: ServiceDep, principal: AdminP) -> JSONResponse:
     """Subscribe a URL to state changes from now on; the answer holds the secret, once.
 
-    Each delivery is a POST of JSON signed with ``X-Fairgate-Signature: sha256=<HMAC-SHA256 of
-    the body with the secret>`` plus ``X-Fairgate-Timestamp``; a URL that is not http(s) is
-    refused with 422, and redirects are never followed.
+    Each delivery is a POST of JSON with the Standard Webhooks headers ``webhook-id`` (the ledger
+    event's hash, the same on every retry), ``webhook-timestamp`` and ``webhook-signature:
+    v1,<base64 HMAC-SHA256 of "id.timestamp.body" keyed with the base64-decoded secret after
+    whsec_>``. One subscription's deliveries arrive in ledger order, at least once. A URL that
+    is not http(s) is refused with 422, and redirects are never followed.
     """
     store = service.webhooks
     hook, secret = store.create(body.url, model=body.model, actor=principal.actor)
@@ -50,7 +52,11 @@ def create_webhook(body: WebhookRequest, service: ServiceDep, principal: AdminP)
 
 @router.get("/v1/webhooks", tags=["webhooks"], summary="Webhook subscriptions")
 def list_webhooks(service: ServiceDep, principal: AdminP) -> JSONResponse:
-    """Every subscription, without secrets (deleted ones show ``deleted_at``)."""
+    """Every subscription, without secrets, with its deliveries counted per status.
+
+    The counts are of pending, delivered and failed deliveries; deleted subscriptions show
+    ``deleted_at``.
+    """
     hooks = service.webhooks.list()
     return JSONResponse({"webhooks": [h.to_dict() for h in hooks]})
 
@@ -69,7 +75,14 @@ def deliveries(
     service: ServiceDep,
     principal: AdminP,
     limit: int = Query(default=100, ge=1, le=1000),
+    status: Literal["pending", "delivered", "failed"] | None = Query(
+        default=None, description="Only deliveries in this status (e.g. failed)."
+    ),
 ) -> JSONResponse:
-    """The newest deliveries: status (pending, delivered, failed), attempts and last error."""
-    rows = service.webhooks.deliveries(hook_id, limit=limit)
+    """The newest deliveries first: status, attempts, last HTTP status and error.
+
+    A pending delivery shows its next attempt time, and the older event of the same subscription
+    it waits for (one subscription's deliveries go in ledger order).
+    """
+    rows = service.webhooks.deliveries(hook_id, limit=limit, status=status)
     return JSONResponse({"deliveries": [d.to_dict() for d in rows]})

@@ -17,6 +17,7 @@ from sklearn.metrics import accuracy_score, precision_score  # noqa: E402
 
 from fairgate.audit import core as M  # noqa: E402
 from fairgate.audit import group_counts, group_report  # noqa: E402
+from tests.fixtures.fairlearn_reference import metric_frame, sensitive_columns  # noqa: E402
 
 TOL = 1e-9
 
@@ -43,31 +44,18 @@ REFERENCE = {
 def decisions(draw):
     """Random binary decisions with 1-3 sensitive attributes; small, skewed groups on purpose."""
     n = draw(st.integers(min_value=1, max_value=120))
-    k = draw(st.integers(min_value=1, max_value=3))
     seed = draw(st.integers(min_value=0, max_value=2**31 - 1))
     rng = np.random.default_rng(seed)
-    frame = {}
-    for i in range(k):
-        levels = draw(st.integers(min_value=1, max_value=4))
-        weights = rng.dirichlet(np.full(levels, 0.5))
-        frame[f"a{i}"] = rng.choice([f"g{j}" for j in range(levels)], size=n, p=weights)
+    frame, attrs = sensitive_columns(draw, rng, n)
     p_true = draw(st.sampled_from([0.0, 0.05, 0.5, 0.95, 1.0]))
     p_pred = draw(st.sampled_from([0.0, 0.1, 0.5, 0.9, 1.0]))
     frame["y_true"] = (rng.random(n) < p_true).astype(int)
     frame["y_pred"] = (rng.random(n) < p_pred).astype(int)
-    return pd.DataFrame(frame), [f"a{i}" for i in range(k)]
+    return pd.DataFrame(frame), attrs
 
 
 def _fairlearn_frame(df: pd.DataFrame, attrs: tuple[str, ...]) -> pd.DataFrame:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        mf = fm.MetricFrame(
-            metrics=REFERENCE,
-            y_true=df["y_true"],
-            y_pred=df["y_pred"],
-            sensitive_features=df[list(attrs)],
-        )
-        return mf.by_group
+    return metric_frame(df, attrs, REFERENCE).by_group
 
 
 def _defined(metric: str, cells: np.ndarray) -> np.ndarray:
@@ -176,14 +164,9 @@ def test_group_report_difference_and_ratio_equal_metricframe(case, method):
     df, attrs = case
     counts = group_counts("y_true", "y_pred", attrs, data=df)
     report = group_report(counts, min_group_size=0, ci="none")
+    mf = metric_frame(df, attrs, {m: REFERENCE[m] for m in ("selection_rate", "accuracy", "count")})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        mf = fm.MetricFrame(
-            metrics={m: REFERENCE[m] for m in ("selection_rate", "accuracy", "count")},
-            y_true=df["y_true"],
-            y_pred=df["y_pred"],
-            sensitive_features=df[attrs],
-        )
         theirs_d, theirs_r = mf.difference(method=method), mf.ratio(method=method)
     ours_d, ours_r = report.difference(method), report.ratio(method)
     for metric in ("selection_rate", "accuracy", "count"):

@@ -74,6 +74,7 @@ def _families() -> set[str]:
     keys |= {f"denominator_{d}" for d in DENOMINATORS}
     keys |= {f"strength_{s}" for s in ("strong", "moderate", "weak")}
     keys |= {"bound_at_least", "bound_at_most"}
+    keys |= {f"model_kind_{k}" for k in ("binary", "multiclass", "regression", "scores")}
     keys |= {f"demo_why_{o}" for o in ("pass", "warn", "fail")}
     keys |= {f"demo_phase_{p}" for p in ("fair", "faulty")}
     evidence = ["name", "description", "values", "dictionary", "combined_values", "declared"]

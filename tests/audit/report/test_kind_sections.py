@@ -14,6 +14,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 from fairgate.audit import run_audit
+from fairgate.audit.core.score_statistics import score_statistics
 from fairgate.audit.pipeline.kind_detail import SWEEP_POINTS, score_detail
 
 
@@ -45,7 +46,8 @@ def test_probabilities_get_auc_calibration_and_a_sweep_equal_to_plain_references
     model = LogisticRegression(max_iter=500).fit(frame[features], frame["released"])
     p = model.predict_proba(frame[features])[:, 1]
     y = frame["released"].to_numpy()
-    detail = score_detail(y, p, frame[["colour"]], pos_label=1, threshold=0.5)
+    stats = score_statistics(y, p, frame[["colour"]], threshold=0.5)
+    detail = score_detail(stats, threshold=0.5)
     assert detail["raw"] is False
     entry = detail["by_attribute"]["colour"]
     for i, group in enumerate(entry["groups"]):

@@ -17,7 +17,7 @@ import subprocess
 import pytest
 
 from fairgate.audit.report import load_catalog, render_report
-from tests.fixtures.browser import LAUNCH_ARGS, chromium_executable
+from tests.fixtures.browser import LAUNCH_ARGS, chromium_executable, low_contrast
 
 pytestmark = pytest.mark.browser
 
@@ -29,29 +29,6 @@ _MARK_TEXT_ELEMENTS = """() => {
     if (own && el.offsetParent !== null) { el.setAttribute('data-probe', String(n++)); }
   }
   return n;
-}"""
-
-_CONTRAST = """() => {
-  const rgb = s => (s.match(/[\\d.]+/g) || []).map(Number);
-  const lum = ([r, g, b]) => {
-    const f = c => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
-    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
-  };
-  const background = el => {
-    for (let e = el; e; e = e.parentElement) {
-      const c = rgb(getComputedStyle(e).backgroundColor);
-      if (c.length === 3 || (c.length === 4 && c[3] > 0)) { return c.slice(0, 3); }
-    }
-    return [255, 255, 255];
-  };
-  const worst = [];
-  for (const el of document.querySelectorAll('[data-probe]')) {
-    const fg = rgb(getComputedStyle(el).color).slice(0, 3);
-    const a = lum(fg), b = lum(background(el));
-    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-    if (ratio < 4.5) { worst.push([el.textContent.trim().slice(0, 40), ratio]); }
-  }
-  return worst;
 }"""
 
 
@@ -133,7 +110,7 @@ def test_report_renders_without_any_system_font(browser, reports, arrests_audits
     assert marked > 200
     used = _fonts_used(page)
     assert list(used) == ["Noto Sans SC (custom=True)"], used
-    assert page.evaluate(_CONTRAST) == []
+    assert low_contrast(page) == []
 
     # the decision section is the first thing on screen, with the three decisions
     box = page.locator("#decision").bounding_box()

@@ -134,7 +134,7 @@ def _request(env, route: tuple[str, str], upload_id: str, store: TokenStore) -> 
     fill = {"name": "vendor-a-model", "version": "1", "policy": "default"}
     fill["audit_id"] = str(env.registry.audits("vendor-a-model", "1")[-1].id)
     if "{hook_id}" in path:  # a receiver that is never there: nothing leaves this machine
-        hooks = WebhookStore(env.registry.engine)
+        hooks = WebhookStore(env.registry.engine, key_path=env.server.home / "webhook-key")
         fill["hook_id"] = hooks.create("http://127.0.0.1:9/h", model="none", actor="t")[0].id
     if route == ("DELETE", "/v1/tokens/{token_id}"):
         fill["token_id"] = store.create("public", label="to revoke")[1].id

@@ -17,7 +17,6 @@ from fairgate.errors import ValidationError
 from fairgate.registry.client import StatusClient
 from fairgate.registry.monitor.observations import ObservationStore, batches_table
 from fairgate.registry.monitor.oversight import automation_shares
-from tests.fixtures.service import filing, record_passing_audit
 
 POLICY = {
     "name": "oversight-test",
@@ -45,19 +44,7 @@ def policy(plain_env):
 
 
 def _activate(env, name: str, policy: str) -> tuple[str, str]:
-    body = filing(name, "1")
-    body["policy"] = policy
-    with env.client("acme") as c:
-        r = c.post("/v1/models", json={"filing": body})
-        assert r.status_code == 201, r.text
-    record_passing_audit(env, name, "1")
-    with env.client("committee") as c:
-        r = c.post(
-            f"/v1/models/{name}/1/decisions",
-            json={"action": "approve", "rationale": "audit passed"},
-        )
-        assert r.status_code == 200, r.text
-    return name, "1"
+    return env.activate(name, "1", policy=policy)
 
 
 def _batch(model, rng, n, override, *, reviews=True):

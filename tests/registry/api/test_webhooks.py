@@ -2,64 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
 from tests.fixtures.service import make_env
-
-
-class Receiver:
-    """An http.server in a thread: checks each signature, fails the first ``fail_first`` posts."""
-
-    def __init__(self, fail_first: int = 1, redirect: bool = False) -> None:
-        self.secret: str | None = None
-        self.received: list[dict] = []
-        self.bad_signatures = 0
-        self.posts = 0
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                outer.posts += 1
-                if redirect:
-                    self.send_response(307)
-                    self.send_header("Location", "http://127.0.0.1:9/elsewhere")
-                    self.end_headers()
-                    return
-                want = "sha256=" + hmac.new(outer.secret.encode(), body, hashlib.sha256).hexdigest()
-                signed = hmac.compare_digest(want, self.headers["X-Fairgate-Signature"] or "")
-                fresh = abs(time.time() - int(self.headers["X-Fairgate-Timestamp"])) < 300
-                if not (signed and fresh):
-                    outer.bad_signatures += 1
-                    self.send_response(401)
-                elif outer.posts <= fail_first:
-                    self.send_response(503)
-                else:
-                    outer.received.append(json.loads(body))
-                    self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+from tests.registry.webhook_receiver import Receiver, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -81,16 +27,6 @@ def hook_env(tmp_path_factory, module_db_url):
                 os.environ[k] = v
     yield env
     env.server.stop()
-
-
-def _wait(check, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting")
 
 
 def _trip(env, name):
@@ -118,8 +54,7 @@ def test_signed_deliveries_are_retried_and_visible_and_a_trip_is_delivered(hook_
         env.activate("wh", "1")  # FILED, AUDITED, ACTIVE
         env.activate("other-model", "1")  # not subscribed
         _trip(env, "wh")
-        got = _wait(lambda: len(receiver.received) >= 4 and receiver.received)
-        got = sorted(got, key=lambda m: m["event_id"])  # the failed first one came later
+        got = wait_for(lambda: len(receiver.received) >= 4 and receiver.received)
         assert [(m["kind"], m["state"]) for m in got] == [
             ("file", "FILED"),
             ("audit", "AUDITED"),
@@ -130,7 +65,10 @@ def test_signed_deliveries_are_retried_and_visible_and_a_trip_is_delivered(hook_
         assert got[2]["summary"]["en"] == "wh version 1 is now ACTIVE."
         assert "ACTIVE" in got[2]["summary"]["zh"]
         assert got[3]["rule"] == "live_dp" and got[3]["actor"] == "circuit breaker"
-        assert receiver.bad_signatures == 0
+        assert all(p["verified"] for p in receiver.posts), receiver.posts
+        assert [p["event_id"] for p in receiver.posts] == [got[0]["event_id"]] + [
+            m["event_id"] for m in got
+        ]  # in ledger order: the failed first one again before the rest
         with env.client("admin") as admin:
             rows = admin.get(f"/v1/webhooks/{hook['id']}/deliveries").json()["deliveries"]
         assert {d["status"] for d in rows} == {"delivered"}
@@ -158,9 +96,12 @@ def test_a_redirect_is_not_followed_and_ends_failed(hook_env):
                 rows = admin.get(f"/v1/webhooks/{hook['id']}/deliveries").json()["deliveries"]
                 return rows if rows and rows[0]["status"] == "failed" else None
 
-            [row] = _wait(failed)
+            [row] = wait_for(failed)
+            hooks = admin.get("/v1/webhooks").json()["webhooks"]
+        [listed] = [h for h in hooks if h["id"] == hook["id"]]
+        assert listed["deliveries"] == {"pending": 0, "delivered": 0, "failed": 1}
         assert row["attempts"] == 3 and "redirect" in row["last_error"]
-        assert "not followed" in row["last_error"] and receiver.posts == 3
+        assert "not followed" in row["last_error"] and len(receiver.posts) == 3
     finally:
         receiver.close()
 
@@ -185,22 +126,46 @@ def test_only_admins_subscribe_and_bad_urls_are_refused(hook_env):
         assert admin.get("/v1/webhooks/0123456789abcdef/deliveries").status_code == 404
 
 
-def test_state_changes_while_the_service_is_down_are_delivered_after_restart(hook_env):
+def test_changes_while_down_arrive_after_restart_in_ledger_order_retries_with_the_same_id(
+    hook_env,
+):
+    """Both events are due at restart and event 1's first delivery fails: the receiver sees 1
+    (verified, twice with the same id), then 2; nothing was lost while the service was down."""
     env = hook_env
-    receiver = Receiver(fail_first=0)
+    receiver = Receiver(fail_first=1)
     try:
         with env.client("admin") as admin:
-            hook = admin.post("/v1/webhooks", json={"url": receiver.url, "model": "down"}).json()
+            hook = admin.post("/v1/webhooks", json={"url": receiver.url, "model": "order"}).json()
         receiver.secret = hook["secret"]
         env.server.kill()  # SIGKILL: nothing is flushed on the way down
-        env.registry.file(env.filing("down", "1"), None, actor="vendor:acme", vendor="acme")
-        env.registry.decide("down", "1", "withdraw", rationale="no longer needed", actor="A. M")
-        assert receiver.posts == 0
-        env.server.start()
-        got = _wait(lambda: len(receiver.received) >= 2 and receiver.received)
-        assert sorted((m["kind"], m["state"]) for m in got) == [
+        env.registry.file(env.filing("order", "1"), None, actor="vendor:acme", vendor="acme")
+        env.registry.decide(
+            "order", "1", "withdraw", rationale="replaced by version 2", actor="A. M"
+        )
+        assert receiver.posts == []
+        env.server.start()  # both events are queued and due together now
+        got = wait_for(lambda: len(receiver.received) >= 2 and receiver.received)
+        assert [(m["kind"], m["state"]) for m in got] == [
             ("file", "FILED"),
             ("withdraw", "WITHDRAWN"),
         ]
+        first, second = (m["event_id"] for m in got)
+        assert [(p["event_id"], p["status"]) for p in receiver.posts] == [
+            (first, 503),
+            (first, 204),
+            (second, 204),
+        ]
+        assert all(p["verified"] for p in receiver.posts)
+        ids = [p["id"] for p in receiver.posts]
+        assert ids[0] == ids[1] == got[0]["ledger_hash"] != ids[2] == got[1]["ledger_hash"]
+        with env.client("admin") as admin:
+            rows = admin.get(f"/v1/webhooks/{hook['id']}/deliveries").json()["deliveries"]
+            failed = admin.get(f"/v1/webhooks/{hook['id']}/deliveries?status=failed").json()
+        assert [(d["event_id"], d["attempts"], d["status"]) for d in rows] == [
+            (second, 1, "delivered"),
+            (first, 2, "delivered"),
+        ]
+        assert rows[1]["message_id"] == ids[0] and rows[1]["last_error"] is None
+        assert failed == {"deliveries": []}
     finally:
         receiver.close()

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from fairgate.registry.monitor.observations import batches_table
-from tests.fixtures.service import Server, filing, record_passing_audit
+from tests.fixtures.service import filing, make_env
 
 KINDS_POLICY = """\
 name: kinds-live
@@ -59,44 +59,14 @@ DISTRICTS = np.array(["east", "north", "south", "west"])
 
 @pytest.fixture(scope="module")
 def kenv(tmp_path_factory, module_db_url):
-    from fairgate.registry.api.auth import TokenStore
-    from fairgate.registry.store import Registry
-    from fairgate.registry.store.policies import PolicyStore
-    from fairgate.settings import Settings
-    from tests.fixtures.service import Env
-
-    home = tmp_path_factory.mktemp("kinds")
-    settings = Settings(home=home, database_url=module_db_url)
-    settings.ensure_home()
-    registry = Registry(settings)
-    published, _ = PolicyStore(registry.engine).publish(KINDS_POLICY, actor="committee:test")
-    store = TokenStore(registry.engine)
-    tokens = {
-        "committee": store.create("committee")[0],
-        "operations": store.create("operations")[0],
-        "acme": store.create("vendor", vendor="acme")[0],
-    }
-    server = Server(home=home, policy=published.ref, database_url=module_db_url)
-    server.start()
-    yield Env(server, registry, tokens)
-    server.stop()
+    env = make_env(tmp_path_factory.mktemp("kinds"), module_db_url, policy_yaml=KINDS_POLICY)
+    yield env
+    env.server.stop()
 
 
 def _activate(env, name, **changes):
-    body = filing(name, "1")
-    target = dict(body["target"])
-    target.update(changes.pop("target", {}))
-    body.update(sensitive_variables=["district"], target=target, **changes)
-    with env.client("acme") as c:
-        r = c.post("/v1/models", json={"filing": body})
-        assert r.status_code == 201, r.text
-    record_passing_audit(env, name, "1")
-    with env.client("committee") as c:
-        r = c.post(
-            f"/v1/models/{name}/1/decisions",
-            json={"action": "approve", "rationale": "audit passed every rule"},
-        )
-        assert r.status_code == 200, r.text
+    target = {**filing(name, "1")["target"], **changes.pop("target", {})}
+    env.activate(name, "1", sensitive_variables=["district"], target=target, **changes)
 
 
 def _post(env, name, prediction, outcome, district):

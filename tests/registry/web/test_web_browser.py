@@ -17,33 +17,10 @@ import httpx
 import pytest
 
 from fairgate.audit.report.catalog import load_catalog
+from tests.fixtures.browser import low_contrast
 from tests.fixtures.service import make_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-_CONTRAST = """() => {
-  const rgb = s => (s.match(/[\\d.]+/g) || []).map(Number);
-  const lum = ([r, g, b]) => {
-    const f = c => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
-    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
-  };
-  const background = el => {
-    for (let e = el; e; e = e.parentElement) {
-      const c = rgb(getComputedStyle(e).backgroundColor);
-      if (c.length === 3 || (c.length === 4 && c[3] > 0)) { return c.slice(0, 3); }
-    }
-    return [255, 255, 255];
-  };
-  const low = [];
-  for (const el of document.body.querySelectorAll('*')) {
-    const own = [...el.childNodes].some(c => c.nodeType === 3 && c.textContent.trim());
-    if (!own || el.offsetParent === null) { continue; }
-    const a = lum(rgb(getComputedStyle(el).color).slice(0, 3)), b = lum(background(el));
-    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-    if (ratio < 4.5) { low.push([el.textContent.trim().slice(0, 40), ratio]); }
-  }
-  return low;
-}"""
 
 _UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), textarea, select')]
   .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
@@ -96,7 +73,7 @@ def _sign_in(browser, env, who: str, lang: str = "en"):
 
 def _check(page, shots: Path, name: str) -> None:
     """Contrast, labels, landmarks and a full-page screenshot."""
-    assert page.evaluate(_CONTRAST) == [], name
+    assert low_contrast(page) == [], name
     assert page.evaluate(_UNLABELLED) == [], name
     for landmark in ("header", "nav", "main", "footer"):
         assert page.locator(landmark).count() >= 1, (name, landmark)

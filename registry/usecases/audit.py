@@ -1,13 +1,4 @@
-"""The registry's use cases (file, audit a filed model, decide) that CLI, REST and demo all call.
-
-Each use case takes a frozen request and returns a frozen result, validates once, and records
-what happened in the registry (and so in the ledger). Auditing a filed model is split in two so
-the service can refuse a bad request at once and run the audit in the background:
-:func:`prepare_audit` checks everything that can be checked before the run (the version is filed
-and may be audited, its artifact is on file and its SHA-256 matches, the policy loads), and
-:func:`run_prepared_audit` runs it and records it, as a failed audit with its error message when
-the run stops. :func:`audit_filed_model` does both.
-"""
+"""Auditing a filed model version: checked before the run, run, and recorded (failed runs too)."""
 
 from __future__ import annotations
 
@@ -30,39 +21,13 @@ if TYPE_CHECKING:
 __all__ = [
     "AuditOutcome",
     "AuditRequest",
-    "DecisionRequest",
-    "FileRequest",
     "PreparedAudit",
     "audit_filed_model",
     "check_auditable",
-    "decide",
-    "file_model",
     "prepare_audit",
     "previous_audit",
     "run_prepared_audit",
 ]
-
-
-@dataclass(frozen=True)
-class FileRequest:
-    """What to file.
-
-    Attributes
-    ----------
-    filing : Filing, mapping, str or Path
-        The filing (see :func:`fairgate.registry.store.filing.parse_filing`).
-    artifact : str, Path or None
-        A model file or MLflow model folder, or a ``models:/`` / ``runs:/`` URI.
-    actor : str
-        Who files (recorded in the ledger).
-    vendor : str, optional
-        The owning vendor (default: the filing's vendor name).
-    """
-
-    filing: Filing | Mapping[str, Any] | str | Path
-    artifact: str | Path | None
-    actor: str
-    vendor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -149,108 +114,6 @@ class AuditOutcome:
     out_dir: Path
     report: Path
     policy_ref: str
-
-
-@dataclass(frozen=True)
-class DecisionRequest:
-    """A committee decision, or a member's vote (approve, reinstate, dissent: see ``votes``).
-
-    Attributes
-    ----------
-    name, version : str
-    action : {"approve", "reject", "suspend", "reinstate", "withdraw", "dissent"}
-    rationale : str
-        Why (recorded in the ledger).
-    actor : str
-        The committee member deciding (from the token or session, never a free-text field).
-    evidence : mapping, optional
-        Anything the decision rests on, recorded with it.
-    """
-
-    name: str
-    version: str
-    action: str
-    rationale: str
-    actor: str
-    evidence: Mapping[str, Any] | None = None
-
-
-def file_model(registry: Registry, request: FileRequest) -> ModelVersion:
-    """File a model version with its documentation and (optionally) its artifact.
-
-    Parameters
-    ----------
-    registry : Registry
-        Where the version is filed.
-    request : FileRequest
-        The filing, the artifact and who files.
-
-    Returns
-    -------
-    ModelVersion
-        In state FILED; ``findings`` names declared inputs that the published policy the
-        version is assigned (the one its audits apply) prohibits.
-
-    The filing's ``policy`` must name a policy the committee published (``NAME`` or
-    ``NAME@VERSION``; ``default`` when it names none); it is checked before anything is stored,
-    and pinned to the version as its assigned policy (ledger event ``policy_assign``).
-
-    Raises
-    ------
-    FilingError
-        A malformed filing, or an artifact whose inputs differ from the declared features.
-    ModelLoadError, UnsafeModelError
-        An artifact the sandbox refuses (corrupt, over a bound, outside the skops allowlist,
-        pickle while not allowed); checked before anything is stored.
-    PermissionDeniedError
-        The name belongs to another vendor.
-    ConflictError, ValidationError
-    """
-    from fairgate.registry.store.filing import parse_filing
-    from fairgate.registry.store.policies import PolicyStore
-
-    parsed = parse_filing(request.filing)
-    policies = PolicyStore(registry.engine)
-    policy = policies.for_filing(parsed.policy)
-    record = registry.file(
-        parsed, request.artifact, actor=request.actor, vendor=request.vendor, policy=policy
-    )
-    why = "the policy the filing names" if parsed.policy else "no policy named: the default"
-    policies.assign(record.name, record.version, policy.ref, actor=request.actor, rationale=why)
-    return record
-
-
-def decide(registry: Registry, request: DecisionRequest) -> ModelVersion:
-    """Apply a committee decision or vote (approval needs a passing audit of the artifact).
-
-    Approval and reinstatement take effect at the quorum of distinct members (the assigned
-    policy's ``quorum``, else ``FAIRGATE_QUORUM``); each vote is a ledger event, and
-    ``registry.votes(name, version)`` tells the pending question and the votes so far.
-
-    Parameters
-    ----------
-    registry : Registry
-        Where the version is filed.
-    request : DecisionRequest
-        The action, its rationale and who decides.
-
-    Returns
-    -------
-    ModelVersion
-        In its new state (unchanged while the quorum is not met).
-
-    Raises
-    ------
-    ValidationError, TransitionError, ConflictError, NotFoundError
-    """
-    return registry.decide(
-        request.name,
-        request.version,
-        request.action,
-        rationale=request.rationale,
-        actor=request.actor,
-        evidence=request.evidence,
-    )
 
 
 def _load_policy(ref: str | Mapping[str, Any], where: str) -> Policy:
@@ -479,10 +342,8 @@ def audit_filed_model(registry: Registry, request: AuditRequest) -> AuditOutcome
 
     Parameters
     ----------
-    registry : Registry
-        Where the version is filed and the audit is recorded.
-    request : AuditRequest
-        The version, the evaluation data and the audit's options.
+    registry, request : Registry, AuditRequest
+        As for :func:`prepare_audit`.
 
     Returns
     -------
