@@ -11,12 +11,14 @@ Screenshots of the main pages in English and Chinese go to the test's output fol
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from fairgate.audit.report.catalog import load_catalog
+from fairgate.registry.store.tables import web_sessions
 from tests.fixtures.browser import low_contrast
 from tests.fixtures.service import make_env
 
@@ -285,7 +287,8 @@ def test_every_page_reads_in_its_own_language_only(chromium, site):
         # a form sent with a session that has ended: an HTML page with a way to sign in
         page.goto(f"{site.url}/web/models/arrests/1?lang={lang}")
         page.locator("form.decision-reject textarea").fill("Reject: an ended session sends this.")
-        page.context.clear_cookies()
+        with site.registry.engine.begin() as conn:  # every session idle past the timeout
+            conn.execute(web_sessions.update().values(last_seen=time.time() - 31 * 60))
         with page.expect_response(re.compile(r"/decide$")) as answer:
             page.locator("form.decision-reject button").click()
         assert answer.value.status == 401
