@@ -262,10 +262,8 @@ class DemoPrinter:
 
         Parameters
         ----------
-        registry : Registry
-            Whose ledger.
-        name : str
-            The model name.
+        registry, name : Registry, str
+            Whose ledger, and the model whose events it prints.
         """
         t = self.t
         table = self._table(
