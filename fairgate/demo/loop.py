@@ -171,7 +171,7 @@ def _file_versions(
     from fairgate.registry.usecases import FileRequest, file_model
 
     console, t = show.console, show.t
-    show.stage("file", t("demo_stage_file"))
+    show.stage("demo_step_file", t("demo_stage_file"))
     filed = []
     for label, features, what in plans:
         version = _next_version(registry, DEMO_MODEL)
@@ -204,7 +204,7 @@ def _audit_and_decide(
     from fairgate.registry.usecases import DecisionRequest, decide
 
     console, t = show.console, show.t
-    show.stage("audit", f"{DEMO_MODEL}@{version}")
+    show.stage("demo_step_audit", f"{DEMO_MODEL}@{version}")
     out_dir = reports / DEMO_MODEL / version
     with console.status(t("demo_auditing", model=f"{DEMO_MODEL}@{version}")):
         done = audit_version(
@@ -249,7 +249,7 @@ def _serve(
 
     console, t = show.console, show.t
     live_model = f"{DEMO_MODEL}@{outcome.version}"
-    show.stage("serve", t("demo_stage_serve", model=live_model))
+    show.stage("demo_step_serve", t("demo_stage_serve", model=live_model))
     rng = np.random.default_rng(seed)
     fair = data.audit.iloc[rng.integers(0, len(data.audit), 2_000)]
     faulty = records_fault(data.audit.iloc[rng.integers(0, len(data.audit), 6_000)])
@@ -286,7 +286,7 @@ def _serve(
 def _print_end(show: DemoPrinter, registry: Registry, outcome: DemoOutcome, state: str) -> None:
     """退出: the final state, the breaker's evidence from the ledger, the ledger, the reports."""
     model = f"{DEMO_MODEL}@{outcome.version}"
-    show.stage("exit", model)
+    show.stage("demo_step_exit", model)
     show.console.print(show.t("demo_final_state", model=model, state=show.state(state)))
     trips = [
         e

@@ -16,12 +16,6 @@ __all__ = ["DemoPrinter", "reason_phrases"]
 
 _OUTCOME_STYLE = {"pass": "green", "warn": "yellow", "fail": "red"}
 _GROUP_RATES = ("true_positive_rate", "false_positive_rate", "accuracy")
-_STAGES = {
-    "file": "demo_step_file",
-    "audit": "demo_step_audit",
-    "serve": "demo_step_serve",
-    "exit": "demo_step_exit",
-}
 _FINDINGS = {"difference": "demo_finding_difference", "ratio": "demo_finding_ratio"}
 _TESTS = {
     "chi2": "demo_test_chi_squared",
@@ -81,12 +75,12 @@ class DemoPrinter:
 
         Parameters
         ----------
-        step : {"file", "audit", "serve", "exit"}
-            The stage.
+        step : str
+            The catalog key of the stage's name (``demo_step_file``, ``demo_step_audit``, ...).
         detail : str
             What the stage is about.
         """
-        self.console.rule(f"[bold]{self.t(_STAGES[step])}[/bold] — {detail}")
+        self.console.rule(f"[bold]{self.t(step)}[/bold] — {detail}")
 
     def filed(self, record: ModelVersion, inputs: tuple[str, ...]) -> None:
         """One filed version: name, state, inputs and the artifact's hash.
