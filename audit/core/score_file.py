@@ -43,6 +43,10 @@ __all__ = ["SCORE", "ScoreQueries", "score_statistics_from_file"]
 SCORE = "__fairgate_score"
 """The score column (cast to DOUBLE) of the view the queries read."""
 
+# the queries' own columns, named so no column of a log can clash with them
+UNIT, BIN, ROWS, SUM = "__fairgate_unit", "__fairgate_bin", "__fairgate_n", "__fairgate_sum"
+RANK, TOP, EXPOSURE = "__fairgate_rank", "__fairgate_top", "__fairgate_exposure"
+
 
 def _double(value: float) -> str:
     # a string literal parsed as DOUBLE: the same bits in DuckDB and Spark (a bare 0.1 is DECIMAL)
@@ -111,21 +115,21 @@ class ScoreQueries:
         keys = ", ".join([*self.keys, self.y_true])
         unit = f"(({SCORE} - {_double(scale.low)}) / {_double(scale.span)})" if scale.raw else SCORE
         return f"""
-            SELECT {keys}, LEAST(CAST(floor(u * {bins}) AS BIGINT), {bins - 1}) AS bin,
-                   count(*) AS n, sum(u) AS score_sum
-            FROM (SELECT {keys}, {unit} AS u FROM {self.source}) scored
-            GROUP BY {keys}, LEAST(CAST(floor(u * {bins}) AS BIGINT), {bins - 1})
+            SELECT {keys}, LEAST(CAST(floor({UNIT} * {bins}) AS BIGINT), {bins - 1}) AS {BIN},
+                   count(*) AS {ROWS}, sum({UNIT}) AS {SUM}
+            FROM (SELECT {keys}, {unit} AS {UNIT} FROM {self.source}) scored
+            GROUP BY {keys}, LEAST(CAST(floor({UNIT} * {bins}) AS BIGINT), {bins - 1})
         """
 
     def ranking(self, k: int) -> str:
         """Pool size, top-k members and exposure per group of the ranking by score."""
         keys = ", ".join(self.keys)
         return f"""
-            SELECT {keys}, count(*) AS n,
-                   sum(CASE WHEN rank_ <= {int(k)} THEN 1 ELSE 0 END) AS top,
-                   sum(1 / log2(CAST(rank_ AS DOUBLE) + 1)) AS exposure
+            SELECT {keys}, count(*) AS {ROWS},
+                   sum(CASE WHEN {RANK} <= {int(k)} THEN 1 ELSE 0 END) AS {TOP},
+                   sum(1 / log2(CAST({RANK} AS DOUBLE) + 1)) AS {EXPOSURE}
             FROM (
-                SELECT {keys}, row_number() OVER (ORDER BY {SCORE} DESC, {self.order}) AS rank_
+                SELECT {keys}, row_number() OVER (ORDER BY {SCORE} DESC, {self.order}) AS {RANK}
                 FROM {self.source}
             ) ranked
             GROUP BY {keys}
@@ -155,10 +159,10 @@ def _fold(
         levels,
         code,
         t.astype(np.int64),
-        hist_rows["bin"].to_numpy(np.int64),
-        hist_rows["score_sum"].to_numpy(np.float64),
+        hist_rows[BIN].to_numpy(np.int64),
+        hist_rows[SUM].to_numpy(np.float64),
         bins=bins,
-        weights=hist_rows["n"].to_numpy(np.float64),
+        weights=hist_rows[ROWS].to_numpy(np.float64),
     )
     r_code, r_levels = combined_codes(names, [rank_rows[c] for c in names], missing, missing_label)
     if r_levels != levels:
@@ -167,12 +171,12 @@ def _fold(
         tuple(names),
         levels,
         r_code,
-        rank_rows["top"].to_numpy(np.float64),
-        rank_rows["exposure"].to_numpy(np.float64),
+        rank_rows[TOP].to_numpy(np.float64),
+        rank_rows[EXPOSURE].to_numpy(np.float64),
         k=k,
-        weights=rank_rows["n"].to_numpy(np.float64),
+        weights=rank_rows[ROWS].to_numpy(np.float64),
     )
-    return ScoreStatistics(scores, ranking, scale, int(rank_rows["n"].sum()))
+    return ScoreStatistics(scores, ranking, scale, int(rank_rows[ROWS].sum()))
 
 
 def score_statistics_from_file(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,7 @@ from fairgate.audit.policy.schema import Policy
 from fairgate.audit.policy.verdict import AuditEvidence, RuleResult, group_label, rule_result
 from fairgate.errors import ValidationError
 
-__all__ = ["absolute_results", "report_metric", "rule_rates"]
+__all__ = ["absolute_results", "bound_result", "report_metric", "rule_rates"]
 
 
 def rule_rates(metric: str, rep: Any) -> tuple[str, ...]:
@@ -81,9 +82,6 @@ def _one(rule: MetricRule, key: tuple[str, ...], rep: Any) -> RuleResult:
     nan = np.full(len(values), np.nan)
     low = rep.ci_low[metric].to_numpy() if metric in rep.ci_low else nan
     high = rep.ci_high[metric].to_numpy() if metric in rep.ci_high else nan
-    margin = (1.0 if rule.kind == "minimum" else -1.0) * (values - threshold)  # < 0: past it
-    bad = defined & (margin < 0)
-    near = defined & ~bad & (margin < rule.warn_margin)
     notes = []
     small = [f"{labels[i]} ({int(sizes[i])})" for i in np.flatnonzero((sizes > 0) & ~judged)]
     if small:
@@ -106,12 +104,56 @@ def _one(rule: MetricRule, key: tuple[str, ...], rep: Any) -> RuleResult:
         return rule_result(
             rule, "warn", "absolute.unmeasurable", params, attributes=key, threshold=threshold
         )
-    worst = int(np.flatnonzero(defined)[np.argmin(margin[defined])])
 
     def describe(i: int) -> str:
         interval = f", interval {low[i]:.3f}-{high[i]:.3f}" if np.isfinite(low[i]) else ""
         return f"{labels[i]} {values[i]:.3f} (n={int(sizes[i])}{interval})"
 
+    described = [describe(i) for i in range(len(values))]
+    return bound_result(rule, key, labels, values, defined, described, notes)
+
+
+def bound_result(
+    rule: MetricRule,
+    key: tuple[str, ...],
+    labels: Sequence[str],
+    values: np.ndarray,
+    judged: np.ndarray,
+    described: Sequence[str],
+    notes: list[dict[str, Any]],
+) -> RuleResult:
+    """A ``minimum`` / ``maximum`` rule judged on the value of every judged group.
+
+    The rule fails naming every group past the threshold, warns naming every group within
+    ``warn_margin`` of it, and otherwise passes with the group nearest to it.
+
+    Parameters
+    ----------
+    rule : MetricRule
+        A ``minimum`` or ``maximum`` rule.
+    key : tuple of str
+        The attribute set judged.
+    labels : sequence of str
+        Each group's label.
+    values : numpy.ndarray
+        Each group's value of the rule's metric.
+    judged : numpy.ndarray of bool
+        Groups large enough and with the value defined (at least one).
+    described : sequence of str
+        Each group as the verdict names it (label, value, size, interval).
+    notes : list of dict
+        Notes to keep with the result (groups left out, values undefined).
+
+    Returns
+    -------
+    RuleResult
+    """
+    threshold = float(rule.threshold)
+    sign = 1.0 if rule.kind == "minimum" else -1.0
+    margin = np.where(judged, sign * (values - threshold), np.inf)  # below zero: past it
+    bad = margin < 0
+    near = ~bad & (margin < rule.warn_margin)
+    worst = int(np.argmin(margin))
     if bad.any():
         shown, code, outcome = np.flatnonzero(bad), "absolute.fail", rule.severity
     elif near.any():
@@ -119,12 +161,12 @@ def _one(rule: MetricRule, key: tuple[str, ...], rep: Any) -> RuleResult:
     else:
         shown, code, outcome = np.array([worst]), "absolute.pass", "pass"
     params = {
-        "metric": metric,
+        "metric": str(rule.metric),
         "bound": "at least" if rule.kind == "minimum" else "at most",
         "threshold": threshold,
-        "attributes": where,
+        "attributes": " x ".join(key),
         "count": len(shown),
-        "groups": [describe(i) for i in shown],
+        "groups": [described[i] for i in shown],
         "margin": rule.warn_margin,
         "notes": notes,
     }

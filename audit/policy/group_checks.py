@@ -8,7 +8,7 @@ and FNR, actual negatives for FPR, predicted positives for precision): the repor
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,7 @@ from fairgate.audit.policy.verdict import (
     rule_result,
 )
 
-__all__ = ["group_size_results", "metric_results"]
+__all__ = ["disparity_result", "group_size_results", "metric_results"]
 
 
 def _targets(
@@ -71,8 +71,6 @@ def _groups(rep: Any, rate: str | None = None) -> tuple[list[str], np.ndarray, n
 class _Measure:
     rate: str
     value: float
-    low: tuple[str, float]
-    high: tuple[str, float]
     labels: list[str]
     values: np.ndarray
     include: np.ndarray
@@ -90,18 +88,7 @@ def _measure_rate(rule: MetricRule, rate: str, rep: Any) -> _Measure | None:
     value = finite(fn(values, None, method="between_groups", include=ok))
     if value is None:
         return None
-    idx = np.flatnonzero(ok)
-    lo = int(idx[np.argmin(values[idx])])
-    hi = int(idx[np.argmax(values[idx])])
-    return _Measure(
-        rate,
-        value,
-        (labels[lo], float(values[lo])),
-        (labels[hi], float(values[hi])),
-        labels,
-        values,
-        ok,
-    )
+    return _Measure(rate, value, labels, values, ok)
 
 
 def metric_results(policy: Policy, rule: MetricRule, ev: AuditEvidence) -> list[RuleResult]:
@@ -157,34 +144,87 @@ def _metric_result(rule: MetricRule, key: tuple[str, ...], rep: Any) -> RuleResu
             rule, "warn", "metric.unmeasurable", params, attributes=key, threshold=threshold
         )
     worst = (min if rule.kind == "ratio" else max)(measured, key=lambda m: m.value)
-    value = worst.value
-    (lo_name, lo), (hi_name, hi) = worst.low, worst.high
+    unmeasured = [r for r in rates if r not in {m.rate for m in measured}]
+    return disparity_result(
+        rule,
+        key,
+        worst.rate,
+        worst.value,
+        worst.labels,
+        worst.values,
+        worst.include,
+        notes,
+        unmeasured=unmeasured,
+    )
+
+
+def disparity_result(
+    rule: MetricRule,
+    key: tuple[str, ...],
+    rate: str,
+    value: float,
+    labels: Sequence[str],
+    values: np.ndarray,
+    include: np.ndarray,
+    notes: list[dict[str, Any]],
+    *,
+    unmeasured: Sequence[str] = (),
+) -> RuleResult:
+    """A ``ratio`` / ``difference`` rule judged on the between-groups value of one rate.
+
+    Fails past the threshold, warns within ``warn_margin`` of it. A failing ratio names every
+    group under the threshold times the highest group's rate; a difference names the lowest
+    and the highest group.
+
+    Parameters
+    ----------
+    rule : MetricRule
+        A ``ratio`` or ``difference`` rule.
+    key : tuple of str
+        The attribute set judged.
+    rate : str
+        The per-group metric compared (the worst of a criterion's rates).
+    value : float
+        Its smallest ratio or largest difference between the included groups.
+    labels : sequence of str
+        Each group's label.
+    values : numpy.ndarray
+        Each group's value of ``rate``.
+    include : numpy.ndarray of bool
+        Groups compared (at least two).
+    notes : list of dict
+        Notes to keep with the result (groups left out).
+    unmeasured : sequence of str, optional
+        Rates of the rule's criterion that could not be measured.
+
+    Returns
+    -------
+    RuleResult
+    """
+    threshold = float(rule.threshold or 0.0)
+    idx = np.flatnonzero(include)
+    lo, hi = int(idx[np.argmin(values[idx])]), int(idx[np.argmax(values[idx])])
     if rule.kind == "ratio":
         bad = value < threshold
         near = not bad and value < threshold + rule.warn_margin
-        limit = threshold + (rule.warn_margin if near else 0.0)
-        groups = [
-            worst.labels[i]
-            for i in np.flatnonzero(worst.include)
-            if worst.values[i] < limit * hi - 1e-12
-        ]
+        limit = (threshold + (rule.warn_margin if near else 0.0)) * float(values[hi])
+        groups = [labels[i] for i in idx if values[i] < limit - 1e-12]
     else:
         bad = value > threshold
         near = not bad and value > threshold - rule.warn_margin
-        groups = [lo_name, hi_name]
+        groups = [labels[lo], labels[hi]]
     lead: list[dict[str, Any]] = []
     if near:
         lead.append({"code": "note.warn_margin", "params": {"margin": rule.warn_margin}})
-    unmeasured = [r for r in rates if r not in {m.rate for m in measured}]
     if unmeasured:
-        lead.append({"code": "note.unmeasured", "params": {"rates": unmeasured}})
+        lead.append({"code": "note.unmeasured", "params": {"rates": list(unmeasured)}})
     params = {
-        "rate": worst.rate,
+        "rate": rate,
         "value": value,
-        "low_group": lo_name,
-        "low": lo,
-        "high_group": hi_name,
-        "high": hi,
+        "low_group": labels[lo],
+        "low": float(values[lo]),
+        "high_group": labels[hi],
+        "high": float(values[hi]),
         "threshold": threshold,
         "notes": lead + notes,
     }

@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 
 from fairgate.audit.core.vocabulary import KIND_METRIC_NAMES
+from fairgate.audit.policy.absolute_checks import bound_result
+from fairgate.audit.policy.group_checks import disparity_result
 from fairgate.audit.policy.rules import MetricRule
 from fairgate.audit.policy.schema import Policy
 from fairgate.audit.policy.verdict import AuditEvidence, RuleResult, rule_result
@@ -176,37 +178,8 @@ def _absolute(
     judged: np.ndarray,
     notes: list[dict[str, Any]],
 ) -> RuleResult:
-    threshold = float(rule.threshold)
-    # below zero: past the threshold
-    margin = np.where(judged, (values - threshold) * (1 if rule.kind == "minimum" else -1), np.inf)
-    bad = margin < 0
-    near = ~bad & (margin < rule.warn_margin)
-    if bad.any():
-        shown, code, outcome = np.flatnonzero(bad), "absolute.fail", rule.severity
-    elif near.any():
-        shown, code, outcome = np.flatnonzero(near), "absolute.near", "warn"
-    else:
-        shown, code, outcome = np.array([int(np.argmin(margin))]), "absolute.pass", "pass"
-    params = {
-        "metric": rule.metric,
-        "bound": "at least" if rule.kind == "minimum" else "at most",
-        "threshold": threshold,
-        "attributes": attr,
-        "count": len(shown),
-        "groups": [f"{labels[i]} {values[i]:.3f} (n={int(sizes[i])})" for i in shown],
-        "margin": rule.warn_margin,
-        "notes": notes,
-    }
-    return rule_result(
-        rule,
-        outcome,
-        code,
-        params,
-        attributes=(attr,),
-        value=float(values[int(np.argmin(margin))]),
-        threshold=threshold,
-        groups_involved=[] if outcome == "pass" else [labels[i] for i in shown],
-    )
+    described = [f"{labels[i]} {values[i]:.3f} (n={int(sizes[i])})" for i in range(len(labels))]
+    return bound_result(rule, (attr,), labels, values, judged, described, notes)
 
 
 def _between(
@@ -217,37 +190,7 @@ def _between(
     judged: np.ndarray,
     notes: list[dict[str, Any]],
 ) -> RuleResult:
-    threshold = float(rule.threshold)
     idx = np.flatnonzero(judged)
-    lo, hi = int(idx[np.argmin(values[idx])]), int(idx[np.argmax(values[idx])])
-    if rule.kind == "ratio":
-        value = float(values[lo] / values[hi]) if values[hi] > 0 else 1.0
-        bad, near = value < threshold, threshold <= value < threshold + rule.warn_margin
-        limit = (threshold + (rule.warn_margin if near else 0.0)) * values[hi]
-        involved = [labels[i] for i in idx if values[i] < limit - 1e-12]
-    else:
-        value = float(values[hi] - values[lo])
-        bad, near = value > threshold, threshold - rule.warn_margin < value <= threshold
-        involved = [labels[lo], labels[hi]]
-    lead = [{"code": "note.warn_margin", "params": {"margin": rule.warn_margin}}] if near else []
-    params = {
-        "rate": rule.metric,
-        "value": value,
-        "low_group": labels[lo],
-        "low": float(values[lo]),
-        "high_group": labels[hi],
-        "high": float(values[hi]),
-        "threshold": threshold,
-        "notes": lead + notes,
-    }
-    outcome = rule.severity if bad else ("warn" if near else "pass")
-    return rule_result(
-        rule,
-        outcome,
-        f"metric.{rule.kind}",
-        params,
-        attributes=(attr,),
-        value=value,
-        threshold=threshold,
-        groups_involved=involved if (bad or near) else [],
-    )
+    lo, hi = float(values[idx].min()), float(values[idx].max())
+    value = (lo / hi if hi > 0 else 1.0) if rule.kind == "ratio" else hi - lo
+    return disparity_result(rule, (attr,), str(rule.metric), value, labels, values, judged, notes)

@@ -8,6 +8,7 @@ and the audit is recorded in the registry (the committee may approve on it).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -95,23 +96,18 @@ def audit(
         options["pos-label"] = pos_label
     if allow_pickle or settings.allow_pickle:
         click.echo("warning: loading a pickle/joblib file runs any code it holds.", err=True)
+    run = {
+        "out_dir": out,
+        "lang": lang,
+        "allow_pickle": allow_pickle or settings.allow_pickle,
+        "progress": not quiet,
+        "engine": engine,
+    }
     if "@" in model and not Path(model).exists():
-        _audit_filed(model, data, options, policy, out, lang, seed, allow_pickle, quiet, engine)
+        _audit_filed(model, data, options, policy, seed, run)
         return
-    _audit_file(
-        Path(model),
-        data,
-        options,
-        _label(pos_label),
-        policy or "default",
-        out,
-        lang,
-        name,
-        settings.seed if seed is None else seed,
-        allow_pickle or settings.allow_pickle,
-        quiet,
-        engine,
-    )
+    label, seed = _label(pos_label), settings.seed if seed is None else seed
+    _audit_file(Path(model), data, options, label, policy or "default", name, seed, run)
 
 
 def _audit_filed(
@@ -119,12 +115,8 @@ def _audit_filed(
     data: Path,
     options: dict[str, str | None],
     policy: str | None,
-    out: Path | None,
-    lang: str,
     seed: int | None,
-    allow_pickle: bool,
-    quiet: bool,
-    engine: str,
+    run: dict[str, Any],
 ) -> None:
     """Audit a filed version through the registry's one audit use case, and record it."""
     from fairgate.errors import ValidationError
@@ -141,19 +133,7 @@ def _audit_filed(
     name, _, version = model.rpartition("@")
     outcome = audit_filed_model(
         Registry(),
-        AuditRequest(
-            name=name,
-            version=version,
-            data=data,
-            actor="fairgate audit (CLI)",
-            policy=policy,
-            out_dir=out,
-            lang=lang,  # type: ignore[arg-type]
-            seed=seed,
-            allow_pickle=allow_pickle,
-            progress=not quiet,
-            engine=engine,
-        ),
+        AuditRequest(name, version, data, "fairgate audit (CLI)", policy, seed=seed, **run),
     )
     click.echo(f"recorded: audit {outcome.record.id} of {name}@{version}")
     click.echo(f"policy: {outcome.policy_ref}")
@@ -167,13 +147,9 @@ def _audit_file(
     options: dict[str, str | None],
     pos_label: object,
     policy: str,
-    out: Path | None,
-    lang: str,
     name: str | None,
     seed: int,
-    allow_pickle: bool,
-    quiet: bool,
-    engine: str,
+    run: dict[str, Any],
 ) -> None:
     """Audit a model file that is not filed; nothing is recorded."""
     from fairgate.audit.pipeline.run import run_audit
@@ -184,7 +160,7 @@ def _audit_file(
             f"MODEL={str(model)!r} is a file: give --target and --sensitive (or audit a filed "
             "model as NAME@VERSION, whose filing names them)."
         )
-    if out is None:
+    if run["out_dir"] is None:
         raise ValidationError("--out is required when MODEL is a file.")
     spec: dict[str, object] = {
         "name": name or model.stem,
@@ -194,20 +170,9 @@ def _audit_file(
     }
     if options["features"]:
         spec["features"] = [f.strip() for f in options["features"].split(",")]
-    result = run_audit(
-        model,
-        data,
-        spec,
-        policy,
-        seed=seed,
-        out_dir=out,
-        lang=lang,
-        allow_pickle=allow_pickle,
-        progress=not quiet,
-        engine=engine,
-    )
+    result = run_audit(model, data, spec, policy, seed=seed, **run)
     click.echo(f"verdict: {result.outcome}")
-    click.echo(f"report: {Path(out).resolve() / 'report.html'}")
+    click.echo(f"report: {Path(run['out_dir']).resolve() / 'report.html'}")
 
 
 def _label(raw: str) -> object:

@@ -9,14 +9,41 @@ of the live committee tokens; the ledger then records the member and who recorde
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from fairgate.errors import PermissionDeniedError, ValidationError
 
-__all__ = ["TOKEN_ENV", "committee_actor"]
+__all__ = ["TOKEN_ENV", "committee_actor", "rationale_and_actor"]
 
 TOKEN_ENV = "FAIRGATE_TOKEN"
 """Environment variable holding the command line user's token."""
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def rationale_and_actor(who: str, why: str = "Why (recorded in the ledger).") -> Callable[[_F], _F]:
+    """The ``--rationale`` and ``--by`` options (into ``rationale`` and ``actor``) of a command.
+
+    Parameters
+    ----------
+    who : str
+        The help text of ``--by``: who acts.
+    why : str, optional
+        The help text of ``--rationale``.
+
+    Returns
+    -------
+    callable
+        A decorator for a click command.
+    """
+    import click
+
+    def decorate(command: _F) -> _F:
+        command = click.option("--by", "actor", required=True, help=who)(command)
+        return click.option("--rationale", required=True, help=why)(command)
+
+    return decorate
 
 
 def committee_actor(engine: Any, by: str | None) -> tuple[str, dict[str, str] | None]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from fairgate.cli.identity import rationale_and_actor
+
 __all__ = ["register"]
 
 
@@ -28,13 +30,12 @@ def owner_cmd(name: str) -> None:
 @name_group.command("transfer")
 @click.argument("name")
 @click.argument("vendor")
-@click.option("--rationale", required=True, help="Why (recorded in the ledger).")
-@click.option("--by", "by", required=True, help="The administrator transferring the name.")
-def transfer_cmd(name: str, vendor: str, rationale: str, by: str) -> None:
+@rationale_and_actor("The administrator transferring the name.")
+def transfer_cmd(name: str, vendor: str, rationale: str, actor: str) -> None:
     """Give model NAME, and every version filed under it, to VENDOR (ledgered)."""
     from fairgate.registry.store import Registry
 
-    previous = Registry().transfer_name(name, vendor, rationale=rationale, actor=by)
+    previous = Registry().transfer_name(name, vendor, rationale=rationale, actor=actor)
     click.echo(f"{name}: owner {previous} -> {vendor}")
 
 

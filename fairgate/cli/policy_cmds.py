@@ -11,6 +11,8 @@ from pathlib import Path
 
 import click
 
+from fairgate.cli.identity import rationale_and_actor
+
 __all__ = ["register"]
 
 
@@ -95,8 +97,7 @@ def show_cmd(ref: str) -> None:
 @policy_group.command("assign")
 @click.argument("model")
 @click.argument("ref")
-@click.option("--rationale", required=True, help="Why this policy governs the model.")
-@click.option("--by", "actor", required=True, help="The committee member who decides it.")
+@rationale_and_actor("The committee member who decides it.", "Why this policy governs the model.")
 def assign_cmd(model: str, ref: str, rationale: str, actor: str) -> None:
     """Make the published policy REF govern MODEL (NAME@VERSION): its audits and its breaker."""
     from fairgate.audit.report.catalog import refusal

@@ -16,6 +16,28 @@ __all__ = ["DemoPrinter", "reason_phrases"]
 
 _OUTCOME_STYLE = {"pass": "green", "warn": "yellow", "fail": "red"}
 _GROUP_RATES = ("true_positive_rate", "false_positive_rate", "accuracy")
+_STAGES = {
+    "file": "demo_step_file",
+    "audit": "demo_step_audit",
+    "serve": "demo_step_serve",
+    "exit": "demo_step_exit",
+}
+_FINDINGS = {"difference": "demo_finding_difference", "ratio": "demo_finding_ratio"}
+_TESTS = {
+    "chi2": "demo_test_chi_squared",
+    "fisher": "demo_test_fisher",
+    "welch": "demo_test_welch",
+    "t_one_sided": "demo_test_t_one_sided",
+}
+_WINDOWS = {"sliding": "demo_window_sliding", "tumbling": "demo_window_tumbling"}
+_LEDGER_COLUMNS = (
+    ("demo_col_id", "right"),
+    ("demo_col_time", "left"),
+    ("demo_col_version", "left"),
+    ("demo_col_event", "left"),
+    ("demo_col_by", "left"),
+    ("demo_col_why", "left"),
+)
 
 
 def _group(values: Any) -> str:
@@ -64,7 +86,7 @@ class DemoPrinter:
         detail : str
             What the stage is about.
         """
-        self.console.rule(f"[bold]{self.t(f'demo_step_{step}')}[/bold] — {detail}")
+        self.console.rule(f"[bold]{self.t(_STAGES[step])}[/bold] — {detail}")
 
     def filed(self, record: ModelVersion, inputs: tuple[str, ...]) -> None:
         """One filed version: name, state, inputs and the artifact's hash.
@@ -190,7 +212,7 @@ class DemoPrinter:
                 actor=self.actor(event.actor),
                 attributes=" × ".join(evidence["attributes"]),
                 finding=t(
-                    f"demo_finding_{evidence['kind']}",
+                    _FINDINGS[evidence["kind"]],
                     metric=t.rate(metric),
                     value=self._fmt(evidence["statistic"]),
                     threshold=self._fmt(evidence["threshold"], 2),
@@ -200,10 +222,10 @@ class DemoPrinter:
                     a=_group(evidence["compared"][0]),
                     b=_group(evidence["compared"][1]),
                 ),
-                test=t(f"demo_test_{evidence['test']}"),
+                test=t(_TESTS[evidence["test"]]),
                 p=f"{evidence['p_value']:.1e}",
                 alpha=t.num(evidence["alpha"], 3),
-                window=t(f"demo_window_{window['kind']}", n=t.num(int(window["observations"]))),
+                window=t(_WINDOWS[window["kind"]], n=t.num(int(window["observations"]))),
             )
         )
         table = self._table(
@@ -246,10 +268,9 @@ class DemoPrinter:
             The model name.
         """
         t = self.t
-        headers = ("id", "time", "version", "event", "by", "why")
         table = self._table(
             t("demo_ledger_title", name=name),
-            [(t(f"demo_col_{h}"), "right" if h == "id" else "left") for h in headers],
+            [(t(key), justify) for key, justify in _LEDGER_COLUMNS],
         )
         for event in registry.events():
             if event.name == name:

@@ -1,7 +1,8 @@
 """fairgate's HTTP service: ``create_app(settings)`` builds the FastAPI app (OpenAPI at ``/docs``).
 
-Routes live in :mod:`.routers.models` (filings, artifacts, audits, reports, decisions, ledger,
-tokens, the public listing) and :mod:`.routers.ops` (status, push stream, observations, health);
+Routes live in :mod:`.routers.models` (filings, artifacts, audits, reports, the public listing),
+:mod:`.routers.votes` (decisions and votes), :mod:`.routers.ledger`, :mod:`.routers.tokens` and
+:mod:`.routers.ops` (status, push stream, observations, health), among others;
 they reach the shared :class:`~.service.Service` and check roles through :mod:`.deps`.
 
 Every route but the public listing, ``/health``, ``/ready`` and the documentation needs
@@ -28,10 +29,12 @@ from fairgate.registry.api.fast_path import StatusFastPath
 from fairgate.registry.api.handlers import install_error_handlers
 from fairgate.registry.api.limits import BodyLimits
 from fairgate.registry.api.routers import checkpoints as routes_checkpoints
+from fairgate.registry.api.routers import ledger as routes_ledger
 from fairgate.registry.api.routers import models as routes_models
 from fairgate.registry.api.routers import names as routes_names
 from fairgate.registry.api.routers import ops as routes_ops
 from fairgate.registry.api.routers import policies as routes_policies
+from fairgate.registry.api.routers import tokens as routes_tokens
 from fairgate.registry.api.routers import votes as routes_votes
 from fairgate.registry.api.routers import webhooks as routes_webhooks
 from fairgate.registry.api.service import POLICY_ENV, PolicySource, Service
@@ -112,6 +115,8 @@ def create_app(
     app.state.ready = False
     install_error_handlers(app)
     app.include_router(routes_models.router)
+    app.include_router(routes_ledger.router)
+    app.include_router(routes_tokens.router)
     app.include_router(routes_names.router)
     app.include_router(routes_ops.router)
     app.include_router(routes_policies.router)

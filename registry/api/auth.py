@@ -33,17 +33,23 @@ import secrets
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 
 from fairgate.errors import (
     AuthenticationError,
     NotFoundError,
-    PermissionDeniedError,
     ValidationError,
+)
+from fairgate.registry.api.principals import (
+    MAX_EXPIRES_DAYS,
+    ROLES,
+    Principal,
+    TokenInfo,
+    as_utc,
+    require_role,
+    token_info,
 )
 from fairgate.registry.store.changes import notify_change
 from fairgate.registry.store.tables import service_tokens as tokens_table
@@ -61,71 +67,11 @@ __all__ = [
     "tokens_table",
 ]
 
-ROLES: tuple[str, ...] = ("admin", "vendor", "committee", "operations", "public")
-"""The roles a token can carry."""
-
 PBKDF2_ITERATIONS = 120_000
 """PBKDF2-HMAC-SHA256 rounds per token verification (only on a cache miss)."""
 
-MAX_EXPIRES_DAYS = 3653
-"""Longest token lifetime accepted (ten years)."""
-
 CACHE_SECONDS = 30.0
 """How long a verified token stays in the in-memory cache."""
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: the role and, for a vendor, which vendor.
-
-    Attributes
-    ----------
-    token_id : str or None
-        ``None`` for the anonymous public caller.
-    role : str
-    vendor : str or None
-    """
-
-    token_id: str | None
-    role: str
-    vendor: str | None = None
-    member: str | None = None
-
-    @property
-    def actor(self) -> str:
-        """A name for the ledger: ``role:vendor``, ``role:member`` or ``role:token-id``.
-
-        A committee token created with a member name acts as that member (two tokens of one
-        member are one voter); one without acts under its token id.
-        """
-        return f"{self.role}:{self.vendor or self.member or self.token_id or 'anonymous'}"
-
-
-@dataclass(frozen=True)
-class TokenInfo:
-    """A token's record without its secret (what ``fairgate token list`` shows)."""
-
-    id: str
-    role: str
-    vendor: str | None
-    label: str | None
-    created_at: datetime
-    expires_at: datetime | None
-    revoked_at: datetime | None
-    member: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly form."""
-        return {
-            "id": self.id,
-            "role": self.role,
-            "vendor": self.vendor,
-            "member": self.member,
-            "label": self.label,
-            "created_at": self.created_at.isoformat(),
-            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
-            "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
-        }
 
 
 def hash_secret(secret: str, salt: bytes, iterations: int = PBKDF2_ITERATIONS) -> str:
@@ -145,12 +91,6 @@ def hash_secret(secret: str, salt: bytes, iterations: int = PBKDF2_ITERATIONS) -
     str
     """
     return hashlib.pbkdf2_hmac("sha256", secret.encode(), salt, iterations).hex()
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _parse(token: str) -> tuple[str, str]:
@@ -309,7 +249,7 @@ class TokenStore:
             raise AuthenticationError(f"token {token_id!r}: the secret does not match.")
         if row["revoked_at"] is not None:
             raise AuthenticationError(_revoked_message(token_id))
-        expires = _utc(row["expires_at"])
+        expires = as_utc(row["expires_at"])
         self._check_expiry(token_id, expires)
         principal = Principal(token_id, row["role"], row["vendor"], row["member"])
         with self._lock:
@@ -342,7 +282,7 @@ class TokenStore:
         if row is None:
             raise NotFoundError(f"token {token_id!r} does not exist; see 'fairgate token list'.")
         del result
-        return _info(row)
+        return token_info(row)
 
     def forget(self, token_ids: Iterable[str]) -> None:
         """Refuse revoked tokens from this process's cache on (another worker revoked them).
@@ -375,45 +315,8 @@ class TokenStore:
                 .mappings()
                 .all()
             )
-        return [_info(r) for r in rows]
+        return [token_info(r) for r in rows]
 
 
 def _revoked_message(token_id: str) -> str:
     return f"token {token_id!r} was revoked; ask an administrator for a new token."
-
-
-def _info(row: Any) -> TokenInfo:
-    return TokenInfo(
-        id=row["id"],
-        role=row["role"],
-        vendor=row["vendor"],
-        label=row["label"],
-        created_at=_utc(row["created_at"]),  # type: ignore[arg-type]
-        expires_at=_utc(row["expires_at"]),
-        revoked_at=_utc(row["revoked_at"]),
-        member=row["member"],
-    )
-
-
-def require_role(principal: Principal, *roles: str) -> Principal:
-    """Raise :class:`PermissionDeniedError` unless the principal has one of ``roles`` (or admin).
-
-    Parameters
-    ----------
-    principal : Principal
-        The caller.
-    *roles : str
-        Roles allowed besides ``admin``.
-
-    Returns
-    -------
-    Principal
-    """
-    if principal.role == "admin" or principal.role in roles:
-        return principal
-    allowed = [*roles, "admin"]
-    raise PermissionDeniedError(
-        f"role {principal.role!r} may not do this; it needs one of: {', '.join(allowed)}. "
-        "Ask an administrator for a token with one of these roles.",
-        details={"role": principal.role, "allowed": allowed},
-    )

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
 
 from fairgate.registry.api.auth import Principal
 from fairgate.registry.api.auth import require_role as check_role
 from fairgate.registry.api.service import Service
 
-__all__ = ["ServiceDep", "get_service", "require_role"]
+__all__ = [
+    "AdminP",
+    "CommitteeP",
+    "ReaderP",
+    "ServiceDep",
+    "VendorP",
+    "get_service",
+    "json_answer",
+    "require_role",
+]
 
 
 def get_service(request: Request) -> Service:
@@ -43,3 +53,37 @@ def require_role(*roles: str) -> Callable[..., Principal]:
 
     dependency.__name__ = f"require_{'_'.join(roles) or 'admin'}"
     return dependency
+
+
+VendorP = Annotated[Principal, Depends(require_role("vendor"))]
+"""A vendor (or admin) caller."""
+ReaderP = Annotated[Principal, Depends(require_role("vendor", "committee"))]
+"""A vendor or committee (or admin) caller."""
+CommitteeP = Annotated[Principal, Depends(require_role("committee"))]
+"""A committee (or admin) caller."""
+AdminP = Annotated[Principal, Depends(require_role())]
+"""An admin caller."""
+
+
+def json_answer(service: Service, value: Any, status_code: int = 200) -> JSONResponse:
+    """A JSON answer with the server's own paths redacted.
+
+    Parameters
+    ----------
+    service : Service
+        Whose settings name the server's folders.
+    value : object
+        Anything FastAPI can encode.
+    status_code : int, default 200
+        The HTTP status.
+
+    Returns
+    -------
+    JSONResponse
+    """
+    from fastapi.encoders import jsonable_encoder
+
+    from fairgate.registry.api.redact import redact, server_roots
+
+    roots = server_roots(service.settings)
+    return JSONResponse(redact(jsonable_encoder(value), roots), status_code=status_code)

@@ -22,7 +22,7 @@ import numpy as np
 
 from fairgate.errors import FairgateError, PayloadTooLargeError, ValidationError
 
-__all__ = ["MAX_JSON_DEPTH", "UNBOUNDED_PATHS", "BodyLimits", "json_depth"]
+__all__ = ["MAX_JSON_DEPTH", "UNBOUNDED_PATHS", "BodyLimits", "check_body_size", "json_depth"]
 
 MAX_JSON_DEPTH = 32
 """Deepest nesting of JSON arrays and objects any route accepts."""
@@ -30,10 +30,36 @@ MAX_JSON_DEPTH = 32
 UNBOUNDED_PATHS: frozenset[str] = frozenset({"/v1/artifacts"})
 """Paths whose body is not JSON and has its own (upload) limit."""
 
+_ADVICE = "send less (the operator sets FAIRGATE_MAX_BODY_BYTES)."
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _OPEN = np.zeros(256, dtype=np.int8)
 _OPEN[[ord("["), ord("{")]] = 1
 _OPEN[[ord("]"), ord("}")]] = -1
+
+
+def check_body_size(size: int | str | None, limit: int, advice: str) -> None:
+    """Refuse (413) a body over ``limit`` bytes: its announced length, or the bytes read so far.
+
+    Parameters
+    ----------
+    size : int, str or None
+        Bytes read so far, or the ``Content-Length`` header as sent (ignored unless a number).
+    limit : int
+        The largest body allowed.
+    advice : str
+        What the sender should do instead.
+
+    Raises
+    ------
+    PayloadTooLargeError
+    """
+    if isinstance(size, str):
+        size = int(size.strip()) if size.strip().isdigit() else None
+    if size is not None and size > limit:
+        raise PayloadTooLargeError(
+            f"the body is over the limit of {limit} bytes ({size:,} bytes or more); {advice}",
+            details={"limit": limit},
+        )
 
 
 def json_depth(body: bytes) -> int:
@@ -122,13 +148,8 @@ class BodyLimits:
     async def _read(self, scope: dict[str, Any], receive: Any) -> bytes:
         limit = self.max_body_bytes
         headers = dict(scope.get("headers") or [])
-        announced = headers.get(b"content-length", b"").decode("latin-1").strip()
-        if announced.isdigit() and int(announced) > limit:
-            raise PayloadTooLargeError(
-                f"the body is {int(announced)} bytes, over the limit of {limit} bytes; send "
-                "less (the operator sets FAIRGATE_MAX_BODY_BYTES).",
-                details={"limit": limit},
-            )
+        announced = headers.get(b"content-length", b"").decode("latin-1")
+        check_body_size(announced, limit, _ADVICE)
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -137,12 +158,7 @@ class BodyLimits:
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > limit:
-                raise PayloadTooLargeError(
-                    f"the body is over the limit of {limit} bytes; send less (the operator "
-                    "sets FAIRGATE_MAX_BODY_BYTES).",
-                    details={"limit": limit},
-                )
+            check_body_size(size, limit, _ADVICE)
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break

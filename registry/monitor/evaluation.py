@@ -35,10 +35,5 @@ class Evaluation:
     evidence: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly summary."""
-        return {
-            "rule": self.rule,
-            "status": self.status,
-            "statistic": self.statistic,
-            "p_value": self.p_value,
-        }
+        """JSON-friendly summary: rule, status, statistic and p-value (no evidence)."""
+        return {name: getattr(self, name) for name in ("rule", "status", "statistic", "p_value")}

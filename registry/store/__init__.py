@@ -39,10 +39,10 @@ from fairgate.registry.store.lifecycle import (
     check_rationale,
     check_transition,
 )
-from fairgate.registry.store.policies import (
+from fairgate.registry.store.policies import PolicyStore
+from fairgate.registry.store.policy_records import (
     PolicyAssignment,
     PolicyRecord,
-    PolicyStore,
     parse_policy_ref,
 )
 from fairgate.registry.store.sql_store import (

@@ -13,7 +13,7 @@ import datetime as _dt
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import IO, Any
 
 import sqlalchemy as sa
@@ -28,6 +28,7 @@ __all__ = [
     "LedgerEvent",
     "VerifyResult",
     "append",
+    "append_about",
     "canonical_json",
     "event_from_row",
     "event_hash",
@@ -131,19 +132,38 @@ def append(
     digest = event_hash(prev, body)
     conn.execute(
         ledger_events.insert().values(
-            id=event_id,
-            kind=kind,
-            name=name,
-            version=version,
-            actor=actor,
-            payload=canonical_json(clean),
-            created_at=created,
-            prev_hash=prev,
-            hash=digest,
+            {**body, "payload": canonical_json(clean), "prev_hash": prev, "hash": digest}
         )
     )
     notify_change(conn, "ledger")  # every worker refreshes its status cache at commit
     return LedgerEvent(event_id, kind, name, version, actor, clean, created, prev, digest)
+
+
+def append_about(
+    conn: Connection, kind: str, subject: Any, *, actor: str, payload: dict[str, Any] | None = None
+) -> LedgerEvent:
+    """:func:`append` an event about one model version (``subject.name``, ``subject.version``).
+
+    Parameters
+    ----------
+    conn : Connection
+        The caller's write transaction.
+    kind : str
+        The event kind.
+    subject : object
+        Anything with the version's ``name`` and ``version`` (a row, a filing, a record).
+    actor : str
+        Who acted.
+    payload : dict, optional
+        The event's evidence.
+
+    Returns
+    -------
+    LedgerEvent
+    """
+    return append(
+        conn, kind, actor=actor, name=subject.name, version=subject.version, payload=payload
+    )
 
 
 def event_from_row(row: Any) -> LedgerEvent:
@@ -158,17 +178,8 @@ def event_from_row(row: Any) -> LedgerEvent:
     -------
     LedgerEvent
     """
-    return LedgerEvent(
-        id=row.id,
-        kind=row.kind,
-        name=row.name,
-        version=row.version,
-        actor=row.actor,
-        payload=json.loads(row.payload),
-        created_at=row.created_at,
-        prev_hash=row.prev_hash,
-        hash=row.hash,
-    )
+    columns = {f.name: getattr(row, f.name) for f in fields(LedgerEvent)}
+    return LedgerEvent(**{**columns, "payload": json.loads(row.payload)})
 
 
 def iter_events(

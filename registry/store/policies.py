@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,146 +24,20 @@ from fairgate.audit.report.catalog import refusal
 from fairgate.errors import FilingError, NotFoundError, PolicyError, ValidationError
 from fairgate.registry.store import ledger
 from fairgate.registry.store.db import read_connection
+from fairgate.registry.store.policy_records import (
+    DEFAULT_POLICY,
+    SYSTEM_ACTOR,
+    PolicyAssignment,
+    PolicyRecord,
+    parse_policy_ref,
+    record_from_row,
+)
+from fairgate.registry.store.policy_records import (
+    POLICY_NAME_PATTERN as POLICY_NAME_PATTERN,
+)
 from fairgate.registry.store.tables import policies, policy_assignments
 
-__all__ = [
-    "DEFAULT_POLICY",
-    "POLICY_NAME_PATTERN",
-    "SYSTEM_ACTOR",
-    "PolicyAssignment",
-    "PolicyRecord",
-    "PolicyStore",
-    "parse_policy_ref",
-]
-
-POLICY_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,99}(@[1-9][0-9]{0,8})?$"
-"""A policy reference: a published name, optionally ``@version`` (e.g. ``default@2``)."""
-
-DEFAULT_POLICY = "default"
-"""The policy of a filing that names none."""
-
-SYSTEM_ACTOR = "fairgate"
-"""The actor recorded for what fairgate does on its own (publishing the built-in policies)."""
-
-_REF = re.compile(POLICY_NAME_PATTERN)
-
-
-def parse_policy_ref(ref: str) -> tuple[str, int | None]:
-    """Split ``name`` or ``name@version`` and check it is a reference, not a path.
-
-    Parameters
-    ----------
-    ref : str
-        A policy reference from a filing, the CLI or a request.
-
-    Returns
-    -------
-    (name, version) : tuple of str and int or None
-        ``version`` is ``None`` for "the newest".
-
-    Raises
-    ------
-    ValidationError
-        For anything that is not ``name`` or ``name@version`` (a path, an empty string, ...).
-    """
-    if not isinstance(ref, str) or not _REF.match(ref):
-        raise refusal(
-            ValidationError,
-            "policy_ref_invalid",
-            details={"policy": str(ref)[:200]},
-            given=repr(str(ref)[:80]),
-            example="default, city-example@2",
-        )
-    name, _, version = ref.partition("@")
-    return name, (int(version) if version else None)
-
-
-@dataclass(frozen=True)
-class PolicyRecord:
-    """One published version of a policy.
-
-    Attributes
-    ----------
-    name : str
-    version : int
-        1, 2, ... per name, in publishing order.
-    sha256 : str
-        SHA-256 of the policy's canonical JSON.
-    body : dict
-        The validated policy (``Policy.to_dict()``).
-    actor : str
-        Who published it.
-    created_at : float
-        Epoch seconds.
-    """
-
-    name: str
-    version: int
-    sha256: str
-    body: dict[str, Any]
-    actor: str
-    created_at: float
-
-    @property
-    def ref(self) -> str:
-        """``name@version``."""
-        return f"{self.name}@{self.version}"
-
-    def summary(self) -> dict[str, Any]:
-        """Name, version, hash (what audits and breaker trips record)."""
-        return {"name": self.name, "version": self.version, "sha256": self.sha256}
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form, with the policy body."""
-        return {
-            **self.summary(),
-            "actor": self.actor,
-            "created_at": self.created_at,
-            "policy": self.body,
-        }
-
-    def policy(self) -> Any:
-        """The policy as a :class:`fairgate.audit.policy.Policy`."""
-        from fairgate.audit.policy import load_policy
-
-        return load_policy(self.body, recorded=True)
-
-
-@dataclass(frozen=True)
-class PolicyAssignment:
-    """The policy that governs a model version.
-
-    Attributes
-    ----------
-    model, model_version : str
-    policy : PolicyRecord
-    actor, rationale : str
-    created_at : float
-    """
-
-    model: str
-    model_version: str
-    policy: PolicyRecord
-    actor: str
-    rationale: str
-    created_at: float
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "model": self.model,
-            "version": self.model_version,
-            "policy": self.policy.summary(),
-            "actor": self.actor,
-            "rationale": self.rationale,
-            "created_at": self.created_at,
-        }
-
-
-def _record(row: Any) -> PolicyRecord:
-    return PolicyRecord(
-        row.name, int(row.version), row.sha256, json.loads(row.body), row.actor, row.created_at
-    )
+__all__ = ["PolicyStore"]
 
 
 class PolicyStore:
@@ -235,7 +107,7 @@ class PolicyStore:
         with self.engine.begin() as conn:
             latest = self._latest(conn, name)
             if latest is not None and latest.sha256 == digest:
-                return _record(latest), False
+                return record_from_row(latest), False
             number = 1 if latest is None else int(latest.version) + 1
             now = time.time()
             conn.execute(
@@ -318,7 +190,7 @@ class PolicyStore:
             No such published policy (the published names are listed).
         """
         with read_connection(self.engine) as conn:
-            return _record(self._resolve(conn, ref))
+            return record_from_row(self._resolve(conn, ref))
 
     def for_filing(self, ref: str | None) -> PolicyRecord:
         """The published policy a filing names (``default`` when it names none).
@@ -356,7 +228,7 @@ class PolicyStore:
         if name is not None:
             query = query.where(policies.c.name == name)
         with read_connection(self.engine) as conn:
-            return [_record(r) for r in conn.execute(query)]
+            return [record_from_row(r) for r in conn.execute(query)]
 
     # ---------------------------------------------------------------------------- assign
     def assign(
@@ -395,7 +267,7 @@ class PolicyStore:
                     created_at=now,
                 )
             )
-            record = _record(row)
+            record = record_from_row(row)
             ledger.append(
                 conn,
                 "policy_assign",
@@ -404,7 +276,9 @@ class PolicyStore:
                 version=str(version),
                 payload={
                     "policy": record.summary(),
-                    "previous": _record(previous).summary() if previous is not None else None,
+                    "previous": record_from_row(previous).summary()
+                    if previous is not None
+                    else None,
                     "rationale": rationale.strip(),
                 },
             )
@@ -425,7 +299,7 @@ class PolicyStore:
         """The policy assigned to a model version, or ``None`` if none was assigned yet."""
         with read_connection(self.engine) as conn:
             row = self._assigned(conn, model, version)
-        return None if row is None else _record(row)
+        return None if row is None else record_from_row(row)
 
     def governing(self, model: str, version: str, filing_ref: str | None) -> PolicyRecord:
         """The assigned policy, pinning the filing's reference (or ``default``) if none yet.

@@ -59,18 +59,13 @@ class RegistryReader:
     def _model(self, row: Any) -> ModelVersion:
         filing = json.loads(row.filing)
         ref = ArtifactRef.from_dict(json.loads(row.artifact)) if row.artifact else None
+        stored = ("name", "version", "vendor", "state", "reason", "revision")
+        hashes = {"filing_sha256": row.filing_sha256, "artifact_sha256": row.artifact_sha256}
+        described = {k: filing.get(k, "") for k in ("purpose", "department", "risk_level")}
         return ModelVersion(
-            name=row.name,
-            version=row.version,
-            vendor=row.vendor,
-            state=row.state,
-            reason=row.reason,
-            revision=row.revision,
-            purpose=filing.get("purpose", ""),
-            department=filing.get("department", ""),
-            risk_level=filing.get("risk_level", ""),
-            filing_sha256=row.filing_sha256,
-            artifact_sha256=row.artifact_sha256,
+            **{k: getattr(row, k) for k in stored},
+            **described,
+            **hashes,
             artifact_kind=ref.kind if ref else None,
             artifact_path=str(self.artifacts.path_of(ref)) if ref else None,
             created_at=utc(row.created_at),

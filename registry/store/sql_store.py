@@ -8,7 +8,6 @@ several processes queue instead of interleaving. Methods return frozen dataclass
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections.abc import Mapping
 from dataclasses import replace
@@ -20,41 +19,34 @@ from sqlalchemy.engine import Connection
 
 from fairgate.errors import ConflictError, ValidationError
 from fairgate.registry.store import ledger, names
-from fairgate.registry.store import votes as ballots
 from fairgate.registry.store.artifact_checks import (
     FilingCheck,
     check_and_store,
     prohibited_inputs,
 )
 from fairgate.registry.store.artifacts import ArtifactRef
-from fairgate.registry.store.audit_writes import AuditWriter
 from fairgate.registry.store.db import read_connection
+from fairgate.registry.store.decision_writes import DecisionWriter
 from fairgate.registry.store.filing import Filing, parse_filing
 from fairgate.registry.store.lifecycle import (
-    COMMITTEE_ACTIONS,
-    DISSENT,
-    QUORUM_ACTIONS,
     State,
     check_rationale,
     check_transition,
 )
 from fairgate.registry.store.policies import PolicyRecord, PolicyStore
 from fairgate.registry.store.records import (
-    AUDIT_COMPLETED,
     BREAKER_ACTOR,
     REASONS,
     AuditRecord,
     ModelVersion,
     StatusRecord,
 )
-from fairgate.registry.store.tables import audits, decisions, model_versions
+from fairgate.registry.store.tables import model_versions
 
 __all__ = ["AuditRecord", "ModelVersion", "Registry", "StatusRecord"]
 
-_log = logging.getLogger(__name__)
 
-
-class Registry(AuditWriter):
+class Registry(DecisionWriter):
     """The algorithm registry over a SQLAlchemy database.
 
     Parameters
@@ -151,12 +143,11 @@ class Registry(AuditWriter):
                     updated_at=now,
                 )
             )
-            ledger.append(
+            ledger.append_about(
                 conn,
                 "file",
+                parsed,
                 actor=actor,
-                name=parsed.name,
-                version=parsed.version,
                 payload={
                     "vendor": owner,
                     "filing_sha256": parsed.sha256(),
@@ -176,169 +167,13 @@ class Registry(AuditWriter):
     def transfer_name(self, name: str, to_vendor: str, *, rationale: str, actor: str) -> str:
         """Give a model name, and every version filed under it, to another vendor (admin).
 
-        Parameters
-        ----------
-        name : str
-            The model name.
-        to_vendor : str
-            The new owner.
-        rationale : str
-            Why; recorded in the ledger.
-        actor : str
-            The administrator.
-
-        Returns
-        -------
-        str
-            The previous owner.
-
-        Raises
-        ------
-        NotFoundError
-            The name was never filed.
-        ValidationError
-            An empty vendor, rationale or actor.
+        The rationale and the administrator are checked, then :func:`.names.transfer` moves
+        the name in one transaction with its ledger event and returns the previous owner (its
+        parameters, return value and refusals are this method's).
         """
         text, who = check_rationale(rationale, actor)
         with self.engine.begin() as conn:
             return names.transfer(conn, name, to_vendor, rationale=text, actor=who)
-
-    def _latest_audit(self, conn: Connection, model_id: int) -> Any:
-        """The newest audit that reached a verdict (a failed run is no evidence)."""
-        return conn.execute(
-            sa.select(audits)
-            .where(audits.c.model_id == model_id, audits.c.status == AUDIT_COMPLETED)
-            .order_by(audits.c.id.desc())
-            .limit(1)
-        ).first()
-
-    def _check_evidence(self, conn: Connection, row: Any, action: str) -> dict[str, Any]:
-        what = f"{row.name}@{row.version}"
-        latest = self._latest_audit(conn, row.id)
-        if action == "approve":
-            if latest is None or not latest.passed:
-                raise ConflictError(
-                    f"cannot approve {what}: its latest audit "
-                    f"{'failed' if latest is not None else 'is missing'}; approval needs a "
-                    "passing audit.",
-                    details={"allowed": ["audit", "reject", "withdraw"]},
-                )
-            if row.artifact_sha256 and latest.artifact_sha256 != row.artifact_sha256:
-                raise ConflictError(
-                    f"cannot approve {what}: the passing audit {latest.id} was of artifact "
-                    f"{latest.artifact_sha256 or '(not recorded)'}, but the artifact on file is "
-                    f"{row.artifact_sha256}; audit the artifact on file."
-                )
-            return {"audit_id": latest.id}
-        if action == "reinstate":
-            since = row.suspended_at or 0.0
-            if latest is None or not latest.passed or latest.created_at <= since:
-                raise ConflictError(
-                    f"cannot reinstate {what}: reinstatement needs a passing audit recorded "
-                    "after the suspension; run a new audit first.",
-                    details={"allowed": ["audit", "withdraw"]},
-                )
-            if row.artifact_sha256 and latest.artifact_sha256 not in (None, row.artifact_sha256):
-                raise ConflictError(
-                    f"cannot reinstate {what}: the passing audit was of another artifact."
-                )
-            return {"audit_id": latest.id}
-        return {}
-
-    def decide(
-        self,
-        name: str,
-        version: str,
-        action: str,
-        *,
-        rationale: str,
-        actor: str,
-        evidence: Mapping[str, Any] | None = None,
-    ) -> ModelVersion:
-        """A committee decision (approve, reject, suspend, reinstate, withdraw) or a dissent.
-
-        Approve and reinstate are votes: the state changes at the vote that meets the version's
-        quorum (:meth:`quorum`); before that each vote is a ``vote`` ledger event. A ``dissent``
-        is recorded against the pending question and changes no state (see :mod:`.votes`).
-
-        Raises
-        ------
-        ValidationError
-            Unknown action, a missing rationale or actor.
-        TransitionError
-            The action is not allowed from the current state (the allowed ones are named).
-        ConflictError
-            Approval without a passing audit of the artifact on file; reinstatement without a
-            passing audit after the suspension; a member's second vote on a pending question.
-        """
-        if action not in (*COMMITTEE_ACTIONS, DISSENT):
-            raise ValidationError(
-                f"action={action!r}: a committee decides one of {', '.join(COMMITTEE_ACTIONS)}, "
-                f"or records a {DISSENT}."
-            )
-        text, who = check_rationale(rationale, actor)
-        quorum = self.quorum(name, version) if action in QUORUM_ACTIONS else 1
-        extra = dict(evidence) if evidence else None
-        now = time.time()
-        with self.engine.begin() as conn:
-            row = self._row(conn, name, version)
-            if action == DISSENT:
-                ballots.dissent(conn, row, member=who, rationale=text, evidence=extra, now=now)
-                return self._model(row)
-            target = check_transition(row.state, action)
-            basis = self._check_evidence(conn, row, action)
-            ballot: dict[str, Any] | None = {}
-            if action in QUORUM_ACTIONS:
-                ballot = ballots.vote_for(
-                    conn, row, action=action, member=who, rationale=text, evidence=extra,
-                    basis=basis, quorum=quorum, now=now,
-                )  # fmt: skip
-                if ballot is None:  # recorded; the quorum is not met yet
-                    return self._model(row)
-            reason = {
-                "approve": REASONS[State.ACTIVE],
-                "reject": f"rejected by the committee: {text}",
-                "suspend": f"suspended by the committee: {text}",
-                "reinstate": f"reinstated by the committee: {text}",
-                "withdraw": f"withdrawn: {text}",
-            }[action]
-            self._move(
-                conn, row, target, reason=reason, now=now, suspended=target == State.SUSPENDED
-            )
-            decision_id = conn.execute(
-                decisions.insert().values(
-                    model_id=row.id,
-                    action=action,
-                    from_state=row.state,
-                    to_state=target.value,
-                    rationale=text,
-                    actor=who,
-                    evidence=ledger.canonical_json(dict(evidence)) if evidence else None,
-                    created_at=now,
-                )
-            ).inserted_primary_key[0]
-            event = ledger.append(
-                conn,
-                action,
-                actor=who,
-                name=row.name,
-                version=row.version,
-                payload={
-                    "decision_id": decision_id,
-                    "from": row.state,
-                    "to": target.value,
-                    "rationale": text,
-                    "evidence": extra,
-                    **basis,
-                    **ballot,
-                },
-            )
-            ballots.conclude(
-                conn, row, action=action, member=who, rationale=text, event_id=event.id, now=now
-            )
-            record = self._model(self._row(conn, name, version))
-        self._mirror(record)
-        return record
 
     def suspend_by_breaker(
         self,
@@ -394,29 +229,6 @@ class Registry(AuditWriter):
             now=now,
             suspended=True,
         )
-        ledger.append(
-            conn,
-            "breaker_trip",
-            actor=BREAKER_ACTOR,
-            name=row.name,
-            version=row.version,
-            payload={"rule": rule, "evidence": dict(evidence)},
-        )
+        trip = {"rule": rule, "evidence": dict(evidence)}
+        ledger.append_about(conn, "breaker_trip", row, actor=BREAKER_ACTOR, payload=trip)
         return self._model(self._row(conn, name, version))
-
-    def mirror(self, record: ModelVersion) -> None:
-        """Show a model version's state on its MLflow registry entry, if the filing has one."""
-        self._mirror(record)
-
-    def _mirror(self, record: ModelVersion) -> None:
-        """Show the new state on the MLflow registry entry, if the filing has one."""
-        filing = self.filing(record.name, record.version)
-        ref = filing.get("mlflow")
-        if not ref or not ref.get("model_name"):
-            return
-        try:
-            from fairgate.registry.store.mlflow_bridge import mirror_status
-
-            mirror_status(ref, record.state)
-        except Exception as exc:  # the decision stands; MLflow catches up next time
-            _log.warning("could not mirror %s@%s to MLflow: %s", record.name, record.version, exc)

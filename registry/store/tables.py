@@ -131,16 +131,9 @@ observation_batches = sa.Table(
     "observation_batches",
     metadata,
     _serial_id(),
-    *_required(
-        model=sa.String(200),
-        version=sa.String(100),
-        received_at=sa.Float,
-        n=sa.Integer,
-        n_outcome=sa.Integer,
-        has_ts=sa.Boolean,
-        levels=sa.Text,
-        payload=sa.LargeBinary,
-    ),
+    *_required(model=sa.String(200), version=sa.String(100), received_at=sa.Float),
+    *_required(n=sa.Integer, n_outcome=sa.Integer, has_ts=sa.Boolean),
+    *_required(levels=sa.Text, payload=sa.LargeBinary),
     *_optional(client_batch_id=sa.String(64)),
     sa.Column("review", sa.LargeBinary, nullable=True),  # issue 16: reviewed/overridden/final
     # issue 13, model kinds live (migration 0012): what the payload's columns hold

@@ -279,18 +279,11 @@ def run_prepared_audit(registry: Registry, prepared: PreparedAudit) -> AuditOutc
     request = prepared.request
     try:
         registry.verify_artifact(request.name, request.version)
+        p = prepared
+        checked = {"seed": p.seed, "out_dir": p.out_dir, "allow_pickle": p.allow_pickle}
+        asked = {"lang": request.lang, "progress": request.progress, "engine": request.engine}
         result = run_audit(
-            prepared.model_path,
-            request.data,
-            prepared.spec,
-            prepared.policy,
-            seed=prepared.seed,
-            out_dir=prepared.out_dir,
-            lang=request.lang,
-            allow_pickle=prepared.allow_pickle,
-            progress=request.progress,
-            engine=request.engine,
-            previous=prepared.previous,
+            p.model_path, request.data, p.spec, p.policy, **checked, **asked, previous=p.previous
         )
         audited = result.model.get("sha256")
         if audited != prepared.artifact_sha256:

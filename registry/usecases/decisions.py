@@ -45,10 +45,8 @@ def decide(registry: Registry, request: DecisionRequest) -> ModelVersion:
 
     Parameters
     ----------
-    registry : Registry
-        Where the version is filed.
-    request : DecisionRequest
-        The action, its rationale and who decides.
+    registry, request : Registry, DecisionRequest
+        Where the version is filed; the action, its rationale and who decides.
 
     Returns
     -------

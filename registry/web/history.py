@@ -73,6 +73,16 @@ class StateChange:
     rationale: str = ""
     rule: str = ""
 
+    @property
+    def by(self) -> str:
+        """Who made the change, as the public sees it: ``breaker`` or ``committee``."""
+        return "breaker" if self.kind == "breaker_trip" else "committee"
+
+    @property
+    def reason(self) -> str:
+        """Why: the breaker's rule, or the committee's written rationale."""
+        return self.rule if self.kind == "breaker_trip" else self.rationale
+
 
 def model_events(engine: Engine, name: str) -> list[LedgerEvent]:
     """Every ledger event of a model name (all its versions), oldest first.
@@ -136,19 +146,9 @@ def state_changes(events: Iterable[LedgerEvent]) -> list[StateChange]:
         if after == before:
             continue
         current[key] = after
-        out.append(
-            StateChange(
-                event_id=event.id,
-                name=event.name,
-                version=event.version,
-                kind=event.kind,
-                from_state=before,
-                to_state=after,
-                at=event.created_at,
-                rationale=str(payload.get("rationale") or ""),
-                rule=str(payload.get("rule") or ""),
-            )
-        )
+        why = {k: str(payload.get(k) or "") for k in ("rationale", "rule")}
+        change = (event.id, event.name, event.version, event.kind, before, after, event.created_at)
+        out.append(StateChange(*change, **why))
     return out
 
 

@@ -26,19 +26,10 @@ from fairgate.registry.web.history import (
     state_changes,
 )
 
-__all__ = ["PublicEntry", "PublicRegister", "Suspension", "public_register"]
+__all__ = ["PublicEntry", "PublicRegister", "public_register"]
 
 RECENT_DAYS = 30.0
 """The window of "decisions reported recently"."""
-
-
-@dataclass(frozen=True)
-class Suspension:
-    """A suspension as the public sees it: when, by whom (breaker or committee), why."""
-
-    at: str
-    by: str
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -59,13 +50,16 @@ class PublicEntry:
     """Share of the decisions reported with their review status that no person reviewed."""
     review_share_30_days: float | None
     """Share of those decisions a person reviewed; ``None``: no review status was reported."""
-    suspensions: tuple[Suspension, ...]
+    suspensions: tuple[StateChange, ...]
+    """The changes to SUSPENDED: when, by whom (``by``) and why (``reason``)."""
     changes: tuple[StateChange, ...]
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (``changes`` as ``{at, from, to}``)."""
         body = asdict(self)
-        body["suspensions"] = [asdict(s) for s in self.suspensions]
+        body["suspensions"] = [
+            {"at": s.at, "by": s.by, "reason": s.reason} for s in self.suspensions
+        ]
         body["changes"] = [
             {"at": c.at, "from": c.from_state, "to": c.to_state} for c in self.changes
         ]
@@ -88,12 +82,6 @@ class PublicRegister:
         }
 
 
-def _suspension(change: StateChange) -> Suspension:
-    if change.kind == "breaker_trip":
-        return Suspension(change.at, "breaker", change.rule)
-    return Suspension(change.at, "committee", change.rationale)
-
-
 def _vendor_name(filing: dict[str, Any], owner: str | None) -> str:
     vendor = filing.get("vendor")
     if isinstance(vendor, dict) and vendor.get("name"):
@@ -107,11 +95,12 @@ def public_register(registry: Any) -> PublicRegister:
     Parameters
     ----------
     registry : Registry
-        The registry.
+        Its versions, filings, ledger and reported decisions are read; nothing else.
 
     Returns
     -------
     PublicRegister
+        Public facts only (see the module's list).
     """
     changes = state_changes(all_events(registry.engine))
     by_version: dict[tuple[str, str], list[StateChange]] = defaultdict(list)
@@ -139,7 +128,7 @@ def public_register(registry: Any) -> PublicRegister:
                 decisions_30_days=volumes.get(key, 0),
                 automation_share_30_days=shares.automation_share,
                 review_share_30_days=shares.review_share,
-                suspensions=tuple(_suspension(c) for c in own if c.to_state == "SUSPENDED"),
+                suspensions=tuple(c for c in own if c.to_state == "SUSPENDED"),
                 changes=own,
             )
         )

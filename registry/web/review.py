@@ -96,12 +96,13 @@ class Blocker:
     """A message that holds a version back, in the page's language.
 
     ``detail`` is the audit runner's own error text (English, marked so on the page), empty
-    for a broken rule.
+    for a broken rule; ``attributes`` the attribute set a broken rule judged.
     """
 
     title: str
     text: str
     detail: str = ""
+    attributes: str = ""
 
 
 @dataclass(frozen=True)
@@ -275,8 +276,7 @@ def _blocking(current: AuditRecord | None, audits: list[AuditRecord], t: Text) -
         )
     for line in _lines(current, t):
         if line.outcome == "fail":
-            title = f"{line.title} ({line.attributes})" if line.attributes else line.title
-            out.append(Blocker(title, line.sentence))
+            out.append(Blocker(line.title, line.sentence, attributes=line.attributes))
     return out
 
 

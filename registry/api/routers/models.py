@@ -17,7 +17,7 @@ import shutil
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Header, Query, Request
 from fastapi import Path as FastPath
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import FileResponse, JSONResponse
@@ -33,9 +33,14 @@ from fairgate.errors import (
     ValidationError,
 )
 from fairgate.registry import usecases
-from fairgate.registry.api.auth import MAX_EXPIRES_DAYS, ROLES, Principal
-from fairgate.registry.api.deps import ServiceDep, require_role
-from fairgate.registry.api.redact import redact, server_roots
+from fairgate.registry.api.auth import Principal
+from fairgate.registry.api.deps import (
+    CommitteeP,
+    ReaderP,
+    ServiceDep,
+    VendorP,
+    json_answer,
+)
 from fairgate.registry.api.service import Service
 from fairgate.registry.store import AuditRecord
 
@@ -52,22 +57,6 @@ _MAX_ID = 2**62
 def _private_dir(folder: Path) -> None:
     """Create a folder (and its parents) readable by the service's user only."""
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-
-
-_vendor = require_role("vendor")
-_reader = require_role("vendor", "committee")
-_committee = require_role("committee")
-_admin = require_role()
-VendorP = Annotated[Principal, Depends(_vendor)]
-ReaderP = Annotated[Principal, Depends(_reader)]
-CommitteeP = Annotated[Principal, Depends(_committee)]
-AdminP = Annotated[Principal, Depends(_admin)]
-
-
-def _json(service: Service, value: Any, status_code: int = 200) -> JSONResponse:
-    """A JSON answer without server paths."""
-    roots = server_roots(service.settings)
-    return JSONResponse(redact(jsonable_encoder(value), roots), status_code=status_code)
 
 
 def _vendor_of(record: Any) -> str | None:
@@ -111,7 +100,7 @@ def public_models(service: ServiceDep) -> JSONResponse:
                 "state": data.get("state"),
             }
         )
-    return _json(service, {"models": out})
+    return json_answer(service, {"models": out})
 
 
 # ------------------------------------------------------------------------------- artifacts
@@ -175,7 +164,7 @@ async def upload_artifact(
     meta = {"vendor": principal.vendor, "sha256": sha, "size": size, "filename": safe}
     with open(os.open(folder / "upload.json", os.O_CREAT | os.O_WRONLY, 0o600), "w") as fh:
         fh.write(json.dumps(meta))
-    return _json(service, {"upload_id": upload_id, **meta}, 201)
+    return json_answer(service, {"upload_id": upload_id, **meta}, 201)
 
 
 def _upload_path(service: Any, principal: Principal, upload_id: str) -> Path:
@@ -214,7 +203,7 @@ def file_model(body: FileRequest, service: ServiceDep, principal: VendorP) -> JS
     data = jsonable_encoder(record)
     if data.get("name") is not None and data.get("version") is not None:
         service.hub.changed(str(data["name"]), str(data["version"]))
-    return _json(service, record, 201)
+    return json_answer(service, record, 201)
 
 
 @router.get("/v1/models", tags=["filings"], summary="List model versions")
@@ -222,7 +211,7 @@ def list_models(principal: ReaderP, service: ServiceDep, name: str | None = None
     """Every model version (a vendor sees only its own)."""
     registry = service.registry
     vendor = principal.vendor if principal.role == "vendor" else None
-    return _json(service, {"models": registry.list_versions(vendor=vendor, name=name)})
+    return json_answer(service, {"models": registry.list_versions(vendor=vendor, name=name)})
 
 
 @router.get("/v1/models/{name}/{version}", tags=["filings"], summary="A model version")
@@ -233,7 +222,7 @@ def get_model(name: str, version: str, service: ServiceDep, principal: ReaderP) 
     audits = registry.audits(name, version)
     latest = _audit_summary(audits[-1]) if audits else None
     filing = registry.filing(name, version)
-    return _json(service, {"model": record, "filing": filing, "latest_audit": latest})
+    return json_answer(service, {"model": record, "filing": filing, "latest_audit": latest})
 
 
 def _audit_summary(audit: AuditRecord) -> dict[str, Any]:
@@ -255,7 +244,7 @@ def _audit_summary(audit: AuditRecord) -> dict[str, Any]:
 def list_audits(name: str, version: str, service: ServiceDep, principal: ReaderP) -> JSONResponse:
     """Every recorded audit of the model version, oldest first."""
     _owned_version(service, principal, name, version)
-    return _json(service, {"audits": service.registry.audits(name, version)})
+    return json_answer(service, {"audits": service.registry.audits(name, version)})
 
 
 @router.get("/v1/models/{name}/{version}/audits/{audit_id}", tags=["audits"], summary="One audit")
@@ -270,7 +259,7 @@ def get_audit(
     _owned_version(service, principal, name, version)
     for audit in service.registry.audits(name, version):
         if audit.id == audit_id:
-            return _json(service, audit)
+            return json_answer(service, audit)
     raise NotFoundError(
         f"{name}:{version} has no audit {audit_id}; list them at "
         f"/v1/models/{name}/{version}/audits."
@@ -337,7 +326,7 @@ def start_audit(
         ),
     )
     background.add_task(_run_audit_task, service, prepared)
-    return _json(
+    return json_answer(
         service,
         {"started": True, "name": name, "version": version, "policy": prepared.policy_ref},
         202,
@@ -375,107 +364,3 @@ def report(
     if not path or not Path(path).is_file():
         raise NotFoundError(f"the report of {name}:{version}'s audit is not on disk.")
     return FileResponse(path, media_type="text/html", filename=Path(path).name)
-
-
-# ------------------------------------------------------------------------------- decisions
-class DecisionRequest(BaseModel):
-    """Body of ``POST /v1/models/{name}/{version}/decisions``."""
-
-    action: Literal["approve", "reject", "suspend", "reinstate", "withdraw", "dissent"]
-    rationale: str = Field(
-        min_length=1, max_length=20_000, description="Why; recorded in the ledger."
-    )
-    evidence: dict[str, Any] | None = None
-
-
-@router.post(
-    "/v1/models/{name}/{version}/decisions",
-    tags=["decisions"],
-    summary="A committee decision or vote (approve, reject, suspend, reinstate, withdraw, dissent)",
-)
-def decide(
-    principal: CommitteeP,
-    name: str,
-    version: str,
-    body: DecisionRequest,
-    service: ServiceDep,
-) -> JSONResponse:
-    """Apply the decision; illegal transitions answer 409 naming the allowed ones.
-
-    Approve and reinstate are votes: the state changes at the quorum of distinct members
-    (``votes`` in the answer says where it stands); a member's second vote on the same pending
-    question answers 409; ``dissent`` records a vote against it with its rationale.
-    """
-    decision = usecases.DecisionRequest(
-        name,
-        version,
-        body.action,
-        rationale=body.rationale,
-        actor=principal.actor,
-        evidence=body.evidence,
-    )
-    record = usecases.decide(service.registry, decision)
-    service.hub.changed(name, version)
-    votes = service.registry.votes(name, version).to_dict()
-    return _json(service, {**jsonable_encoder(record), "votes": votes})
-
-
-# ------------------------------------------------------------------------------- ledger
-@router.get("/v1/ledger", tags=["ledger"], summary="Ledger events")
-def ledger(
-    principal: CommitteeP,
-    service: ServiceDep,
-    after_id: int = Query(default=0, ge=0, le=_MAX_ID),
-    limit: int = Query(default=100, ge=1, le=1000),
-) -> JSONResponse:
-    """Events after ``after_id``, oldest first."""
-    events = service.registry.events(after_id=after_id, limit=limit)
-    return _json(service, {"events": events})
-
-
-@router.get("/v1/ledger/verify", tags=["ledger"], summary="Verify the hash chain")
-def verify_ledger(service: ServiceDep, principal: CommitteeP) -> JSONResponse:
-    """Check the ledger's hash chain; 500 ``ledger_integrity`` when broken."""
-    result = service.registry.verify_ledger()
-    return _json(service, {"ok": True, "result": result})
-
-
-# ------------------------------------------------------------------------------- tokens
-class TokenRequest(BaseModel):
-    """Body of ``POST /v1/tokens``."""
-
-    role: Literal[ROLES]  # type: ignore[valid-type]
-    vendor: str | None = Field(default=None, min_length=1, max_length=200)
-    expires_days: float | None = Field(default=None, gt=0, le=MAX_EXPIRES_DAYS)
-    label: str | None = Field(default=None, max_length=200)
-    member: str | None = Field(
-        default=None, min_length=1, max_length=200, description="A committee token's member."
-    )
-
-
-@router.post("/v1/tokens", tags=["tokens"], status_code=201, summary="Create a token (admin)")
-def create_token(body: TokenRequest, service: ServiceDep, principal: AdminP) -> JSONResponse:
-    """The token is in this answer only; the server keeps its salted hash."""
-    tokens = service.tokens
-    token, info = tokens.create(
-        body.role,
-        vendor=body.vendor,
-        expires_days=body.expires_days,
-        label=body.label,
-        member=body.member,
-    )
-    return _json(service, {"token": token, **info.to_dict()}, 201)
-
-
-@router.get("/v1/tokens", tags=["tokens"], summary="List tokens (admin)")
-def list_tokens(service: ServiceDep, principal: AdminP) -> JSONResponse:
-    """Every token without its secret."""
-    return _json(service, {"tokens": [t.to_dict() for t in service.tokens.list()]})
-
-
-@router.delete("/v1/tokens/{token_id}", tags=["tokens"], summary="Revoke a token (admin)")
-def revoke_token(
-    service: ServiceDep, principal: AdminP, token_id: str = FastPath(max_length=32)
-) -> JSONResponse:
-    """Revoke at once in this process (other processes: within the token cache lifetime)."""
-    return _json(service, service.tokens.revoke(token_id).to_dict())

@@ -15,11 +15,11 @@ from starlette.concurrency import run_in_threadpool
 
 from fairgate.errors import (
     ConflictError,
-    PayloadTooLargeError,
     ServiceUnavailableError,
 )
 from fairgate.registry.api.auth import Principal
 from fairgate.registry.api.deps import ServiceDep, require_role
+from fairgate.registry.api.limits import check_body_size
 
 __all__ = ["HEARTBEAT_SECONDS", "ingest_batch", "read_body", "router"]
 
@@ -39,22 +39,13 @@ async def read_body(request: Request, limit: int) -> bytes:
     The ``Content-Length`` header is checked first, so an announced oversize body is refused
     before any of it is read.
     """
-    announced = request.headers.get("content-length")
-    if announced is not None and announced.isdigit() and int(announced) > limit:
-        raise PayloadTooLargeError(
-            f"the body is {int(announced)} bytes, over the limit of {limit}; "
-            "send smaller batches (FAIRGATE_MAX_BODY_BYTES sets the limit).",
-            details={"limit": limit},
-        )
+    advice = "send smaller batches (FAIRGATE_MAX_BODY_BYTES sets the limit)."
+    check_body_size(request.headers.get("content-length"), limit, advice)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > limit:
-            raise PayloadTooLargeError(
-                f"the body is over the limit of {limit} bytes; send smaller batches.",
-                details={"limit": limit},
-            )
+        check_body_size(size, limit, advice)
         chunks.append(chunk)
     return b"".join(chunks)
 

@@ -149,6 +149,23 @@ def test_a_glob_of_parquet_files_ranks_ties_by_file_name_then_row(tmp_path):
     assert memory.scale.raw and memory.ranking.k == 2
 
 
+def test_sensitive_columns_named_like_the_query_columns_do_not_clash(tmp_path):
+    rng = np.random.default_rng(1)
+    n = 300
+    frame = pd.DataFrame(
+        {
+            "n": rng.choice(["a", "b"], n),
+            "bin": rng.choice([1, 2, 3], n),
+            "y": rng.integers(0, 2, n),
+            "s": rng.normal(size=n).round(1),
+        }
+    )
+    frame.to_parquet(tmp_path / "log.parquet", index=False)
+    keys = {**_keys(0.0, None), "sensitive": ["n", "bin"]}
+    memory = score_statistics_from(frame, engine="memory", **keys)
+    _same_statistics(memory, score_statistics_from(tmp_path / "log.parquet", **keys))
+
+
 def test_file_refusals_name_the_problem(tmp_path):
     path = tmp_path / "log.parquet"
     pd.DataFrame({"g": ["a", "b"], "h": ["x", "y"], "y": [1, 0], "s": [0.2, None]}).to_parquet(

@@ -14,11 +14,13 @@ from sklearn.tree import DecisionTreeRegressor
 
 from fairgate.audit import run_audit
 from tests.audit.core.test_score_engines import assert_detail_close
+from tests.audit.core.test_spark_counts import spark  # noqa: F401 (the local Spark session)
 
 pytestmark = pytest.mark.slow
 
 
-def test_duckdb_audit_of_a_parquet_file_equals_the_in_memory_audit(tmp_path):
+def _audits(tmp_path, engines: tuple[str, ...]) -> dict[str, dict]:
+    """The scores detail of the arrests audit (a Parquet file) on each engine."""
     from sklego.datasets import load_arrests
 
     df = load_arrests(as_frame=True)
@@ -38,7 +40,7 @@ def test_duckdb_audit_of_a_parquet_file_equals_the_in_memory_audit(tmp_path):
         "threshold": 0.8,
         "name": "release-chance",
     }
-    details = {
+    return {
         engine: run_audit(
             model,
             tmp_path / "arrests.parquet",
@@ -48,11 +50,20 @@ def test_duckdb_audit_of_a_parquet_file_equals_the_in_memory_audit(tmp_path):
             sample_size=500,
             explain_size=20,
         ).kinds
-        for engine in ("memory", "duckdb")
+        for engine in engines
     }
+
+
+def test_duckdb_audit_of_a_parquet_file_equals_the_in_memory_audit(tmp_path):
+    details = _audits(tmp_path, ("memory", "duckdb"))
     memory, duck = details["memory"], details["duckdb"]
     assert memory["kind"] == "scores" and memory["raw"] is False
-    assert memory["rows"] == len(frame) and "sample" not in duck
+    assert memory["rows"] == 5226 and "sample" not in duck  # every row of the arrests
     assert set(memory["by_attribute"]) == {"colour", "sex"}
     assert memory["by_attribute"]["colour"]["ranking"]  # the top k is audited per group
     assert_detail_close(memory, duck)
+
+
+def test_spark_audit_of_a_parquet_file_equals_the_in_memory_audit(spark, tmp_path):  # noqa: F811
+    details = _audits(tmp_path, ("memory", "spark"))
+    assert_detail_close(details["memory"], details["spark"])

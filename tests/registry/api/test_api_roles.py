@@ -191,7 +191,13 @@ def _snapshot(env) -> tuple[Any, ...]:
         revoked = conn.execute(
             sa.text("SELECT count(*) FROM service_tokens WHERE revoked_at IS NOT NULL")
         ).scalar_one()
-    files = tuple(sorted(str(p) for p in env.server.home.rglob("*") if "server-" not in p.name))
+    files = tuple(  # logs and the web font, built in the background at start, change anyway
+        sorted(
+            str(p)
+            for p in env.server.home.rglob("*")
+            if "server-" not in p.name and "web-cache" not in p.parts
+        )
+    )
     return counts, head, states, revoked, files
 
 

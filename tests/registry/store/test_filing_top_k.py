@@ -86,3 +86,19 @@ def test_a_bad_top_k_is_a_422_from_the_service(env, example_filing):
     with env.client("acme") as c:
         r = c.post("/v1/models", json={"filing": _ranking(body, top_k=50)})
     assert r.status_code == 201, r.text
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"kind": "binary", "top_k": 10},
+        {"kind": "scores", "threshold": 0.5, "top_k": 0},
+        {"kind": "scores", "threshold": 0.5, "top_k": "10"},
+    ],
+)
+def test_a_python_spec_with_a_bad_top_k_is_refused(spec):
+    from fairgate.errors import ValidationError
+
+    with pytest.raises(ValidationError, match=r"top_k=.*whole number of at least 1") as err:
+        AuditSpec.coerce({"target": "y", "sensitive": ["sex"], **spec})
+    assert err.value.status_code == 422

@@ -189,3 +189,24 @@ def test_serve_refuses_to_start_with_a_key_that_does_not_open_the_secrets(regist
     assert done.returncode != 0
     assert f"does not open the secret of webhook {hook.id}" in done.stderr
     assert "FAIRGATE_WEBHOOK_KEY" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_delivery_that_finally_fails_lets_the_next_event_go(registry, key_path):
+    store = WebhookStore(registry.engine, key_path=key_path, max_attempts=1, backoff=600.0)
+    receiver = Receiver(fail_first=1)
+    worker = WebhookWorker(store.queue)
+    try:
+        hook, receiver.secret = store.create(receiver.url, model="gone", actor="admin:a")
+        registry.file(_filing("gone"), None, actor="vendor:acme", vendor="acme")
+        registry.decide("gone", "1", "withdraw", rationale="replaced by version 2", actor="A. M")
+        with httpx.Client(timeout=10) as client:
+            assert worker.run_once(client) == 1  # event 1: its one attempt fails
+            assert worker.run_once(client) == 1  # event 2 is not held back by a failed one
+            assert worker.run_once(client) == 0
+        [newer, older] = store.deliveries(hook.id)
+        assert (older.status, older.attempts, older.next_attempt_at) == ("failed", 1, None)
+        assert newer.status == "delivered" and newer.waits_for_event is None
+        assert [m["kind"] for m in receiver.received] == ["withdraw"]
+        assert [d.event_id for d in store.deliveries(hook.id, status="failed")] == [older.event_id]
+    finally:
+        receiver.close()

@@ -11,12 +11,14 @@ Screenshots of the main pages in English and Chinese go to the test's output fol
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from fairgate.audit.report.catalog import load_catalog
+from fairgate.registry.store.tables import web_sessions
 from tests.fixtures.browser import low_contrast
 from tests.fixtures.service import make_env
 
@@ -71,14 +73,23 @@ def _sign_in(browser, env, who: str, lang: str = "en"):
     return context, page
 
 
+def _report_frame(page):
+    """The report's frame once its report is there and its embedded font drawn (or None)."""
+    if not page.locator("iframe.report").count():
+        return None
+    page.frame_locator("iframe.report").locator("h1").first.wait_for(timeout=120_000)
+    frame = next(f for f in page.frames if "/report?" in f.url)
+    frame.evaluate("document.fonts.ready.then(() => true)")
+    return frame
+
+
 def _check(page, shots: Path, name: str) -> None:
     """Contrast, labels, landmarks and a full-page screenshot."""
     assert low_contrast(page) == [], name
     assert page.evaluate(_UNLABELLED) == [], name
     for landmark in ("header", "nav", "main", "footer"):
         assert page.locator(landmark).count() >= 1, (name, landmark)
-    for frame in page.frames:  # the report's embedded font is drawn once it has loaded
-        frame.evaluate("document.fonts.ready.then(() => true)")
+    _report_frame(page)
     page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
 
 
@@ -247,10 +258,12 @@ def _visible(page) -> str:
     """The page's visible text and its report frame's, code elements blanked."""
     page.evaluate(_HIDE_CODE)
     text = page.locator("body").inner_text()
-    if page.locator("iframe.report").count():
-        frame = page.frames[1]
+    frame = _report_frame(page)
+    if frame is not None:
         frame.evaluate(_HIDE_CODE)
-        text += "\n" + frame.locator("body").inner_text()
+        report = frame.locator("body").inner_text()
+        assert len(report) > 2000, report  # the whole report, not an empty frame
+        text += "\n" + report
     return text
 
 
@@ -285,7 +298,8 @@ def test_every_page_reads_in_its_own_language_only(chromium, site):
         # a form sent with a session that has ended: an HTML page with a way to sign in
         page.goto(f"{site.url}/web/models/arrests/1?lang={lang}")
         page.locator("form.decision-reject textarea").fill("Reject: an ended session sends this.")
-        page.context.clear_cookies()
+        with site.registry.engine.begin() as conn:  # every session idle past the timeout
+            conn.execute(web_sessions.update().values(last_seen=time.time() - 31 * 60))
         with page.expect_response(re.compile(r"/decide$")) as answer:
             page.locator("form.decision-reject button").click()
         assert answer.value.status == 401
