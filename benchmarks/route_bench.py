@@ -194,7 +194,7 @@ def main() -> None:
         rows = run(url, token, args.calls, args.repeats)
     finally:
         if server is not None:
-            stop(server, group=True)
+            stop(server)
         shutil.rmtree(tmp, ignore_errors=True)
     table = _table(rows, load)
     print(table)

@@ -96,9 +96,9 @@ def stop(proc: subprocess.Popen[bytes], group: bool = False) -> None:
 
 
 def serve_fairgate(
-    env: dict[str, str], log: Path, workers: int = 1
+    env: dict[str, str], log: Path, workers: int = 1, group: bool = False
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """Start ``fairgate serve`` on a free port in a new session; return once ``/ready`` answers.
+    """Start ``fairgate serve`` on a free port; return once ``/ready`` answers.
 
     Parameters
     ----------
@@ -108,23 +108,25 @@ def serve_fairgate(
         Where its output goes.
     workers : int
         Its worker processes.
+    group : bool
+        Start it in a new session (a process group of its own, for ``stop(proc, group=True)``).
 
     Returns
     -------
     tuple of (subprocess.Popen, str)
-        The server (stop it with ``stop(proc, group=True)``) and its base URL.
+        The server (stop it with ``stop(proc, group=group)``) and its base URL.
     """
     port = free_port()
     cmd = [sys.executable, "-c", "from fairgate.cli import main; main()", "serve"]
     cmd += ["--port", str(port), "--log-level", "warning", "--workers", str(workers)]
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=group
         )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_http(f"{url}/ready", proc)
     except BaseException:
-        stop(proc, group=True)
+        stop(proc, group=group)
         raise
     return proc, url

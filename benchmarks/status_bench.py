@@ -265,7 +265,7 @@ def _start_mlflow(tmp: Path, workers: int | None) -> tuple[subprocess.Popen[byte
 
 
 def _serve(home: Path, tmp: Path, env: dict[str, str], workers: int) -> tuple[Any, str]:
-    server, url = serve_fairgate(env, tmp / f"fairgate-{workers}.log", workers)
+    server, url = serve_fairgate(env, tmp / f"fairgate-{workers}.log", workers, group=True)
     if workers > 1:
         time.sleep(3)  # /ready answers with the first worker up; let the others start too
     return server, url
