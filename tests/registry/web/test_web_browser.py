@@ -90,7 +90,14 @@ def _check(page, shots: Path, name: str) -> None:
     for landmark in ("header", "nav", "main", "footer"):
         assert page.locator(landmark).count() >= 1, (name, landmark)
     _report_frame(page)
-    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+    # Chromium leaves a sandboxed (out-of-process) frame below the fold blank in a full-page
+    # screenshot: make the viewport as tall as the page so the embedded report is drawn.
+    size = page.viewport_size
+    height = page.evaluate("document.documentElement.scrollHeight")
+    page.set_viewport_size({"width": size["width"], "height": height})
+    page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    page.screenshot(path=str(shots / f"{name}.png"))
+    page.set_viewport_size(size)
 
 
 def test_a_member_reads_the_report_and_approves_and_the_public_sees_it(chromium, site, tmp_path):
