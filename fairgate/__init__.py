@@ -26,7 +26,7 @@ _LAZY: dict[str, str] = {
     "Policy": "fairgate.audit.policy",
     "Registry": "fairgate.registry.store",
     "parse_filing": "fairgate.registry.store.filing",
-    "Filing": "fairgate.registry.store.filing",
+    "Filing": "fairgate.registry.store.filing_schema",
     "StatusClient": "fairgate.registry.client",
     "create_app": "fairgate.registry.api.app",
 }

@@ -4,7 +4,8 @@ from fairgate.registry.store.artifacts import (
     ArtifactRef,
     ArtifactStore,
 )
-from fairgate.registry.store.filing import (
+from fairgate.registry.store.filing import example_filing_path, filing_json_schema, parse_filing
+from fairgate.registry.store.filing_schema import (
     FILING_SCHEMA_VERSION,
     MAX_FILING_BYTES,
     DataDescription,
@@ -15,9 +16,6 @@ from fairgate.registry.store.filing import (
     Organisation,
     Person,
     Target,
-    example_filing_path,
-    filing_json_schema,
-    parse_filing,
 )
 from fairgate.registry.store.ledger import (
     GENESIS,

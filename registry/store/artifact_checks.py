@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from fairgate.audit.pipeline.sandbox import ArtifactInfo, SandboxLimits, inspect_artifact
 from fairgate.errors import FilingError, ModelLoadError
 from fairgate.registry.store.artifacts import ArtifactRef, ArtifactStore
-from fairgate.registry.store.filing import Filing
+from fairgate.registry.store.filing_schema import Filing
 
 if TYPE_CHECKING:
     from fairgate.audit.policy import Policy

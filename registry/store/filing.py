@@ -1,6 +1,6 @@
 """Reading a filing: decode YAML or JSON, refuse oversized input, validate, name every problem.
 
-The fields themselves are declared in :mod:`.filing_schema` (re-exported here).
+The fields themselves are declared in :mod:`.filing_schema`.
 """
 
 from __future__ import annotations
@@ -17,33 +17,10 @@ from fairgate.registry.store.filing_schema import (
     FILING_SCHEMA_VERSION,
     MAX_FIELD_CHARS,
     MAX_FILING_BYTES,
-    MAX_TOP_K,
-    DataDescription,
-    Evaluation,
-    Feature,
     Filing,
-    MlflowRef,
-    Organisation,
-    Person,
-    Target,
 )
 
-__all__ = [
-    "FILING_SCHEMA_VERSION",
-    "MAX_FILING_BYTES",
-    "MAX_TOP_K",
-    "DataDescription",
-    "Evaluation",
-    "Feature",
-    "Filing",
-    "MlflowRef",
-    "Organisation",
-    "Person",
-    "Target",
-    "example_filing_path",
-    "filing_json_schema",
-    "parse_filing",
-]
+__all__ = ["example_filing_path", "filing_json_schema", "parse_filing"]
 
 
 def _too_large(where: str, size: int) -> FilingError:

@@ -14,7 +14,8 @@ from fairgate.errors import ConflictError, NotFoundError
 from fairgate.registry.store import ledger
 from fairgate.registry.store.artifacts import ArtifactRef, ArtifactStore
 from fairgate.registry.store.db import init_db, make_engine, read_connection
-from fairgate.registry.store.filing import Filing, parse_filing
+from fairgate.registry.store.filing import parse_filing
+from fairgate.registry.store.filing_schema import Filing
 from fairgate.registry.store.lifecycle import State
 from fairgate.registry.store.records import (
     AUDIT_COMPLETED,

@@ -27,7 +27,8 @@ from fairgate.registry.store.artifact_checks import (
 from fairgate.registry.store.artifacts import ArtifactRef
 from fairgate.registry.store.db import read_connection
 from fairgate.registry.store.decision_writes import DecisionWriter
-from fairgate.registry.store.filing import Filing, parse_filing
+from fairgate.registry.store.filing import parse_filing
+from fairgate.registry.store.filing_schema import Filing
 from fairgate.registry.store.lifecycle import (
     State,
     check_rationale,
