@@ -219,8 +219,11 @@ def score(
         counts = group_counts(
             frame[spec.target], pred, frame[list(spec.sensitive)], **kind_arguments(spec)
         )
-        scored = frame[list(dict.fromkeys([spec.target, *spec.sensitive]))].assign(
-            **{PRED_COLUMN: pred}
+        # only the scores kind reads the rows again; the other kinds' detail comes from the counts
+        scored = (
+            frame[list(dict.fromkeys([spec.target, *spec.sensitive]))].assign(**{PRED_COLUMN: pred})
+            if spec.kind == "scores"
+            else None
         )
         detail = kind_detail(spec, counts, scored, "memory")
     n = len(frame)
@@ -239,9 +242,9 @@ def kind_detail(spec: Any, counts: Any, scored: Any, engine: str) -> dict[str, A
         The audit's spec (kind, target, sensitive columns, threshold).
     counts : GroupedCounts
         The kind's counts over all rows.
-    scored : pandas.DataFrame or Path
+    scored : pandas.DataFrame, Path or None
         The scored rows (outcome, sensitive columns and :data:`PRED_COLUMN`): a frame, or the
-        scored Parquet log the engine reads.
+        scored Parquet log the engine reads; only the scores kind reads them (None otherwise).
     engine : {"memory", "duckdb", "spark"}
         Where the scores kind's statistics are computed.
 
@@ -252,7 +255,7 @@ def kind_detail(spec: Any, counts: Any, scored: Any, engine: str) -> dict[str, A
     from fairgate.audit.core.engine import score_statistics_from
     from fairgate.audit.pipeline.kind_detail import counts_detail, score_detail
 
-    if getattr(spec, "kind", "binary") != "scores":
+    if spec.kind != "scores":
         return counts_detail(counts)
     stats = score_statistics_from(
         scored,
